@@ -1,0 +1,68 @@
+// swift-tools-version:6.0
+import Foundation
+import PackageDescription
+
+// Pure modules (parsers, algorithms, state machines) depend on nothing but the standard library,
+// so they can be built and tested without compiling SwiftNIO: `PORTICO_PURE=1 swift test`
+// gives a fast inner loop on a 2-core machine. The full package is the default.
+let pureOnly = ProcessInfo.processInfo.environment["PORTICO_PURE"] != nil
+
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+    .product(name: "NIOHTTP1", package: "swift-nio"),
+]
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+
+let pureTargets: [Target] = [
+    .target(name: "HAProxyConfig"),
+    .target(name: "BalancerCore"),
+    .target(name: "KeepalivedConfig"),
+    .target(name: "VRRPCore"),
+    .testTarget(name: "HAProxyConfigTests", dependencies: ["HAProxyConfig"]),
+    .testTarget(name: "BalancerCoreTests", dependencies: ["BalancerCore"]),
+    .testTarget(name: "KeepalivedConfigTests", dependencies: ["KeepalivedConfig"]),
+    .testTarget(name: "VRRPCoreTests", dependencies: ["VRRPCore"]),
+]
+
+let ioTargets: [Target] = [
+    .target(
+        name: "Balancer",
+        dependencies: ["HAProxyConfig", "BalancerCore", logging, lifecycle] + nio
+    ),
+    .target(
+        name: "VRRPDaemon",
+        dependencies: ["KeepalivedConfig", "VRRPCore", logging, lifecycle] + nio
+    ),
+    .target(name: "WebServer", dependencies: [logging, lifecycle] + nio),
+    .target(name: "Lab", dependencies: [logging] + nio),
+    .executableTarget(
+        name: "portico",
+        dependencies: [
+            "Balancer", "VRRPDaemon", "WebServer", "Lab", "HAProxyConfig", "KeepalivedConfig",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            logging, lifecycle,
+        ]
+    ),
+    .testTarget(name: "BalancerTests", dependencies: ["Balancer", "BalancerCore", "HAProxyConfig"] + nio),
+    .testTarget(name: "VRRPDaemonTests", dependencies: ["VRRPDaemon", "VRRPCore", "KeepalivedConfig"] + nio),
+    .testTarget(name: "WebServerTests", dependencies: ["WebServer"] + nio),
+    .testTarget(name: "LabTests", dependencies: ["Lab"]),
+]
+
+let package = Package(
+    name: "Portico",
+    platforms: [.macOS(.v14)],
+    products: pureOnly ? [] : [.executable(name: "portico", targets: ["portico"])],
+    dependencies: pureOnly
+        ? []
+        : [
+            .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+            .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+            .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+            .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        ],
+    targets: pureOnly ? pureTargets : pureTargets + ioTargets,
+    swiftLanguageModes: [.v5]
+)

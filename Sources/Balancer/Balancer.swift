@@ -1,0 +1,1 @@
+// Balancer: see DESIGN.md for the module's role.

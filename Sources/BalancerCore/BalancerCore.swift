@@ -1,0 +1,1 @@
+// BalancerCore: see DESIGN.md for the module's role.

@@ -1,0 +1,1 @@
+// HAProxyConfig: see DESIGN.md for the module's role.

@@ -1,0 +1,1 @@
+// KeepalivedConfig: see DESIGN.md for the module's role.

@@ -1,0 +1,1 @@
+// Lab: see DESIGN.md for the module's role.

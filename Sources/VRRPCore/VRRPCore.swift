@@ -1,0 +1,1 @@
+// VRRPCore: see DESIGN.md for the module's role.

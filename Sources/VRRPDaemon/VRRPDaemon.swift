@@ -1,0 +1,1 @@
+// VRRPDaemon: see DESIGN.md for the module's role.

@@ -1,0 +1,1 @@
+// WebServer: see DESIGN.md for the module's role.
