@@ -13,7 +13,7 @@ extension VRRPInstance {
             actions.append(.log(.debug, "(\(name)) start ignored: already \(state)"))
             return
         }
-        masterAdvertInterval = config.advertInterval
+        masterAdvertInterval = advertInterval
         effectivePriority = computeEffectivePriority()
         if faultCondition {
             state = .fault
@@ -157,7 +157,7 @@ extension VRRPInstance {
             // Another master is resigning: advertise at once so its backups see us (RFC 5798 §6.4.3).
             actions.append(.log(.info, "(\(name)) Master received priority 0 message"))
             sendAdvert(priority: effectivePriority, into: &actions)
-            setTimer(.advert, at: now + config.advertInterval, into: &actions)
+            setTimer(.advert, at: now + advertInterval, into: &actions)
             return
         }
         let higher = advert.priority > effectivePriority
@@ -205,7 +205,7 @@ extension VRRPInstance {
             } else {
                 sendAdvert(priority: effectivePriority, into: &actions)
             }
-            setTimer(.advert, at: now + config.advertInterval, into: &actions)
+            setTimer(.advert, at: now + advertInterval, into: &actions)
         case .preemptDelay:
             guard state == .backup else { return }
             // From now on lower-priority adverts are discarded, so Master_Down_Timer runs out.
@@ -228,7 +228,7 @@ extension VRRPInstance {
                     "(\(name)) handover: no other router took over within "
                         + "\(Self.format(handoverWait)), staying MASTER"))
             sendAdvert(priority: effectivePriority, into: &actions)
-            setTimer(.advert, at: now + config.advertInterval, into: &actions)
+            setTimer(.advert, at: now + advertInterval, into: &actions)
             actions.append(.handoverFinished(released: false))
         }
     }
@@ -261,7 +261,7 @@ extension VRRPInstance {
                 // Tell the backups now rather than at the next interval: a backup that now outranks us (and
                 // preempts on lower-priority adverts) can take over one interval sooner.
                 sendAdvert(priority: effectivePriority, into: &actions)
-                setTimer(.advert, at: now + config.advertInterval, into: &actions)
+                setTimer(.advert, at: now + advertInterval, into: &actions)
             }
         }
     }
@@ -293,7 +293,7 @@ extension VRRPInstance {
 
     /// Leaving FAULT goes to BACKUP (an address owner with `state MASTER` goes to MASTER, as at startup).
     mutating func leaveFault(now: VRRPInstant, into actions: inout [Action]) {
-        masterAdvertInterval = config.advertInterval
+        masterAdvertInterval = advertInterval
         if config.isAddressOwner, config.initialState == .master, handover == .none {
             becomeMaster(now: now, into: &actions)
             return
@@ -314,7 +314,7 @@ extension VRRPInstance {
             actions.append(
                 .log(.info, "(\(name)) handing over: advertising priority 0 until another router takes over"))
             sendResign(into: &actions)
-            setTimer(.advert, at: now + config.advertInterval, into: &actions)
+            setTimer(.advert, at: now + advertInterval, into: &actions)
             setTimer(.handoverDeadline, at: now + handoverWait, into: &actions)
         case .backup, .fault, .initialize:
             handover = .heldBack
@@ -329,7 +329,7 @@ extension VRRPInstance {
 
     /// How long a resigning master waits for a backup: a backup at the lowest priority takes over within
     /// Skew_Time (< one interval) of our first priority-0 advert; four intervals leave room for lost packets.
-    var handoverWait: Duration { config.advertInterval * 4 }
+    var handoverWait: Duration { advertInterval * 4 }
 
     mutating func endHandover(now: VRRPInstant, into actions: inout [Action]) {
         switch handover {
@@ -343,7 +343,7 @@ extension VRRPInstance {
             actions.append(.log(.info, "(\(name)) handover cancelled: staying MASTER"))
             cancelTimer(.handoverDeadline, into: &actions)
             sendAdvert(priority: effectivePriority, into: &actions)
-            setTimer(.advert, at: now + config.advertInterval, into: &actions)
+            setTimer(.advert, at: now + advertInterval, into: &actions)
             actions.append(.handoverFinished(released: false))
         }
     }
@@ -380,7 +380,7 @@ extension VRRPInstance {
         preemptDelayState = .idle
         handover = .none
         state = .master
-        masterAdvertInterval = config.advertInterval
+        masterAdvertInterval = advertInterval
         masterAddress = config.primaryAddress
         masterPriority = effectivePriority
         counters.becameMaster += 1
@@ -397,7 +397,7 @@ extension VRRPInstance {
         }
         actions.append(.runNotify(.master, priority: Int(effectivePriority)))
         sendAdvert(priority: effectivePriority, into: &actions)
-        setTimer(.advert, at: now + config.advertInterval, into: &actions)
+        setTimer(.advert, at: now + advertInterval, into: &actions)
     }
 
     /// A master that heard a better master: release the addresses and watch the new one (RFC 5798 §6.4.3).
