@@ -86,10 +86,13 @@ extension VRRPInstance {
             setTimer(.masterDown, at: now + skewTime, into: &actions)
             return
         }
+        // RFC 5798 §6.1 Preempt_Mode: the address owner always preempts, whatever `nopreempt` says. A held-back
+        // instance (after a planned handover) never does.
+        let mayPreempt = handover != .heldBack && (config.preempt || config.isAddressOwner)
         let preemptDelayHolds = config.preemptDelay > .zero && preemptDelayState != .expired
-        if !config.preempt || handover == .heldBack || advert.priority >= effectivePriority || preemptDelayHolds {
+        if !mayPreempt || advert.priority >= effectivePriority || preemptDelayHolds {
             acceptMaster(advert, from: source, now: now, into: &actions)
-            guard config.preempt, handover != .heldBack, config.preemptDelay > .zero else { return }
+            guard mayPreempt, config.preemptDelay > .zero else { return }
             if advert.priority >= effectivePriority {
                 if preemptDelayState != .idle {
                     actions.append(.log(.info, "VRRP_Instance(\(name)) stop preempt delay"))

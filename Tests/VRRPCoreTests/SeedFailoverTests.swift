@@ -261,4 +261,36 @@ import Testing
         #expect(network["lb01"].logs(containing: "advertisement interval mismatch mine=1 sec rcv'd=2 sec").count == 1)
         #expect(network["lb01"].logs(containing: "Invalid VRRPv2 checksum").count == 1)
     }
+
+    /// The seed's whole chain with its timings: chk_haproxy runs every 2 s (fall 3, rise 2, weight -30);
+    /// HAProxy on lb01 dies at t = 20.5 s and comes back at t = 40.5 s.
+    @Test func seedScriptTimingsEndToEnd() throws {
+        var network = try seedNetwork()
+        var script = ScriptCheckState(rise: 2, fall: 3)
+        network.startAll()
+        var moved: VRRPInstant?
+        var movedBack: VRRPInstant?
+        for run in 0...40 {
+            let at = VRRPInstant(.seconds(2 * run))
+            network.run(until: at)
+            let haproxyUp = at < VRRPInstant.seconds(20.5) || at > VRRPInstant.seconds(40.5)
+            if let change = script.record(success: haproxyUp) {
+                network.send(.trackerChanged(name: "chk_haproxy", up: change), to: "lb01")
+            }
+            if moved == nil, network.vipHolders == ["lb02"] { moved = network.now }
+            if moved != nil, movedBack == nil, network.vipHolders == ["lb01"] { movedBack = network.now }
+        }
+        // Down after the third failed run (22, 24, 26 s), then at most one Master_Down_Interval.
+        let lb01Down = try #require(network["lb01"].logs.first { $0.1.contains("from 120 to 90") }?.0)
+        #expect(lb01Down == VRRPInstant(.seconds(26)))
+        let vipOnLb02 = try #require(network["lb02"].states.first { $0.1 == .master }?.0)
+        #expect(vipOnLb02 > lb01Down && vipOnLb02 - lb01Down <= .milliseconds(3610))
+        // Up after the second good run (42, 44 s), then lb01 preempts within its Master_Down_Interval.
+        let lb01Up = try #require(network["lb01"].logs.first { $0.1.contains("from 90 to 120") }?.0)
+        #expect(lb01Up == VRRPInstant(.seconds(44)))
+        let vipBack = try #require(network["lb01"].states.last { $0.1 == .master }?.0)
+        #expect(vipBack > lb01Up && vipBack - lb01Up <= .milliseconds(3650))
+        #expect(network.vipHolders == ["lb01"])
+        #expect(moved != nil && movedBack != nil)
+    }
 }

@@ -260,6 +260,13 @@ import Testing
         #expect(actions == [.setTimer(.masterDown, at: t(1) + .seconds(3) + .seconds(136) / 256)])
     }
 
+    @Test func addressOwnerPreemptsEvenWithNopreempt() throws {
+        var instance = try VRRPInstance(config: config(priority: 255, state: .backup, preempt: false))
+        _ = instance.handle(.start, now: .zero)
+        let actions = instance.handle(received(100), now: t(1))
+        #expect(logs(actions) == ["(VI_1) received lower priority (100) advert from 192.168.10.12 - discarding"])
+    }
+
     /// `preempt_delay 5`: the lower-priority master is accepted for 5 s after it is first seen, then its
     /// adverts are discarded and Master_Down_Timer runs out.
     @Test func preemptDelayHoldsPreemptionThenLetsItHappen() throws {
@@ -550,5 +557,29 @@ import Testing
         #expect(config(version: .v3, interval: .seconds(0.3)).intervalCentiseconds == 30)
         #expect(config(interval: .seconds(255)).intervalCentiseconds == 25500)
         #expect(config(interval: .seconds(256)).intervalCentiseconds == nil)
+    }
+}
+
+@Suite struct VRRPInstanceStatusTests {
+    @Test func statusShowsStatePrioritiesTrackersAndCounters() throws {
+        var network = try SimulatedNetwork([
+            "lb01": .seed(address: lb01Address, priority: 120, state: .master),
+            "lb02": .seed(address: lb02Address, priority: 100, state: .backup),
+        ])
+        network.startAll()
+        network.run(until: VRRPInstant(.seconds(10)))
+        network.send(.trackerChanged(name: "chk_haproxy", up: false), to: "lb01")
+        network.run(until: network.now)  // deliver the advert lb01 sent with its new priority
+        let lb01 = network["lb01"].instance.status
+        #expect(lb01.state == "MASTER")
+        #expect(lb01.basePriority == 120 && lb01.effectivePriority == 90)
+        #expect(lb01.masterAddress == "192.168.10.11")
+        #expect(lb01.trackers == [.init(name: "chk_haproxy", kind: "script", weight: -30, reverse: false, up: false)])
+        #expect(lb01.virtualAddresses == ["192.168.10.100"])
+        let lb02 = network["lb02"].instance.status
+        #expect(lb02.state == "BACKUP")
+        #expect(lb02.masterPriority == 90)
+        #expect(lb02.masterAdvertIntervalMilliseconds == 1000)
+        #expect(lb02.counters.advertsReceived == network["lb01"].instance.counters.advertsSent)
     }
 }
