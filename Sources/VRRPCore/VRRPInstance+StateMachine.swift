@@ -42,11 +42,14 @@ extension VRRPInstance {
 
     // MARK: Receiving
 
-    mutating func receive(_ advert: VRRPAdvert, header: ReceivedIPHeader, now: VRRPInstant, into actions: inout [Action]) {
+    mutating func receive(
+        _ advert: VRRPAdvert, header: ReceivedIPHeader, now: VRRPInstant, into actions: inout [Action]
+    ) {
         let addressesMatch: Bool
         switch config.check(advert, header: header) {
         case .drop(let reason):
-            drop(reason, from: header.source, detail: describe(reason, advert: advert, header: header), now: now,
+            drop(
+                reason, from: header.source, detail: describe(reason, advert: advert, header: header), now: now,
                 into: &actions)
             return
         case .accept(let matches):
@@ -61,7 +64,8 @@ extension VRRPInstance {
                 let theirs = advert.addresses.map(\.description).joined(separator: ",")
                 let ours = config.virtualAddresses.map(\.description).joined(separator: ",")
                 actions.append(
-                    .log(.warning,
+                    .log(
+                        .warning,
                         "(\(name)) advert from \(header.source) lists addresses \(theirs), ours are \(ours)"))
             }
         }
@@ -77,7 +81,8 @@ extension VRRPInstance {
     }
 
     /// RFC 5798 §6.4.2, "If an ADVERTISEMENT is received".
-    mutating func backupReceived(_ advert: VRRPAdvert, from source: IPv4Address, now: VRRPInstant,
+    mutating func backupReceived(
+        _ advert: VRRPAdvert, from source: IPv4Address, now: VRRPInstant,
         into actions: inout [Action]
     ) {
         if advert.priority == VRRPAdvert.resignPriority {
@@ -119,7 +124,8 @@ extension VRRPInstance {
     }
 
     /// A backup accepts the sender as master: learn its interval (VRRPv3) and restart Master_Down_Timer.
-    mutating func acceptMaster(_ advert: VRRPAdvert, from source: IPv4Address, now: VRRPInstant,
+    mutating func acceptMaster(
+        _ advert: VRRPAdvert, from source: IPv4Address, now: VRRPInstant,
         into actions: inout [Action]
     ) {
         learnInterval(from: advert, into: &actions)
@@ -134,21 +140,24 @@ extension VRRPInstance {
         let advertised = advert.interval
         guard advertised != masterAdvertInterval, advertised > .zero else { return }
         actions.append(
-            .log(.info,
+            .log(
+                .info,
                 "(\(name)) advertisement interval updated to \(Self.milliseconds(advertised)) milli-sec from "
                     + "\(Self.milliseconds(masterAdvertInterval)) milli-sec"))
         masterAdvertInterval = advertised
     }
 
     /// RFC 5798 §6.4.3, "If an ADVERTISEMENT is received".
-    mutating func masterReceived(_ advert: VRRPAdvert, from source: IPv4Address, now: VRRPInstant,
+    mutating func masterReceived(
+        _ advert: VRRPAdvert, from source: IPv4Address, now: VRRPInstant,
         into actions: inout [Action]
     ) {
         if handover == .resigning {
             guard advert.priority != VRRPAdvert.resignPriority else { return }
             // Another router now advertises as master: the handover is done, release the VIPs.
             actions.append(
-                .log(.info,
+                .log(
+                    .info,
                     "(\(name)) Master received advert from \(source) with higher priority \(advert.priority), ours 0"))
             learnInterval(from: advert, into: &actions)
             leaveMasterForBackup(master: source, priority: advert.priority, now: now, into: &actions)
@@ -168,12 +177,14 @@ extension VRRPInstance {
         if higher || sameButHigherAddress {
             if higher {
                 actions.append(
-                    .log(.info,
+                    .log(
+                        .info,
                         "(\(name)) Master received advert from \(source) with higher priority \(advert.priority), "
                             + "ours \(effectivePriority)"))
             } else {
                 actions.append(
-                    .log(.info,
+                    .log(
+                        .info,
                         "(\(name)) Master received advert from \(source) with same priority \(advert.priority) "
                             + "but higher IP address than ours"))
             }
@@ -184,7 +195,8 @@ extension VRRPInstance {
         // A lower-priority router thinks it is master (it missed our adverts): answer at once, as Keepalived
         // does, so it steps down without waiting for our next periodic advert.
         actions.append(
-            .log(.info,
+            .log(
+                .info,
                 "(\(name)) Received advert from \(source) with lower priority \(advert.priority), "
                     + "ours \(effectivePriority), forcing new election"))
         sendAdvert(priority: effectivePriority, into: &actions)
@@ -227,7 +239,8 @@ extension VRRPInstance {
             guard state == .master, handover == .resigning else { return }
             handover = .none
             actions.append(
-                .log(.warning,
+                .log(
+                    .warning,
                     "(\(name)) handover: no other router took over within "
                         + "\(Self.format(handoverWait)), staying MASTER"))
             sendAdvert(priority: effectivePriority, into: &actions)
@@ -250,7 +263,8 @@ extension VRRPInstance {
         let previous = effectivePriority
         effectivePriority = computeEffectivePriority()
         if effectivePriority != previous {
-            actions.append(.log(.info, "(\(name)) Changing effective priority from \(previous) to \(effectivePriority)"))
+            actions.append(
+                .log(.info, "(\(name)) Changing effective priority from \(previous) to \(effectivePriority)"))
         }
         switch state {
         case .initialize:
@@ -404,7 +418,8 @@ extension VRRPInstance {
     }
 
     /// A master that heard a better master: release the addresses and watch the new one (RFC 5798 §6.4.3).
-    mutating func leaveMasterForBackup(master: IPv4Address, priority: UInt8, now: VRRPInstant,
+    mutating func leaveMasterForBackup(
+        master: IPv4Address, priority: UInt8, now: VRRPInstant,
         into actions: inout [Action]
     ) {
         cancelTimer(.advert, into: &actions)
@@ -472,7 +487,8 @@ extension VRRPInstance {
 
     // MARK: Drops
 
-    mutating func drop(_ reason: VRRPDropReason, from source: IPv4Address, detail: String, now: VRRPInstant,
+    mutating func drop(
+        _ reason: VRRPDropReason, from source: IPv4Address, detail: String, now: VRRPInstant,
         into actions: inout [Action]
     ) {
         counters.countDrop(reason)

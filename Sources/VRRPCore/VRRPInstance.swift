@@ -239,7 +239,8 @@ public struct VRRPInstance: Sendable {
             timerFired(timer, now: now, into: &actions)
         case .trackerChanged(let name, let up):
             guard trackerStates[name] != nil else {
-                actions.append(.log(.warning, "(\(config.name)) unknown tracked item \(name) reported \(up ? "up" : "down")"))
+                actions.append(
+                    .log(.warning, "(\(config.name)) unknown tracked item \(name) reported \(up ? "up" : "down")"))
                 break
             }
             guard trackerStates[name] != up else { break }

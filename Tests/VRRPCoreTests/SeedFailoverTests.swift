@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VRRPCore
 
 /// Two seed nodes wired together through the codec: lb01 (state MASTER, priority 120) and lb02 (state BACKUP,
@@ -6,7 +7,8 @@ import Testing
 @Suite struct SeedFailoverTests {
     func seedNetwork(lb01Preempt: Bool = true) throws -> SimulatedNetwork {
         try SimulatedNetwork([
-            "lb01": .seed(address: lb01Address, priority: 120, state: lb01Preempt ? .master : .backup, preempt: lb01Preempt),
+            "lb01": .seed(
+                address: lb01Address, priority: 120, state: lb01Preempt ? .master : .backup, preempt: lb01Preempt),
             "lb02": .seed(address: lb02Address, priority: 100, state: .backup),
         ])
     }
@@ -57,8 +59,9 @@ import Testing
         // Master_Down_Interval (3 + 156/256 s) after the last advert it accepted.
         #expect(moved == lastAccepted + .seconds(3) + .seconds(156) / 256)
         #expect(network["lb02"].logged("(VI_1) received lower priority (90) advert from 192.168.10.11 - discarding"))
-        #expect(network["lb01"].logged(
-            "(VI_1) Master received advert from 192.168.10.12 with higher priority 100, ours 90"))
+        #expect(
+            network["lb01"].logged(
+                "(VI_1) Master received advert from 192.168.10.12 with higher priority 100, ours 90"))
         #expect(network["lb01"].state == .backup)
         #expect(network["lb01"].logs(containing: "removing VIPs.").count == 2)  // at start and now
 
@@ -83,8 +86,9 @@ import Testing
         // At most Master_Down_Interval of lb01 as it was when it last accepted an advert (priority 90).
         #expect(back - VRRPInstant(.seconds(20)) <= .seconds(3) + .seconds(166) / 256)
         #expect(network["lb01"].logged("(VI_1) received lower priority (100) advert from 192.168.10.12 - discarding"))
-        #expect(network["lb02"].logged(
-            "(VI_1) Master received advert from 192.168.10.11 with higher priority 120, ours 100"))
+        #expect(
+            network["lb02"].logged(
+                "(VI_1) Master received advert from 192.168.10.11 with higher priority 120, ours 100"))
         network.run(for: .seconds(30))
         #expect(network.masters == ["lb01"])
         #expect(network.vipHolders == ["lb01"])
@@ -200,7 +204,8 @@ import Testing
     /// priority-0 advert, VIP released, lb02 master after Skew_Time.
     @Test func weightZeroFailureFaultsAndHandsOverAfterSkewTime() throws {
         var network = try SimulatedNetwork([
-            "lb01": .seed(address: lb01Address, priority: 120, state: .master,
+            "lb01": .seed(
+                address: lb01Address, priority: 120, state: .master,
                 trackedItems: [TrackedItem(name: "haproxy", kind: .process, weight: 0)]),
             "lb02": .seed(address: lb02Address, priority: 100, state: .backup),
         ])
@@ -232,7 +237,8 @@ import Testing
         let intruder = IPv4Address(192, 168, 10, 66)
         let group = IPv4Address.vrrpMulticastGroup
         func advert(priority: UInt8, password: String = "12345678", interval: UInt16 = 100) -> VRRPAdvert {
-            VRRPAdvert(version: .v2, virtualRouterID: 51, priority: priority, intervalCentiseconds: interval,
+            VRRPAdvert(
+                version: .v2, virtualRouterID: 51, priority: priority, intervalCentiseconds: interval,
                 addresses: [seedVIP], authentication: .password(password))
         }
         let wrongAuth = try advert(priority: 254, password: "wrong").encode(source: intruder, destination: group)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VRRPCore
 
 /// Single-instance transitions, asserting the exact actions the daemon would carry out.
@@ -25,10 +26,12 @@ import Testing
             addresses: [seedVIP], authentication: version == .v2 ? .password("12345678") : .none)
     }
 
-    func received(_ priority: UInt8, from source: IPv4Address? = nil, version: VRRPVersion = .v2,
+    func received(
+        _ priority: UInt8, from source: IPv4Address? = nil, version: VRRPVersion = .v2,
         centiseconds: UInt16 = 100
     ) -> VRRPInstance.Event {
-        .advertReceived(advert(priority: priority, version: version, centiseconds: centiseconds),
+        .advertReceived(
+            advert(priority: priority, version: version, centiseconds: centiseconds),
             ReceivedIPHeader(source: source ?? peer))
     }
 
@@ -58,13 +61,14 @@ import Testing
         var instance = try VRRPInstance(config: config())
         let actions = instance.handle(.start, now: .zero)
         let down = VRRPInstant(.seconds(3) + .seconds(156) / 256)
-        #expect(actions == [
-            .log(.info, "(VI_1) Entering BACKUP STATE (init)"),
-            .log(.info, "(VI_1) removing VIPs."),
-            .removeVIPs([seedVIP]),
-            .setTimer(.masterDown, at: down),
-            .runNotify(.backup, priority: 100),
-        ])
+        #expect(
+            actions == [
+                .log(.info, "(VI_1) Entering BACKUP STATE (init)"),
+                .log(.info, "(VI_1) removing VIPs."),
+                .removeVIPs([seedVIP]),
+                .setTimer(.masterDown, at: down),
+                .runNotify(.backup, priority: 100),
+            ])
         #expect(instance.state == .backup)
         #expect(instance.skewTime == .seconds(156) / 256)
     }
@@ -122,34 +126,38 @@ import Testing
         let due = try #require(instance.pendingTimers[.masterDown])
         let actions = instance.handle(.timerFired(.masterDown), now: due)
         let bytes = try advert(priority: 100).encode(source: lb01Address, destination: group)
-        #expect(actions == [
-            .log(.info, "(VI_1) Receive advertisement timeout"),
-            .log(.info, "(VI_1) Entering MASTER STATE"),
-            .log(.info, "(VI_1) setting VIPs."),
-            .addVIPs([seedVIP]),
-            .sendGratuitousARP([seedVIP], count: 5),
-            .setTimer(.gratuitousARP, at: due + .seconds(1)),
-            .runNotify(.master, priority: 100),
-            .sendAdvert(advert(priority: 100), destination: group, bytes: bytes),
-            .setTimer(.advert, at: due + .seconds(1)),
-        ])
+        #expect(
+            actions == [
+                .log(.info, "(VI_1) Receive advertisement timeout"),
+                .log(.info, "(VI_1) Entering MASTER STATE"),
+                .log(.info, "(VI_1) setting VIPs."),
+                .addVIPs([seedVIP]),
+                .sendGratuitousARP([seedVIP], count: 5),
+                .setTimer(.gratuitousARP, at: due + .seconds(1)),
+                .runNotify(.master, priority: 100),
+                .sendAdvert(advert(priority: 100), destination: group, bytes: bytes),
+                .setTimer(.advert, at: due + .seconds(1)),
+            ])
         #expect(instance.masterAddress == lb01Address)
     }
 
     @Test func gratuitousARPFollowsDelayRepeatAndRefresh() throws {
-        let garp = GratuitousARPSchedule(delay: .seconds(5), repeatCount: 3, refresh: .seconds(60), refreshRepeatCount: 2)
+        let garp = GratuitousARPSchedule(
+            delay: .seconds(5), repeatCount: 3, refresh: .seconds(60), refreshRepeatCount: 2)
         var instance = try master(config(garp: garp))
         let became = VRRPInstant(.seconds(3) + .seconds(156) / 256)
         let delayed = instance.handle(.timerFired(.gratuitousARP), now: became + .seconds(5))
-        #expect(delayed == [
-            .sendGratuitousARP([seedVIP], count: 3),
-            .setTimer(.gratuitousARP, at: became + .seconds(65)),
-        ])
+        #expect(
+            delayed == [
+                .sendGratuitousARP([seedVIP], count: 3),
+                .setTimer(.gratuitousARP, at: became + .seconds(65)),
+            ])
         let refresh = instance.handle(.timerFired(.gratuitousARP), now: became + .seconds(65))
-        #expect(refresh == [
-            .sendGratuitousARP([seedVIP], count: 2),
-            .setTimer(.gratuitousARP, at: became + .seconds(125)),
-        ])
+        #expect(
+            refresh == [
+                .sendGratuitousARP([seedVIP], count: 2),
+                .setTimer(.gratuitousARP, at: became + .seconds(125)),
+            ])
     }
 
     @Test func gratuitousARPWithoutDelayOrRefreshIsOneBurst() throws {
@@ -184,11 +192,12 @@ import Testing
         var instance = try master(config())
         let actions = instance.handle(received(150), now: t(4))
         #expect(instance.state == .backup)
-        #expect(logs(actions).prefix(3) == [
-            "(VI_1) Master received advert from 192.168.10.12 with higher priority 150, ours 100",
-            "(VI_1) Entering BACKUP STATE",
-            "(VI_1) removing VIPs.",
-        ])
+        #expect(
+            logs(actions).prefix(3) == [
+                "(VI_1) Master received advert from 192.168.10.12 with higher priority 150, ours 100",
+                "(VI_1) Entering BACKUP STATE",
+                "(VI_1) removing VIPs.",
+            ])
         #expect(actions.contains(.removeVIPs([seedVIP])))
         #expect(actions.contains(.cancelTimer(.advert)))
         #expect(actions.contains(.setTimer(.masterDown, at: t(4) + .seconds(3) + .seconds(156) / 256)))
@@ -201,7 +210,10 @@ import Testing
         var instance = try master(config())
         let lower = instance.handle(received(50), now: t(4))
         #expect(sentPriorities(lower) == [100])
-        #expect(logs(lower) == ["(VI_1) Received advert from 192.168.10.12 with lower priority 50, ours 100, forcing new election"])
+        #expect(
+            logs(lower) == [
+                "(VI_1) Received advert from 192.168.10.12 with lower priority 50, ours 100, forcing new election"
+            ])
         let lowerAddress = instance.handle(received(100, from: IPv4Address(192, 168, 10, 5)), now: t(4.5))
         #expect(sentPriorities(lowerAddress) == [100])
         #expect(instance.state == .master)
@@ -228,10 +240,11 @@ import Testing
         _ = instance.handle(.start, now: .zero)
         _ = instance.handle(received(120), now: t(2))
         let actions = instance.handle(received(0), now: t(2.5))
-        #expect(actions == [
-            .log(.info, "(VI_1) Backup received priority 0 advertisement"),
-            .setTimer(.masterDown, at: t(2.5) + .seconds(156) / 256),
-        ])
+        #expect(
+            actions == [
+                .log(.info, "(VI_1) Backup received priority 0 advertisement"),
+                .setTimer(.masterDown, at: t(2.5) + .seconds(156) / 256),
+            ])
     }
 
     @Test func preemptingBackupIgnoresLowerPriorityAdverts() throws {
@@ -373,11 +386,12 @@ import Testing
         var instance = try VRRPInstance(config: config())
         _ = instance.handle(.start, now: .zero)
         let actions = instance.handle(.interfaceChanged(up: false), now: t(1))
-        #expect(actions == [
-            .log(.info, "(VI_1) Entering FAULT STATE"),
-            .cancelTimer(.masterDown),
-            .runNotify(.fault, priority: 100),
-        ])
+        #expect(
+            actions == [
+                .log(.info, "(VI_1) Entering FAULT STATE"),
+                .cancelTimer(.masterDown),
+                .runNotify(.fault, priority: 100),
+            ])
         // The stale fire of the cancelled timer changes nothing.
         #expect(instance.handle(.timerFired(.masterDown), now: t(3.609375)).isEmpty)
         #expect(instance.state == .fault)
@@ -465,7 +479,8 @@ import Testing
             version: .v2, virtualRouterID: 52, priority: 200, intervalCentiseconds: 100, addresses: [seedVIP],
             authentication: .password("12345678"))
         _ = instance.handle(.advertReceived(wrongVRID, ReceivedIPHeader(source: peer)), now: t(4))
-        _ = instance.handle(.advertReceived(advert(priority: 200, version: .v3), ReceivedIPHeader(source: peer)), now: t(4))
+        _ = instance.handle(
+            .advertReceived(advert(priority: 200, version: .v3), ReceivedIPHeader(source: peer)), now: t(4))
         _ = instance.handle(.advertReceived(advert(priority: 200), ReceivedIPHeader(source: lb01Address)), now: t(4))
         _ = instance.handle(.packetReceived([0x21, 0x33], ReceivedIPHeader(source: peer)), now: t(4))
         #expect(instance.counters[dropped: .wrongVirtualRouterID] == 1)
@@ -490,7 +505,9 @@ import Testing
             version: .v2, virtualRouterID: 51, priority: 200, intervalCentiseconds: 100,
             addresses: [IPv4Address(192, 168, 10, 200)], authentication: .password("12345678"))
         let actions = instance.handle(.advertReceived(other, ReceivedIPHeader(source: peer)), now: t(4))
-        #expect(logs(actions).first == "(VI_1) advert from 192.168.10.12 lists addresses 192.168.10.200, ours are 192.168.10.100")
+        #expect(
+            logs(actions).first
+                == "(VI_1) advert from 192.168.10.12 lists addresses 192.168.10.200, ours are 192.168.10.100")
         #expect(instance.state == .backup)
         #expect(instance.counters.addressListMismatches == 1)
     }
@@ -498,7 +515,8 @@ import Testing
     @Test func v2AcceptsPasswordsThatMatchOnTheWire() {
         var cfg = config()
         cfg.authentication = .password("1234567890")  // truncated to 8, as Keepalived does
-        #expect(cfg.check(advert(priority: 100), header: ReceivedIPHeader(source: peer)) == .accept(addressesMatch: true))
+        #expect(
+            cfg.check(advert(priority: 100), header: ReceivedIPHeader(source: peer)) == .accept(addressesMatch: true))
         cfg.authentication = .none
         #expect(cfg.check(advert(priority: 100), header: ReceivedIPHeader(source: peer)) == .drop(.authMismatch))
     }

@@ -1,13 +1,16 @@
 import Testing
+
 @testable import VRRPCore
 
 /// VRRPv3 with `advert_int 0.1` (issue 6, fast detection) and the equal-priority tie-break.
 @Suite struct VRRPv3TimingTests {
     func fastNetwork(lb02Interval: Duration = .milliseconds(100)) throws -> SimulatedNetwork {
         try SimulatedNetwork([
-            "lb01": .seed(address: lb01Address, priority: 120, state: .master, version: .v3,
+            "lb01": .seed(
+                address: lb01Address, priority: 120, state: .master, version: .v3,
                 advertInterval: .milliseconds(100)),
-            "lb02": .seed(address: lb02Address, priority: 100, state: .backup, version: .v3,
+            "lb02": .seed(
+                address: lb02Address, priority: 100, state: .backup, version: .v3,
                 advertInterval: lb02Interval),
         ])
     }
@@ -82,9 +85,12 @@ import Testing
         #expect(network.masters == ["lb02"])
         #expect(network.vipHolders == ["lb02"])
         #expect(network["lb01"].states.map(\.1) == [.backup, .master, .backup])
-        #expect(network["lb01"].logged(
-            "(VI_1) Master received advert from 192.168.10.12 with same priority 100 but higher IP address than ours"))
-        #expect(network["lb02"].logged(
-            "(VI_1) Received advert from 192.168.10.11 with lower priority 100, ours 100, forcing new election"))
+        #expect(
+            network["lb01"].logged(
+                "(VI_1) Master received advert from 192.168.10.12 with same priority 100 but higher IP address than ours"
+            ))
+        #expect(
+            network["lb02"].logged(
+                "(VI_1) Received advert from 192.168.10.11 with lower priority 100, ours 100, forcing new election"))
     }
 }
