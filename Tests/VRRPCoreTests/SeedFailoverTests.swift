@@ -299,4 +299,25 @@ import Testing
         #expect(network.vipHolders == ["lb01"])
         #expect(moved != nil && movedBack != nil)
     }
+
+    /// Portico on both nodes with `preemptOnLowerPriorityAdvert` on lb02: lb01 advertises its lowered priority
+    /// at once and lb02 takes over on that advert, instead of one Master_Down_Interval later.
+    @Test func immediatePreemptionMovesTheVIPOnTheFirstLowerAdvert() throws {
+        var lb02 = VRRPInstanceConfig.seed(address: lb02Address, priority: 100, state: .backup)
+        lb02.preemptOnLowerPriorityAdvert = true
+        var network = try SimulatedNetwork([
+            "lb01": .seed(address: lb01Address, priority: 120, state: .master),
+            "lb02": lb02,
+        ])
+        network.startAll()
+        network.run(until: VRRPInstant.seconds(10.3))
+        #expect(network.vipHolders == ["lb01"])
+        network.send(.trackerChanged(name: "chk_haproxy", up: false), to: "lb01")
+        let movedResult = network.run(until: { $0.vipHolders == ["lb02"] }, within: .seconds(5))
+        let moved = try #require(movedResult)
+        #expect(moved == VRRPInstant.seconds(10.3))
+        network.run(for: .seconds(30))
+        #expect(network.masters == ["lb02"])
+        #expect(network["lb02"].states.map(\.1) == [.backup, .master])
+    }
 }
