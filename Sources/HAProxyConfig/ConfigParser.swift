@@ -38,12 +38,15 @@ struct ConfigParser {
     private var namedDefaults: [String: ProxySettings] = [:]
     private var proxies: [ProxyDraft] = []
     private let tokenizer: LineTokenizer
+    /// File names in the order they were parsed, to sort diagnostics.
+    private var fileOrder: [String: Int] = [:]
 
     init(environment: [String: String]) {
         tokenizer = LineTokenizer(environment: environment)
     }
 
     mutating func parse(_ file: ConfigFile) {
+        if fileOrder[file.name] == nil { fileOrder[file.name] = fileOrder.count }
         var lineNumber = 0
         for rawLine in file.text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
@@ -95,6 +98,13 @@ struct ConfigParser {
             ProxyKeywords.handle(line, draft: &draft, sink: &sink)
             section = .proxy(draft)
         }
+    }
+
+    private struct SortKey: Comparable {
+        var file: Int
+        var line: Int
+
+        static func < (lhs: SortKey, rhs: SortKey) -> Bool { (lhs.file, lhs.line) < (rhs.file, rhs.line) }
     }
 
     static let sectionKeywords: Set<String> = ["global", "defaults", "frontend", "backend", "listen"]
@@ -177,6 +187,17 @@ struct ConfigParser {
             ProxyAssembly.add(draft, global: global, to: &config)
         }
         ConfigValidation.check(config, proxies: proxies, sink: &sink)
-        return ConfigParseResult(config: config, diagnostics: sink.items)
+        // Semantic checks ran last but point at earlier lines: report everything in file and line order,
+        // keeping the order of messages about the same line; messages without a line come last.
+        let ordered = sink.items.enumerated().sorted { lhs, rhs in
+            let left = key(lhs.element.location), right = key(rhs.element.location)
+            return left != right ? left < right : lhs.offset < rhs.offset
+        }
+        return ConfigParseResult(config: config, diagnostics: ordered.map(\.element))
+    }
+
+    private func key(_ location: SourceLocation?) -> SortKey {
+        guard let location else { return SortKey(file: Int.max, line: Int.max) }
+        return SortKey(file: fileOrder[location.file] ?? Int.max - 1, line: location.line)
     }
 }
