@@ -95,7 +95,9 @@ struct ConfigParser {
             GlobalKeywords.handle(line, global: &global, sink: &sink)
         case .proxy(var draft):
             section = .outside
+            let before = sink.items.count
             ProxyKeywords.handle(line, draft: &draft, sink: &sink)
+            draft.hasAlerts = draft.hasAlerts || sink.items[before...].contains { $0.isAlert }
             section = .proxy(draft)
         }
     }
