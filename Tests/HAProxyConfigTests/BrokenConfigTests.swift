@@ -18,7 +18,9 @@ let brokenCases: [BrokenCase] = [
     BrokenCase(
         name: "misspelled proxy keyword",
         config: "backend b\n    balanse roundrobin" + backendTail,
-        expected: ["[ALERT] parsing [t.cfg:7] : unknown keyword 'balanse' in 'backend' section; did you mean 'balance'?"]),
+        expected: [
+            "[ALERT] parsing [t.cfg:7] : unknown keyword 'balanse' in 'backend' section; did you mean 'balance'?"
+        ]),
     BrokenCase(
         name: "keyword HAProxy does not know, nothing close",
         config: "backend b\n    frobnicate yes" + backendTail,
@@ -26,7 +28,9 @@ let brokenCases: [BrokenCase] = [
     BrokenCase(
         name: "misspelled global keyword",
         config: "global\n    daemonn\n    maxconn 100\n",
-        expected: ["[ALERT] parsing [t.cfg:7] : unknown keyword 'daemonn' in 'global' section; did you mean 'daemon'?"]),
+        expected: [
+            "[ALERT] parsing [t.cfg:7] : unknown keyword 'daemonn' in 'global' section; did you mean 'daemon'?"
+        ]),
     BrokenCase(
         name: "misspelled option",
         config: "backend b\n    option forwardfro" + backendTail,
@@ -177,8 +181,8 @@ let brokenCases: [BrokenCase] = [
         config: "backend b\n    timeout server 30x\n    timeout queue 30d\n    server s 10.0.0.1:80 check inter 2sx\n"
             + "    server t 10.0.0.2:80 check inter 0\n",
         expected: [
-            "[ALERT] parsing [t.cfg:7] : unexpected character 'x' in 'timeout server' (got '30x'); units are us, ms, s, "
-                + "m, h, d (a bare number is milliseconds).",
+            "[ALERT] parsing [t.cfg:7] : unexpected character 'x' in 'timeout server' (got '30x'); units are us, "
+                + "ms, s, m, h, d (a bare number is milliseconds).",
             "[ALERT] parsing [t.cfg:8] : timer overflow in argument '30d' to 'timeout queue' (maximum value is "
                 + "2147483647 ms or ~24.8 days)",
             "[ALERT] parsing [t.cfg:9] : 'server b/s' : unexpected character 'x' in 'inter' (got '2sx'); units are us, "
@@ -228,7 +232,6 @@ let brokenCases: [BrokenCase] = [
         config: "backend web/backend" + backendTail,
         expected: ["[ALERT] parsing [t.cfg:6] : invalid character '/' in backend name 'web/backend'."]),
 ]
-
 
 @Suite struct BrokenConfigTests {
     @Test(arguments: brokenCases)

@@ -194,7 +194,8 @@ import Testing
             result.report == [
                 "[ALERT] parsing [a.cfg:2] : 'maxconn' expects an integer argument (got 'lots').",
                 "[ALERT] parsing [a.cfg:3] : unknown keyword 'nbthreads' in 'global' section; did you mean 'nbthread'?",
-                "[ALERT] parsing [b.cfg:6] : 'server web_backend/web02' : unknown keyword 'chek'; did you mean 'check'?",
+                "[ALERT] parsing [b.cfg:6] : 'server web_backend/web02' : unknown keyword 'chek'; "
+                    + "did you mean 'check'?",
                 "[ALERT] parsing [b.cfg:7] : backend 'web_backend', another server named 'web01' was already defined "
                     + "at line 5, please use distinct names.",
                 "[ALERT] parsing [b.cfg:8] : 'timeout' supports 'client', 'server', 'connect', 'check', 'queue', "
@@ -222,7 +223,9 @@ import Testing
         try "ignored, not a .cfg".write(to: confd.appendingPathComponent("README"), atomically: true, encoding: .utf8)
         let missing = directory.appendingPathComponent("missing.cfg").path
 
-        let result = BalancerConfig.load(paths: [directory.appendingPathComponent("main.cfg").path, confd.path, missing])
+        let result = BalancerConfig.load(paths: [
+            directory.appendingPathComponent("main.cfg").path, confd.path, missing,
+        ])
         #expect(result.config.backends.map(\.name) == ["c", "b"])
         #expect(
             result.diagnostics.map(\.description) == [
