@@ -81,9 +81,11 @@ public struct BackendSelector: Sendable {
         notify(index)
     }
 
-    /// Effective weight (runtime `set server weight`, slowstart ramp). Clamped to 0...256 like HAProxy.
+    /// Sets the effective weight (configured weight × `ServerSlot.weightScale`), as carried by
+    /// `BackendAction.setWeight`. A runtime `set server B/S weight N` goes through `BackendState.setWeight`,
+    /// which returns that action, so that slowstart and the stats page stay consistent.
     public mutating func setWeight(_ index: Int, _ weight: Int) {
-        let clamped = min(256, max(0, weight))
+        let clamped = min(ServerSlot.maxEffectiveWeight, max(0, weight))
         guard servers.indices.contains(index), servers[index].weight != clamped else { return }
         servers[index].weight = clamped
         notify(index)

@@ -8,7 +8,7 @@ struct AlgorithmTests {
     func staticRoundRobin() {
         var selector = BackendSelector(servers: makeServers([3, 1]), algorithm: .staticRoundRobin)
         #expect(sequence(&selector, 8) == ["web01", "web01", "web02", "web01", "web01", "web01", "web02", "web01"])
-        selector.setWeight(1, 3)
+        selector.setWeight(1, 48)
         let picks = sequence(&selector, 40)
         #expect(picks.filter { $0 == "web02" }.count == 10)
         selector.setUsable(0, false)
@@ -138,5 +138,14 @@ struct AlgorithmTests {
         #expect(selector.servers.map(\.id) == [1, 2, 3])
         #expect(selector.servers[1].maxConnections == 5)
         #expect(selector.servers[2].isBackup)
+        // Slots built by hand from configured weights agree with the state's scale, so a runtime
+        // `set server weight` action applies correctly to either.
+        #expect(ServerSlot(name: "a", id: 1, weight: 3).weight == selector.servers[0].weight)
+        var state2 = state
+        var byHand = BackendSelector(servers: makeServers([1, 1]), algorithm: .roundRobin)
+        for case .setWeight(let server, let weight) in state2.setWeight(server: 0, 3, now: .zero) {
+            byHand.setWeight(server, weight)
+        }
+        #expect(sequence(&byHand, 8).filter { $0 == "web01" }.count == 6)
     }
 }
