@@ -36,12 +36,17 @@ public struct CheckSettings: Sendable, Equatable {
 /// exactly `fall` consecutive failures, showing "UP 2/3", "UP 1/3" on the way, and from DOWN it comes
 /// back after exactly `rise` consecutive successes, showing "DOWN 1/2".
 ///
-/// Initial state (HAProxy 2.6, checked against `haproxy` itself): a checked server starts UP with
-/// `health = rise`, shown "UP 1/3" with check status "INI". It takes traffic at once; its first
-/// successful check makes it fully UP, but its first failed check marks it DOWN immediately. That is
-/// the `init-state up` behaviour HAProxy documents as its default ("the server is considered
-/// immediately available and will initiate a health check that can turn it to the DOWN state
-/// immediately if it fails"). A server leaving maintenance restarts from the same state.
+/// Initial state: a checked server starts UP with `health = rise`, shown "UP 1/3" with check status
+/// "INI". It takes traffic at once; its first successful check makes it fully UP, but its first failed
+/// check marks it DOWN immediately (not after `fall` failures). Sources: observed with haproxy 2.6.12
+/// (`show stat` right after start: "UP 1/3", INI; a refused server logged DOWN at its first check);
+/// the HAProxy manual's `init-state` (added in 3.1) documents this as the default `up`: "the server is
+/// considered immediately available and will initiate a health check that can turn it to the DOWN
+/// state immediately if it fails". A server leaving maintenance restarts from the same state.
+///
+/// Intervals follow the table under `inter` in the 2.6 manual (§5.2): "inter" when UP 100%,
+/// "fastinter" (else "inter") when transitionally UP or DOWN "or yet unchecked", "downinter" (else
+/// "inter") when DOWN 100%.
 public struct ServerHealth: Sendable, Equatable {
     public let settings: CheckSettings
     /// HAProxy's `check->health`.
