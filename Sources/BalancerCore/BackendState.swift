@@ -155,9 +155,13 @@ public struct ServerState: Sendable, Equatable {
 public struct BackendState: Sendable {
     public let name: String
     public private(set) var servers: [ServerState]
+    /// `option log-health-checks`: log every check that changes a server's health counter, and word
+    /// the UP/DOWN lines without the check detail (already logged), as HAProxy does.
+    public let logsHealthChecks: Bool
 
-    public init(name: String, servers: [ServerSettings], now: Duration = .zero) {
+    public init(name: String, servers: [ServerSettings], logsHealthChecks: Bool = false, now: Duration = .zero) {
         self.name = name
+        self.logsHealthChecks = logsHealthChecks
         self.servers = servers.map { settings in
             let maintenance = settings.startsInMaintenance
             return ServerState(
@@ -232,12 +236,15 @@ public struct BackendState: Sendable {
         let crossed = health.record(report)
         servers[index].health = health
         var actions: [BackendAction] = []
+        if logsHealthChecks, before.health?.health != health.health {
+            actions.append(.log(.notice, healthCheckLine(index, report, health)))
+        }
         if crossed {
-            let detail = report.logDetail
+            let detail = logsHealthChecks ? "" : ", " + report.logDetail
             actions += transition(index, from: before, now: now) { server, counts in
                 server.isUp
-                    ? "\(label) is UP, \(detail). \(counts.online(sessions))"
-                    : "\(label) is DOWN, \(detail). \(counts.left(sessions))"
+                    ? "\(label) is UP\(detail). \(counts.online(sessions))"
+                    : "\(label) is DOWN\(detail). \(counts.left(sessions))"
             }
         }
         actions.append(.scheduleCheck(server: index, after: health.nextInterval))
@@ -342,6 +349,19 @@ public struct BackendState: Sendable {
     }
 
     // MARK: - Transitions
+
+    /// `Health check for server web_backend/web01 failed, reason: ..., check duration: 2ms, status: 2/3 UP.`
+    private func healthCheckLine(_ index: Int, _ report: CheckReport, _ health: ServerHealth) -> String {
+        let kind = servers[index].settings.isBackup ? "backup server" : "server"
+        let verdict = report.status.passed ? "succeeded" : "failed"
+        let settings = health.settings
+        let status =
+            health.isUp
+            ? "\(health.health - settings.rise + 1)/\(settings.fall) UP"
+            : "\(health.health)/\(settings.rise) DOWN"
+        return "Health check for \(kind) \(name)/\(servers[index].settings.name) \(verdict), "
+            + "\(report.logDetail), status: \(status)."
+    }
 
     private func snapshot(_ index: Int) -> ServerState { servers[index] }
 

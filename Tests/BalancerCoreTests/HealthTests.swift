@@ -348,3 +348,43 @@ struct HealthTests {
         #expect(state.servers[4].statusText == "no check")
     }
 }
+
+@Suite("option log-health-checks")
+struct LogHealthChecksTests {
+    @Test("every change of the health counter is logged, as haproxy 2.6 words it")
+    func lines() {
+        var state = BackendState(
+            name: "web_backend",
+            servers: [ServerSettings(name: "web01", check: seedCheck)],
+            logsHealthChecks: true
+        )
+        let ok = CheckReport(status: .layer7Passed, code: 200, duration: .zero)
+        let wrong = CheckReport(status: .layer7WrongStatus, code: 503, info: "Service Unavailable", duration: .milliseconds(2))
+        var logs: [String] = []
+        var now = Duration.zero
+        for report in [ok, ok, wrong, wrong, wrong, wrong, ok, ok] {
+            now += .milliseconds(300)
+            for case .log(_, let text) in state.checkCompleted(server: 0, report, now: now) { logs.append(text) }
+        }
+        // Captured from haproxy 2.6.12 with `option log-health-checks` (same sequence of answers).
+        let failed = "Health check for server web_backend/web01 failed, reason: Layer7 wrong status, code: 503, "
+            + "info: \"Service Unavailable\", check duration: 2ms, status: "
+        let succeeded = "Health check for server web_backend/web01 succeeded, reason: Layer7 check passed, code: 200, "
+            + "check duration: 0ms, status: "
+        #expect(
+            logs == [
+                succeeded + "3/3 UP.",
+                failed + "2/3 UP.",
+                failed + "1/3 UP.",
+                failed + "0/2 DOWN.",
+                "Server web_backend/web01 is DOWN. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, "
+                    + "0 remaining in queue.",
+                "backend web_backend has no server available!",
+                succeeded + "1/2 DOWN.",
+                succeeded + "3/3 UP.",
+                "Server web_backend/web01 is UP. 1 active and 0 backup servers online. 0 sessions requeued, "
+                    + "0 total in queue.",
+            ]
+        )
+    }
+}
