@@ -486,7 +486,8 @@ final class ClientConnection: ChannelDuplexHandler {
             response.headers.remove(name: "content-length")
             self.closeAfterResponse = true
         }
-        if !self.clientKeepAlive || self.draining || !self.requestComplete {
+        // A response that ends before its request (an early error) still closes: `finishExchange` sees it.
+        if !self.clientKeepAlive || self.draining {
             self.closeAfterResponse = true
         }
         if self.closeAfterResponse {
