@@ -4,7 +4,7 @@
 /// `portico check` can still inspect what did parse; the balancer must refuse to start when `hasAlerts` is true.
 public struct ConfigParseResult: Sendable {
     public var config: BalancerConfig
-    /// In file order, then line order; semantic checks that run after parsing come after the per-line ones.
+    /// Sorted by file (in parse order) and line; messages without a line come last.
     public var diagnostics: [Diagnostic]
 
     public init(config: BalancerConfig, diagnostics: [Diagnostic]) {

@@ -8,17 +8,20 @@ public struct HTTPCheck: Sendable, Equatable {
     public var version: String
     /// `http-check send hdr NAME VALUE`, in order.
     public var headers: [HTTPCheckHeader]
+    /// `http-check send body TEXT`; nil: no body.
+    public var body: String?
     /// `http-check expect ...`; nil: any 2xx or 3xx status passes.
     public var expect: HTTPCheckExpectation?
 
     public init(
         method: String = "OPTIONS", uri: String = "/", version: String = "HTTP/1.0", headers: [HTTPCheckHeader] = [],
-        expect: HTTPCheckExpectation? = nil
+        body: String? = nil, expect: HTTPCheckExpectation? = nil
     ) {
         self.method = method
         self.uri = uri
         self.version = version
         self.headers = headers
+        self.body = body
         self.expect = expect
     }
 
