@@ -4,67 +4,48 @@ import Logging
 import NIOCore
 import NIOPosix
 
-let testLocation = SourceLocation(file: "test.cfg", line: 1)
 
-/// The seed's frontend/backend shape on loopback: one frontend on an ephemeral port, one backend
-/// `web_backend` with the given servers.
+/// The seed's haproxy.cfg shape on loopback, as text: one frontend `web_entry` on an ephemeral port
+/// and one backend `web_backend`. Tests change lines the way an operator would edit the file; the
+/// text goes through the real parser, so the whole path from haproxy.cfg to sockets is exercised.
 struct TestTopology {
     var servers: [(name: String, port: Int)]
-    var check = false
-    var inter: Duration = .milliseconds(100)
-    var rise = 2
-    var fall = 3
-    var httpCheck: HTTPCheck? = HTTPCheck(
-        method: "GET",
-        uri: "/health",
-        expect: HTTPCheckExpectation(match: .status([200...200]))
-    )
-    var timeouts = Timeouts(connect: .seconds(3), client: .seconds(30), server: .seconds(30))
-    var forwardFor: ForwardFor? = ForwardFor()
-    var retries = 3
-    var redispatch: Redispatch?
-    var serverMaxConn: Int?
-    var frontendMaxConn: Int?
-    var bufferSize = 16384
+    var global: [String] = ["maxconn 1000"]
+    var defaults: [String] = [
+        "mode http", "option forwardfor", "timeout connect 3s", "timeout client 30s", "timeout server 30s",
+    ]
+    var frontend: [String] = []
+    var backend: [String] = ["balance roundrobin", "option httpchk GET /health", "http-check expect status 200"]
+    /// Appended to every `server` line, e.g. `check inter 100ms fall 3 rise 2`.
+    var serverOptions = ""
+    /// The frontend's port: a free ephemeral port found when the topology is made.
+    var port = freePort()
+
+    var text: String {
+        var lines = ["global"] + self.global.map { "    " + $0 }
+        lines += ["", "defaults"] + self.defaults.map { "    " + $0 }
+        lines += ["", "frontend web_entry", "    bind 127.0.0.1:\(self.port)", "    default_backend web_backend"]
+        lines += self.frontend.map { "    " + $0 }
+        lines += ["", "backend web_backend"] + self.backend.map { "    " + $0 }
+        for server in self.servers {
+            lines.append("    server \(server.name) 127.0.0.1:\(server.port) \(self.serverOptions)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
 
     var config: BalancerConfig {
-        let servers = self.servers.map { server in
-            Server(
-                name: server.name,
-                address: ServerAddress(host: .ipv4("127.0.0.1"), port: server.port),
-                location: testLocation,
-                checkEnabled: self.check,
-                checkInterval: self.inter,
-                fall: self.fall,
-                rise: self.rise,
-                maxConn: self.serverMaxConn
-            )
+        get throws {
+            let result = BalancerConfig.parse(self.text, fileName: "test.cfg")
+            if result.hasAlerts {
+                throw TestConfigError.rejected(result.report.joined(separator: "\n") + "\n" + self.text)
+            }
+            return result.config
         }
-        let backend = Backend(
-            name: "web_backend",
-            location: testLocation,
-            servers: servers,
-            timeouts: self.timeouts,
-            retries: self.retries,
-            redispatch: self.redispatch,
-            httpCheck: self.httpCheck,
-            forwardFor: nil
-        )
-        let frontend = Frontend(
-            name: "web_entry",
-            location: testLocation,
-            binds: [
-                Bind(address: BindAddress(host: .ipv4("127.0.0.1"), port: 0), text: "127.0.0.1:0", location: testLocation)
-            ],
-            defaultBackend: "web_backend",
-            maxConn: self.frontendMaxConn,
-            timeouts: self.timeouts,
-            forwardFor: self.forwardFor
-        )
-        var global = GlobalSettings(maxConn: 1000)
-        global.bufferSize = self.bufferSize
-        return BalancerConfig(global: global, frontends: [frontend], backends: [backend])
     }
+}
+
+enum TestConfigError: Error {
+    case rejected(String)
 }
 
 /// Captures log lines so tests can assert HAProxy's wording.
@@ -108,7 +89,7 @@ func withBalancer<T>(
     _ body: (Int, LoadBalancer) async throws -> T
 ) async throws -> T {
     let balancer = try LoadBalancer(
-        config: topology.config,
+        config: try topology.config,
         options: BalancerOptions(maxConnections: 1000, gracePeriod: .seconds(2)),
         threads: threads,
         logger: logs.logger
@@ -157,4 +138,15 @@ func eventually(timeout: Duration = .seconds(5), _ condition: () async -> Bool) 
         try? await Task.sleep(for: .milliseconds(20))
     }
     return await condition()
+}
+
+/// An ephemeral port that was free a moment ago (the parser, like HAProxy, refuses `bind :0`).
+func freePort() -> Int {
+    guard
+        let channel = try? ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).wait()
+    else { return 0 }
+    let port = channel.localAddress?.port ?? 0
+    try? channel.close().wait()
+    return port
 }
