@@ -126,6 +126,8 @@ public final class LoadBalancer: Service, Sendable {
         return try await ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: Int32(clamping: min(self.options.maxConnections, 4096)))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // One accept per read, so the AcceptGate sees the limit before the next connection is taken.
+            .serverChannelOption(.maxMessagesPerRead, value: 1)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(

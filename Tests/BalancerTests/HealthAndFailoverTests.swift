@@ -6,13 +6,15 @@ import NIOPosix
 import Synchronization
 import Testing
 
-@Suite("Health checks, retries and failover on loopback")
+@Suite("Health checks, retries and failover on loopback", .serialized)
 struct HealthAndFailoverTests {
     @Test("a failing /health marks the server DOWN (HAProxy's log line), it gets no traffic, then comes back UP")
     func downAndUp() async throws {
         try await withBackends(["web01", "web02"], group: testGroup) { backends in
             var topology = TestTopology(servers: backends.map { ($0.name, $0.port) })
-            topology.serverOptions = "check inter 100ms fall 3 rise 2"
+            topology.serverOptions = "check inter 200ms fall 3 rise 2"
+            // Checks of a busy test machine must not time out: only the 503 should take web02 down.
+            topology.defaults.append("timeout check 2s")
             let logs = LogCapture()
             try await withBalancer(topology, logs: logs) { port, _ in
                 backends[1].healthy = false
@@ -47,7 +49,8 @@ struct HealthAndFailoverTests {
     func allDown() async throws {
         try await withBackends(["web01"], group: testGroup) { backends in
             var topology = TestTopology(servers: backends.map { ($0.name, $0.port) })
-            topology.serverOptions = "check inter 100ms fall 2 rise 2"
+            topology.serverOptions = "check inter 200ms fall 2 rise 2"
+            topology.defaults.append("timeout check 2s")
             let logs = LogCapture()
             try await withBalancer(topology, logs: logs) { port, _ in
                 backends[0].healthy = false
@@ -72,7 +75,7 @@ struct HealthAndFailoverTests {
                 let failures = Mutex<[String]>([])
                 let served = Mutex<[String: Int]>([:])
                 // 10 keep-alive clients and 10 one-shot clients, 25 requests each (500 in all); web02 dies
-                // after the first 100 or so.
+                // after the first 100.
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for client in 0..<20 {
                         group.addTask {
@@ -103,7 +106,8 @@ struct HealthAndFailoverTests {
                         }
                     }
                     group.addTask {
-                        try await Task.sleep(for: .milliseconds(60))
+                        // Kill web02 once about a fifth of the load went through (bounded wait).
+                        _ = await eventually(timeout: .seconds(10)) { served.withLock { $0.values.reduce(0, +) } >= 100 }
                         await backends[1].kill()
                     }
                     try await group.waitForAll()
