@@ -25,6 +25,9 @@ public struct BackendSelector: Sendable {
     private var backup: any ServerSelection
     private let activeMembers: [Int]
     private let backupMembers: [Int]
+    /// Eligible servers per group, recounted on state changes so that a pick stays O(log n).
+    private var eligibleActive = 0
+    private var eligibleBackup = 0
 
     /// - Parameters:
     ///   - servers: the backend's servers in configuration order (their `id`s should be 1...n).
@@ -39,6 +42,7 @@ public struct BackendSelector: Sendable {
         self.backupMembers = backupMembers
         active = Self.makeSelection(algorithm, members: activeMembers, slots: servers, seed: seed)
         backup = Self.makeSelection(algorithm, members: backupMembers, slots: servers, seed: seed &+ 1)
+        recount()
     }
 
     /// Index of the server with this name, for runtime commands (`set server B/S ...`).
@@ -48,12 +52,11 @@ public struct BackendSelector: Sendable {
 
     /// Picks a server for a new request and counts a connection on it.
     public mutating func pick(_ request: PickRequest = PickRequest()) -> Pick {
-        let activeEligible = activeMembers.contains { servers[$0].isEligible }
         let chosen: Int?
-        if activeEligible {
+        if eligibleActive > 0 {
             chosen = Self.pick(in: &active, members: activeMembers, request, servers)
         } else if allBackups {
-            guard backupMembers.contains(where: { servers[$0].isEligible }) else { return .noServer }
+            guard eligibleBackup > 0 else { return .noServer }
             chosen = Self.pick(in: &backup, members: backupMembers, request, servers)
         } else {
             guard let firstBackup = backupMembers.first(where: { servers[$0].isEligible }) else { return .noServer }
@@ -78,9 +81,11 @@ public struct BackendSelector: Sendable {
         notify(index)
     }
 
-    /// Effective weight (runtime `set server weight`, slowstart ramp). Clamped to 0...256 like HAProxy.
+    /// Sets the effective weight (configured weight × `ServerSlot.weightScale`), as carried by
+    /// `BackendAction.setWeight`. A runtime `set server B/S weight N` goes through `BackendState.setWeight`,
+    /// which returns that action, so that slowstart and the stats page stay consistent.
     public mutating func setWeight(_ index: Int, _ weight: Int) {
-        let clamped = min(256, max(0, weight))
+        let clamped = min(ServerSlot.maxEffectiveWeight, max(0, weight))
         guard servers.indices.contains(index), servers[index].weight != clamped else { return }
         servers[index].weight = clamped
         notify(index)
@@ -104,7 +109,13 @@ public struct BackendSelector: Sendable {
         return nil
     }
 
+    private mutating func recount() {
+        eligibleActive = activeMembers.reduce(0) { $0 + (servers[$1].isEligible ? 1 : 0) }
+        eligibleBackup = backupMembers.reduce(0) { $0 + (servers[$1].isEligible ? 1 : 0) }
+    }
+
     private mutating func notify(_ index: Int) {
+        recount()
         if servers[index].isBackup {
             backup.serverChanged(index, slots: servers)
         } else {

@@ -107,9 +107,8 @@ public struct ServerState: Sendable, Equatable {
     var downSince: Duration?
     var pastDowntime: Duration = .zero
 
-    /// HAProxy's internal weight scale: effective weights are `weight × 16`, which leaves room for a
-    /// slowstart ramp even on a weight-1 server.
-    public static let weightScale = 16
+    /// See `ServerSlot.weightScale`.
+    public static let weightScale = ServerSlot.weightScale
 
     /// UP as far as checks and maintenance go (a DRAIN server is UP).
     public var isUp: Bool { admin != .maintenance && (health?.isUp ?? true) }
@@ -177,7 +176,8 @@ public struct BackendState: Sendable {
         servers.firstIndex { $0.settings.name == server }
     }
 
-    /// The selector matching this state (same indexes, usable flags and effective weights).
+    /// The selector matching this state (same indexes, usable flags and effective weights). Prefer it to
+    /// building `ServerSlot`s by hand: both must agree on indexes and on the weight scale.
     public func makeSelector(
         algorithm: BalanceAlgorithm,
         allBackups: Bool = false,
@@ -188,7 +188,7 @@ public struct BackendState: Sendable {
             ServerSlot(
                 name: server.settings.name,
                 id: offset + 1,
-                weight: server.effectiveWeight(at: now),
+                effectiveWeight: server.effectiveWeight(at: now),
                 isBackup: server.settings.isBackup,
                 maxConnections: server.settings.maxConnections,
                 isUsable: server.isUsable

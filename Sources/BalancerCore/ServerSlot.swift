@@ -11,7 +11,8 @@ public struct ServerSlot: Sendable, Equatable {
     public let id: Int
     /// A `backup` server only takes traffic when no active server is usable.
     public let isBackup: Bool
-    /// Effective weight: the configured weight (0...256) after runtime changes and slowstart scaling.
+    /// Effective weight in HAProxy's internal scale: the configured weight (0...256) × `weightScale`,
+    /// lower during a slowstart ramp. Ratios between servers are those of the configured weights.
     /// A weight of 0 takes the server out of load balancing without marking it down, as in HAProxy.
     public internal(set) var weight: Int
     /// UP (from checks or because it is not checked) and READY (neither MAINT nor DRAIN).
@@ -21,6 +22,14 @@ public struct ServerSlot: Sendable, Equatable {
     /// Requests currently assigned to the server (HAProxy's `served`), counted by pick/release.
     public internal(set) var connections: Int
 
+    /// HAProxy's internal weight scale (`BE_WEIGHT_SCALE`): effective weights are the configured ones × 16,
+    /// which leaves room for a slowstart ramp even on a weight-1 server.
+    public static let weightScale = 16
+
+    /// Largest effective weight: configured weight 256 × `weightScale`.
+    public static let maxEffectiveWeight = 256 * weightScale
+
+    /// - Parameter weight: the configured weight (`server ... weight N`, 0...256, default 1).
     public init(
         name: String,
         id: Int,
@@ -29,9 +38,28 @@ public struct ServerSlot: Sendable, Equatable {
         maxConnections: Int? = nil,
         isUsable: Bool = true
     ) {
+        self.init(
+            name: name,
+            id: id,
+            effectiveWeight: min(256, max(0, weight)) * Self.weightScale,
+            isBackup: isBackup,
+            maxConnections: maxConnections,
+            isUsable: isUsable
+        )
+    }
+
+    /// - Parameter effectiveWeight: already in the internal scale (as `BackendState` computes it).
+    public init(
+        name: String,
+        id: Int,
+        effectiveWeight: Int,
+        isBackup: Bool = false,
+        maxConnections: Int? = nil,
+        isUsable: Bool = true
+    ) {
         self.name = name
         self.id = id
-        self.weight = max(0, weight)
+        self.weight = min(Self.maxEffectiveWeight, max(0, effectiveWeight))
         self.isBackup = isBackup
         self.maxConnections = maxConnections
         self.isUsable = isUsable

@@ -47,6 +47,7 @@ public final class SharedBackendSelector: @unchecked Sendable {
         locked { $0.setUsable(index, usable) }
     }
 
+    /// Effective weight (configured × 16), as `BackendAction.setWeight` carries it.
     public func setWeight(_ index: Int, _ weight: Int) {
         locked { $0.setWeight(index, weight) }
     }

@@ -68,7 +68,8 @@ struct RoundRobinTests {
     func weightChange() {
         var selector = BackendSelector(servers: makeServers([1, 1]), algorithm: .roundRobin)
         _ = sequence(&selector, 2)
-        selector.setWeight(0, 3)
+        #expect(selector.servers.map(\.weight) == [16, 16])
+        selector.setWeight(0, 3 * ServerSlot.weightScale)
         let picks = sequence(&selector, 40)
         #expect(picks.filter { $0 == "web01" }.count == 30)
         selector.setWeight(1, 0)
