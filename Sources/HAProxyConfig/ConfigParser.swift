@@ -95,7 +95,9 @@ struct ConfigParser {
             GlobalKeywords.handle(line, global: &global, sink: &sink)
         case .proxy(var draft):
             section = .outside
+            let before = sink.items.count
             ProxyKeywords.handle(line, draft: &draft, sink: &sink)
+            draft.hasAlerts = draft.hasAlerts || sink.items[before...].contains { $0.isAlert }
             section = .proxy(draft)
         }
     }
@@ -140,7 +142,8 @@ struct ConfigParser {
             if arguments.count > 1 {
                 sink.alert("'defaults' cannot handle unexpected argument '\(arguments[1])'.", line)
             }
-            section = .proxy(ProxyDraft(kind: .defaults, name: arguments.first ?? "", location: line.location, settings: base))
+            section = .proxy(
+                ProxyDraft(kind: .defaults, name: arguments.first ?? "", location: line.location, settings: base))
             return
         }
         guard let name = arguments.first else {
@@ -190,7 +193,8 @@ struct ConfigParser {
         // Semantic checks ran last but point at earlier lines: report everything in file and line order,
         // keeping the order of messages about the same line; messages without a line come last.
         let ordered = sink.items.enumerated().sorted { lhs, rhs in
-            let left = key(lhs.element.location), right = key(rhs.element.location)
+            let left = key(lhs.element.location)
+            let right = key(rhs.element.location)
             return left != right ? left < right : lhs.offset < rhs.offset
         }
         return ConfigParseResult(config: config, diagnostics: ordered.map(\.element))

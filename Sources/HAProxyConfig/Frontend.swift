@@ -76,7 +76,8 @@ public struct Bind: Sendable, Equatable {
     /// `v4v6`: an IPv6 wildcard also accepts IPv4; `v6only`: it does not. nil: the system default.
     public var v6Only: Bool?
 
-    public init(address: BindAddress, text: String, location: SourceLocation, name: String? = nil, v6Only: Bool? = nil) {
+    public init(address: BindAddress, text: String, location: SourceLocation, name: String? = nil, v6Only: Bool? = nil)
+    {
         self.address = address
         self.text = text
         self.location = location

@@ -110,14 +110,18 @@ enum GlobalKeywords {
                 {
                     socket.mode = mode
                 } else {
-                    sink.alert("'stats socket' : 'mode' : missing or invalid mode '\(value ?? "")' (octal integer expected)", line)
+                    sink.alert(
+                        "'stats socket' : 'mode' : missing or invalid mode '\(value ?? "")' (octal integer expected)",
+                        line)
                     valid = false
                 }
             case "level":
                 if let value, let level = StatsSocket.Level(rawValue: value) {
                     socket.level = level
                 } else {
-                    sink.alert("'stats socket' : 'level' only supports 'user', 'operator', and 'admin' (got '\(value ?? "")')", line)
+                    sink.alert(
+                        "'stats socket' : 'level' only supports 'user', 'operator', and 'admin' (got '\(value ?? "")')",
+                        line)
                     valid = false
                 }
             case "expose-fd":
@@ -178,7 +182,8 @@ func timeError(_ error: Values.TimeError, text: String, keyword: String) -> Stri
 /// Checks that the keyword (which may be several words, e.g. `option httplog`) has no extra argument.
 @discardableResult
 func expectNoArgument(_ line: ConfigLine, keywordWords: Int = 1, _ sink: inout DiagnosticSink) -> Bool {
-    expectNothingAfter(line, consumed: keywordWords, keyword: line.words.prefix(keywordWords).joined(separator: " "), &sink)
+    expectNothingAfter(
+        line, consumed: keywordWords, keyword: line.words.prefix(keywordWords).joined(separator: " "), &sink)
 }
 
 /// Checks that nothing follows the first `consumed` words; the alert names `keyword`.

@@ -194,6 +194,10 @@ enum HAProxyKeywords {
         "use_backend": [.frontend, .listen],
         "use-fcgi-app": [.listen, .backend],
         "use-server": [.listen, .backend],
+        "dynamic-cookie-key": [.defaults, .listen, .backend],
+        "hash-balance-factor": [.defaults, .listen, .backend],
+        "max-session-srv-conns": [.defaults, .frontend, .listen],
+        "stats show-modules": [.defaults, .frontend, .listen, .backend],
         "no option": [.defaults, .frontend, .listen, .backend],
     ]
 

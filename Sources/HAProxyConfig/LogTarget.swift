@@ -45,7 +45,8 @@ public struct LogTarget: Sendable, Equatable {
 
 /// Syslog facilities (RFC 5424 §6.2.1), numbered as on the wire.
 public enum SyslogFacility: Int, Sendable, Equatable, CaseIterable {
-    case kern = 0, user, mail, daemon, auth, syslog, lpr, news, uucp, cron, auth2, ftp, ntp, audit, alert, cron2
+    case kern = 0
+    case user, mail, daemon, auth, syslog, lpr, news, uucp, cron, auth2, ftp, ntp, audit, alert, cron2
     case local0, local1, local2, local3, local4, local5, local6, local7
 
     /// The name written in haproxy.cfg.
@@ -86,7 +87,8 @@ public enum SyslogFacility: Int, Sendable, Equatable, CaseIterable {
 
 /// Syslog severities (RFC 5424 §6.2.1); a lower raw value is more severe.
 public enum SyslogLevel: Int, Sendable, Equatable, Comparable, CaseIterable {
-    case emerg = 0, alert, crit, err, warning, notice, info, debug
+    case emerg = 0
+    case alert, crit, err, warning, notice, info, debug
 
     public var name: String { String(describing: self) }
 

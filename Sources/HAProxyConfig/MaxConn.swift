@@ -50,3 +50,13 @@ public func effectiveMaxConn(
         configured: Optional(configured), fileDescriptorLimit: fileDescriptorLimit,
         reservedDescriptors: reservedDescriptors, location: location)
 }
+
+extension BalancerConfig {
+    /// The process-wide maxconn to run with under the hard RLIMIT_NOFILE `fileDescriptorLimit`, and the warning
+    /// (pointing at the `maxconn` line) when `global.maxconn` had to be capped. `portico lb` and `portico lb -c`
+    /// print the warning with the parse diagnostics.
+    public func effectiveGlobalMaxConn(fileDescriptorLimit: Int) -> (Int, Diagnostic?) {
+        effectiveMaxConn(
+            configured: global.maxConn, fileDescriptorLimit: fileDescriptorLimit, location: global.maxConnLocation)
+    }
+}

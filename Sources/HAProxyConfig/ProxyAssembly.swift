@@ -85,7 +85,7 @@ enum ConfigValidation {
                         "frontend '\(draft.name)' has no 'bind' directive. Please declare it as a backend if this "
                             + "was intended.", at: draft.location))
             }
-            if draft.kind == .frontend, settings.defaultBackend == nil, draft.useBackends.isEmpty,
+            if draft.kind == .frontend, !draft.hasAlerts, settings.defaultBackend == nil, draft.useBackends.isEmpty,
                 settings.stats == nil, draft.prometheusExporterPath == nil
             {
                 sink.items.append(
@@ -94,7 +94,7 @@ enum ConfigValidation {
                             + "get 503 Service Unavailable.", at: draft.location))
             }
             let servesLocally = settings.stats != nil || draft.prometheusExporterPath != nil
-            if draft.kind.hasBackendCapability, draft.servers.isEmpty, !servesLocally {
+            if draft.kind.hasBackendCapability, !draft.hasAlerts, draft.servers.isEmpty, !servesLocally {
                 sink.items.append(
                     .warning(
                         "\(draft.title) has no server; requests sent to it will get 503 Service Unavailable.",

@@ -132,7 +132,9 @@ extension ProxyKeywords {
             sink.alert("'option httpchk' expects a URI starting with '/' (got '\(check.uri)').", line)
             return
         }
-        if !check.method.allSatisfy({ $0.isASCII && ($0.isUppercase || $0 == "-" || $0 == "_") }) || check.method.isEmpty {
+        if !check.method.allSatisfy({ $0.isASCII && ($0.isUppercase || $0 == "-" || $0 == "_") })
+            || check.method.isEmpty
+        {
             sink.alert("'option httpchk' : invalid HTTP method '\(check.method)'.", line)
             return
         }
@@ -150,7 +152,8 @@ extension ProxyKeywords {
             return
         }
         guard line.word(1) == "option", let name = line.word(2) else {
-            sink.alert("'no' expects 'option <name>' or 'log' (got '\(line.words.dropFirst().joined(separator: " "))').", line)
+            sink.alert(
+                "'no' expects 'option <name>' or 'log' (got '\(line.words.dropFirst().joined(separator: " "))').", line)
             return
         }
         guard isPlaced("option \(name)", draft, line, &sink) else { return }
@@ -206,7 +209,9 @@ extension ProxyKeywords {
 
     static let statsTable: [String: Parse] = [
         "enable": { line, draft, sink in
-            if expectNoArgument(line, keywordWords: 2, &sink) { draft.settings.stats = draft.settings.stats ?? StatsPage() }
+            if expectNoArgument(line, keywordWords: 2, &sink) {
+                draft.settings.stats = draft.settings.stats ?? StatsPage()
+            }
         },
         "uri": { line, draft, sink in
             guard let uri = line.word(2), expectNoArgument(line, keywordWords: 3, &sink) else {
@@ -422,7 +427,8 @@ extension ProxyKeywords {
             guard (1...2).contains(bounds.count) else { return nil }
             let numbers = bounds.compactMap { Values.integer(String($0)) }
             guard numbers.count == bounds.count, numbers.allSatisfy({ (100...999).contains($0) }) else { return nil }
-            let low = numbers[0], high = numbers.last ?? low
+            let low = numbers[0]
+            let high = numbers.last ?? low
             guard low <= high else { return nil }
             ranges.append(low...high)
         }
@@ -437,7 +443,8 @@ extension ProxyKeywords {
             return
         }
         guard action == "use-service", line.word(2) == "prometheus-exporter" else {
-            let what = action == "use-service" ? "http-request use-service \(line.word(2) ?? "")" : "http-request \(action)"
+            let what =
+                action == "use-service" ? "http-request use-service \(line.word(2) ?? "")" : "http-request \(action)"
             sink.alert("'\(what)' is not supported yet by Portico", line)
             return
         }

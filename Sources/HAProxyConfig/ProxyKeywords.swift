@@ -55,7 +55,9 @@ enum ProxyKeywords {
         if families.contains(keyword) {
             let sub = line.word(1).map { " " + $0 } ?? ""
             let full = keyword + sub
-            if HAProxyKeywords.proxy[full] != nil || HAProxyKeywords.proxy[keyword + sub + " " + (line.word(2) ?? "")] != nil {
+            if HAProxyKeywords.proxy[full] != nil
+                || HAProxyKeywords.proxy[keyword + sub + " " + (line.word(2) ?? "")] != nil
+            {
                 sink.alert("'\(full)' is not supported yet by Portico", line)
             } else {
                 sink.alert("'\(keyword)' is not supported yet by Portico", line)
@@ -74,7 +76,8 @@ enum ProxyKeywords {
     }
 
     /// Whether `name` may appear in this section; reports HAProxy's alert or warning when it may not.
-    static func isPlaced(_ name: String, _ draft: ProxyDraft, _ line: ConfigLine, _ sink: inout DiagnosticSink) -> Bool {
+    static func isPlaced(_ name: String, _ draft: ProxyDraft, _ line: ConfigLine, _ sink: inout DiagnosticSink) -> Bool
+    {
         let allowed = HAProxyKeywords.proxy[name] ?? .all
         if allowed.contains(draft.kind.sections) { return true }
         if draft.kind == .defaults {

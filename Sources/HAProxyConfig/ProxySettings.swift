@@ -92,6 +92,8 @@ struct ProxyDraft: Sendable {
     var prometheusExporterPath: String?
     /// The first `http-check` rule of this section drops the inherited ones, as HAProxy does.
     var hasOwnHTTPCheckRules = false
+    /// A line of this section was refused: warnings derived from what is missing would only be noise then.
+    var hasAlerts = false
 
     init(kind: ProxyKind, name: String, location: SourceLocation, settings: ProxySettings) {
         self.kind = kind

@@ -5,7 +5,9 @@ enum ServerLine {
         "disabled", "enabled", "maxconn", "port", "addr", "slowstart",
     ]
 
-    static func parse(_ line: ConfigLine, isDefaultServer: Bool, _ draft: inout ProxyDraft, _ sink: inout DiagnosticSink) {
+    static func parse(
+        _ line: ConfigLine, isDefaultServer: Bool, _ draft: inout ProxyDraft, _ sink: inout DiagnosticSink
+    ) {
         var options = draft.settings.defaultServer
         var index: Int
         var prefix: String
@@ -50,12 +52,24 @@ enum ServerLine {
             let value = line.word(index + 1)
             var consumed = 2
             switch option {
-            case "check": options.check = true; consumed = 1
-            case "no-check": options.check = false; consumed = 1
-            case "backup": options.backup = true; consumed = 1
-            case "no-backup": options.backup = false; consumed = 1
-            case "disabled": options.disabled = true; consumed = 1
-            case "enabled": options.disabled = false; consumed = 1
+            case "check":
+                options.check = true
+                consumed = 1
+            case "no-check":
+                options.check = false
+                consumed = 1
+            case "backup":
+                options.backup = true
+                consumed = 1
+            case "no-backup":
+                options.backup = false
+                consumed = 1
+            case "disabled":
+                options.disabled = true
+                consumed = 1
+            case "enabled":
+                options.disabled = false
+                consumed = 1
             case "inter", "fastinter", "downinter", "slowstart":
                 guard let duration = time(option, value, prefix, line, &sink) else {
                     valid = false
@@ -233,7 +247,8 @@ enum BindLine {
                     return
                 }
                 binds.append(
-                    Bind(address: BindAddress(host: host, port: port), text: item, location: line.location, name: name,
+                    Bind(
+                        address: BindAddress(host: host, port: port), text: item, location: line.location, name: name,
                         v6Only: v6Only))
             case .failure(.missingPort):
                 sink.alert("'bind' : missing port number: '\(item)'", line)

@@ -15,6 +15,17 @@ import Testing
                 + "LimitNOFILE=20100 in the systemd unit) or lower maxconn to 9950.")
     }
 
+    @Test func seedConfigurationUnderTwentyThousandDescriptors() throws {
+        let config = BalancerConfig.parse(try SeedFixture.text(), fileName: "haproxy.cfg").config
+        let (value, warning) = config.effectiveGlobalMaxConn(fileDescriptorLimit: 20000)
+        #expect(value == 9950)
+        #expect(warning?.severity == .warning)
+        #expect(warning?.location == SourceLocation(file: "haproxy.cfg", line: 3))
+        #expect(warning?.message.contains("maxconn 10000") == true)
+        #expect(warning?.message.contains("20000") == true)
+        #expect(config.effectiveGlobalMaxConn(fileDescriptorLimit: 1_048_576).0 == 10000)
+    }
+
     @Test func maxConnThatFitsIsKept() {
         let (value, warning) = effectiveMaxConn(configured: 10000, fileDescriptorLimit: 1_048_576)
         #expect(value == 10000)
