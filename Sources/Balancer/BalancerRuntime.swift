@@ -68,6 +68,7 @@ final class BackendRuntime: Sendable {
     let servers: [ServerRuntime]
     let selector: SharedBackendSelector
     let queue: BackendQueue
+    let retryPolicy: RetryPolicy
     /// The core's control-plane state (rise/fall, admin state); checkers of several loops feed it.
     private let health: Mutex<BackendState>
     private let clock = ContinuousClock()
@@ -86,6 +87,13 @@ final class BackendRuntime: Sendable {
         self.servers = servers
         self.selector = selector
         self.queue = BackendQueue()
+        self.retryPolicy = RetryPolicy(
+            retries: config.retries,
+            // nil (no `option redispatch` line) selects Portico's no-loss default; see RetryPolicy.
+            redispatch: config.redispatch.map { .interval($0.interval) },
+            timeoutConnect: config.timeouts.connect ?? .seconds(5),
+            algorithm: RuntimeTopology.algorithm(config.balance)
+        )
         self.started = self.clock.now
         self.health = Mutex(
             BackendState(

@@ -80,8 +80,9 @@ final class ClientConnection: ChannelDuplexHandler {
     private var server: ServerConnection?
     private var slot: Int?
     private var failedServer: Int?
-    private var connectFailures = 0
-    private var replays = 0
+    /// Retries done for the current request (the core's `retriesDone`).
+    private var retriesDone = 0
+    private var retryTimer: Scheduled<Void>?
     private var responseHeadSent = false
     private var responseKeepAlive = true
     private var closeAfterResponse = false
@@ -238,8 +239,7 @@ final class ClientConnection: ChannelDuplexHandler {
         self.pendingParts.removeAll(keepingCapacity: true)
         self.bodyStreamed = false
         self.failedServer = nil
-        self.connectFailures = 0
-        self.replays = 0
+        self.retriesDone = 0
         self.responseHeadSent = false
         self.responseKeepAlive = true
         self.closeAfterResponse = false
@@ -380,25 +380,64 @@ final class ClientConnection: ChannelDuplexHandler {
         }
     }
 
-    /// A connection attempt failed: nothing reached the server, so retrying is safe for every method.
-    /// Retries follow `retries`; the retry goes to another server when the redispatch policy says so.
     private func connectFailed(server: ServerRuntime, backend: BackendRuntime, error: Error) {
         self.environment.logger.debug(
             "connect failed",
             metadata: ["lb.backend": "\(backend.name)", "lb.server": "\(server.name)", "lb.error": "\(error)"]
         )
-        self.releaseSlot()
-        self.connectFailures += 1
-        guard self.connectFailures <= backend.config.retries else {
-            self.respondError(.serviceUnavailable)
-            return
-        }
-        if RetryPolicy.redispatches(afterFailure: self.connectFailures, backend: backend.config) {
+        let timedOut: Bool
+        if case .connectTimeout = error as? ChannelError { timedOut = true } else { timedOut = false }
+        self.attemptFailed(.connectFailed(timedOut: timedOut), server: server)
+    }
+
+    /// An attempt failed before any response byte reached the client: BalancerCore's `RetryPolicy`
+    /// decides between retrying the same server, redispatching to another one, or an error response.
+    private func attemptFailed(_ failure: AttemptFailure, server: ServerRuntime) {
+        guard let backend = self.backend else { return }
+        let slots = backend.selector.servers
+        let attempt = FailedAttempt(
+            failure: failure,
+            retriesDone: self.retriesDone,
+            isIdempotent: HTTPMessageRules.isIdempotent(self.method),
+            isReplayable: !self.bodyStreamed && !self.requestHasBody,
+            serverUsable: slots.indices.contains(server.index) ? slots[server.index].isUsable : false,
+            usableActiveServers: slots.filter { !$0.isBackup && $0.isUsable }.count
+        )
+        switch backend.retryPolicy.decide(attempt) {
+        case .retrySameServer(let delay):
+            self.retriesDone += 1
+            self.phase = .connecting
+            let exchange = self.exchangeID
+            let retry = { [self] in
+                guard self.exchangeID == exchange, self.phase == .connecting else { return }
+                // The slot taken by the first pick is kept: the retry goes to the same server.
+                if let connection = self.environment.pool.take(server) {
+                    self.attach(connection)
+                } else {
+                    self.connect(to: server, backend: backend)
+                }
+            }
+            if delay == .zero {
+                retry()
+            } else if let loop = self.context?.eventLoop {
+                self.retryTimer = loop.assumeIsolated().scheduleTask(in: delay.timeAmount) { retry() }
+            }
+        case .redispatch:
+            self.retriesDone += 1
+            self.releaseSlot()
             self.failedServer = server.index
-        } else {
-            self.failedServer = nil
+            self.phase = .connecting
+            self.dispatch()
+        case .fail(let status, _):
+            self.releaseSlot()
+            switch status {
+            case 504: self.respondError(.gatewayTimeout)
+            case 503: self.respondError(.serviceUnavailable)
+            default: self.respondError(.badGateway)
+            }
+        case .abort:
+            self.closeNow()
         }
-        self.dispatch()
     }
 
     private func attach(_ connection: ServerConnection) {
@@ -538,33 +577,19 @@ final class ClientConnection: ChannelDuplexHandler {
         self.serverTimer?.cancel()
         self.serverTimer = nil
         connection.close()
-        self.releaseSlot()
         if self.responseHeadSent {
             // Part of the response is already with the client: all we can do is cut it short.
+            self.releaseSlot()
             self.closeNow()
             return
         }
-        let malformed = error is HTTPParserError
-        if !malformed, self.canReplay, let backend = self.backend {
-            // The server closed a connection (typically a reused keep-alive one, or a server that was just
-            // killed) without answering. Nothing was processed, so an idempotent request is sent again.
-            self.replays += 1
-            self.failedServer = connection.server.index
-            self.phase = .connecting
-            self.environment.logger.debug(
-                "replaying request after server closed the connection",
-                metadata: ["lb.backend": "\(backend.name)", "lb.server": "\(connection.server.name)"]
-            )
-            self.dispatch()
-            return
-        }
-        self.respondError(.badGateway)
-    }
-
-    private var canReplay: Bool {
-        guard let backend = self.backend else { return false }
-        return HTTPMessageRules.isIdempotent(self.method) && !self.bodyStreamed && !self.requestHasBody
-            && self.replays <= backend.config.retries
+        let failure: AttemptFailure =
+            error is HTTPParserError ? .invalidResponse : .closedBeforeResponse(requestSent: true)
+        self.environment.logger.debug(
+            "server connection closed before a response",
+            metadata: ["lb.server": "\(connection.server.name)", "lb.failure": "\(failure)"]
+        )
+        self.attemptFailed(failure, server: connection.server)
     }
 
     // MARK: - Timers
@@ -619,6 +644,8 @@ final class ClientConnection: ChannelDuplexHandler {
         self.serverTimer = nil
         self.queueTimer?.cancel()
         self.queueTimer = nil
+        self.retryTimer?.cancel()
+        self.retryTimer = nil
         if let ticket = self.queueTicket {
             self.queueTicket = nil
             self.backend?.queue.remove(ticket)
