@@ -163,16 +163,17 @@ public struct BackendState: Sendable {
         self.name = name
         self.logsHealthChecks = logsHealthChecks
         self.servers = servers.map { settings in
-            let maintenance = settings.startsInMaintenance
-            return ServerState(
+            var server = ServerState(
                 settings: settings,
                 health: settings.check.map(ServerHealth.init(settings:)),
-                admin: maintenance ? .maintenance : .ready,
+                admin: settings.startsInMaintenance ? .maintenance : .ready,
                 weight: min(256, max(0, settings.weight)),
                 lastChange: now,
-                rampStart: nil,
-                downSince: maintenance ? now : nil
+                rampStart: nil
             )
+            // Downtime counts from start-up for a server that starts in maintenance or `init-state down`.
+            if !server.isUp { server.downSince = now }
+            return server
         }
     }
 

@@ -388,3 +388,60 @@ struct LogHealthChecksTests {
         )
     }
 }
+
+@Suite("Initial check state")
+struct InitialStateTests {
+    @Test("init-state: up (default), fully-up, down, fully-down")
+    func states() {
+        func health(_ initial: InitialCheckState) -> ServerHealth {
+            ServerHealth(settings: CheckSettings(rise: 2, fall: 3, initialState: initial))
+        }
+        var up = health(.up)
+        #expect(up.statusText == "UP 1/3")
+        #expect(up.record(.connectionRefused()) == true)
+
+        var fullyUp = health(.fullyUp)
+        #expect(fullyUp.statusText == "UP")
+        #expect(fullyUp.record(.connectionRefused()) == false)
+        #expect(fullyUp.record(.connectionRefused()) == false)
+        #expect(fullyUp.record(.connectionRefused()) == true)
+
+        var down = health(.down)
+        #expect(!down.isUp)
+        #expect(down.statusText == "DOWN 1/2")
+        #expect(down.record(.connected()) == true)
+        #expect(down.statusText == "UP")
+
+        var fullyDown = health(.fullyDown)
+        #expect(fullyDown.statusText == "DOWN")
+        #expect(fullyDown.record(.connected()) == false)
+        #expect(fullyDown.record(.connected()) == true)
+    }
+
+    @Test("leaving maintenance with init-state down sends no traffic before a check passes")
+    func maintenanceWithDown() {
+        let check = CheckSettings(rise: 2, fall: 3, initialState: .down)
+        var state = BackendState(name: "b", servers: [ServerSettings(name: "web01", check: check), ServerSettings(name: "web02")])
+        #expect(!state.servers[0].isUsable)
+        _ = state.checkCompleted(server: 0, .connected(), now: .seconds(1))
+        #expect(state.servers[0].isUsable)
+        #expect(state.servers[0].downtime(at: .seconds(5)) == .seconds(1))
+        _ = state.setAdmin(server: 0, .maintenance, now: .seconds(2))
+        let actions = state.setAdmin(server: 0, .ready, now: .seconds(3))
+        #expect(!actions.contains(.setUsable(server: 0, true)))
+        #expect(actions.contains(.scheduleCheck(server: 0, after: .zero)))
+        #expect(state.servers[0].statusText == "DOWN 1/2")
+        let passed = state.checkCompleted(server: 0, .connected(), now: .seconds(3))
+        #expect(passed.contains(.setUsable(server: 0, true)))
+    }
+
+    @Test("haproxy 2.6 wording when a DOWN server enters maintenance")
+    func downIntoMaintenance() {
+        var state = seedBackend()
+        _ = state.checkCompleted(server: 1, .connectionRefused(), now: .seconds(1))
+        #expect(
+            state.setAdmin(server: 1, .maintenance, now: .seconds(2))
+                == [.log(.notice, "Server web_backend/web02 was DOWN and now enters maintenance.")]
+        )
+    }
+}
