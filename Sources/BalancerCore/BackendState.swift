@@ -10,7 +10,8 @@ public enum AdminState: String, Sendable, Equatable {
 
 /// Syslog severities (RFC 5424 §6.2.1 numbering, shared with RFC 3164).
 public enum LogLevel: Int, Sendable, Equatable, Comparable, CaseIterable {
-    case emergency = 0, alert, critical, error, warning, notice, info, debug
+    case emergency = 0
+    case alert, critical, error, warning, notice, info, debug
 
     /// The keyword haproxy.cfg uses (`log 127.0.0.1 local2 notice`).
     public var keyword: String {

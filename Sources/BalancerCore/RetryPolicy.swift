@@ -99,7 +99,8 @@ public struct RetryPolicy: Sendable, Equatable {
     /// `retries` (HAProxy's default is 3): retries after the first attempt.
     public var retries: Int
     public var redispatch: Redispatch
-    /// Whether replaying sent idempotent requests is allowed (not with `no option redispatch` or `option redispatch 0`).
+    /// Whether sent idempotent requests may be replayed: not with `no option redispatch` or
+    /// `option redispatch 0`.
     public var replaysIdempotentRequests: Bool
     /// Wait before retrying the same server after a connect failure: `min(timeout connect, 1s)`.
     public var turnAround: Duration

@@ -20,7 +20,13 @@ struct HTTPCheckTests {
             String(decoding: withHeaders.bytes(host: "10.0.0.1:80"), as: UTF8.self)
                 == "GET /health HTTP/1.1\r\nhost: www.example.com\r\nuser-agent: portico\r\nconnection: close\r\n\r\n"
         )
-        let post = HTTPCheckRequest(method: "POST", uri: "/h", version: "HTTP/1.1", headers: [.init("Host", "a")], body: "ping")
+        let post = HTTPCheckRequest(
+            method: "POST",
+            uri: "/h",
+            version: "HTTP/1.1",
+            headers: [.init("Host", "a")],
+            body: "ping"
+        )
         #expect(
             String(decoding: post.bytes(), as: UTF8.self)
                 == "POST /h HTTP/1.1\r\nhost: a\r\ncontent-length: 4\r\nconnection: close\r\n\r\nping"
@@ -90,7 +96,10 @@ struct HTTPCheckTests {
         #expect(verdict(expectation, 204).status == .layer7Passed)
         #expect(verdict(expectation, 302).status == .layer7WrongStatus)
         let negated = try HTTPCheckExpectation(.statusPattern("^2"), negated: true)
-        #expect(verdict(negated, 200, "OK").logDetail == "reason: Layer7 wrong status, code: 200, info: \"OK\", check duration: 1ms")
+        #expect(
+            verdict(negated, 200, "OK").logDetail
+                == "reason: Layer7 wrong status, code: 200, info: \"OK\", check duration: 1ms"
+        )
         #expect(throws: CheckPatternError.self) { try HTTPCheckExpectation(.statusPattern("(")) }
     }
 

@@ -47,7 +47,9 @@ struct VirtualShell {
 
     /// Runs every check due up to `end`, in time order.
     mutating func run(until end: Duration) {
-        while let (server, due) = pendingChecks.min(by: { $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key) }),
+        while let (server, due) = pendingChecks.min(by: {
+            $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key)
+        }),
             due <= end
         {
             now = due
@@ -275,7 +277,11 @@ struct HealthTests {
         #expect(state.servers[1].statusText == "DRAIN")
         #expect(state.servers[1].downtime(at: .seconds(20)) == .zero)
         actions = state.setAdmin(server: 1, .ready, now: .seconds(12))
-        #expect(actions == [.log(.notice, "Server web_backend/web02 is UP (leaving forced drain)."), .setUsable(server: 1, true)])
+        #expect(
+            actions == [
+                .log(.notice, "Server web_backend/web02 is UP (leaving forced drain)."), .setUsable(server: 1, true),
+            ]
+        )
     }
 
     @Test("set server health down|up from the CLI")
@@ -314,9 +320,11 @@ struct HealthTests {
         #expect(actions.contains(.setUsable(server: 0, true)))
         #expect(actions.contains(.setWeight(server: 0, 1)))
         #expect(actions.contains(.scheduleSlowstartStep(server: 0, after: .seconds(1))))
-        #expect(state.slowstartStep(server: 0, now: .seconds(14)) == [
-            .setWeight(server: 0, 4), .scheduleSlowstartStep(server: 0, after: .seconds(1)),
-        ])
+        #expect(
+            state.slowstartStep(server: 0, now: .seconds(14)) == [
+                .setWeight(server: 0, 4), .scheduleSlowstartStep(server: 0, after: .seconds(1)),
+            ]
+        )
         #expect(state.slowstartStep(server: 0, now: .seconds(26)) == [.setWeight(server: 0, 16)])
         #expect(state.slowstartStep(server: 0, now: .seconds(27)).isEmpty)
     }
@@ -335,7 +343,9 @@ struct HealthTests {
     func spreadStart() {
         let state = BackendState(
             name: "b",
-            servers: (1...4).map { ServerSettings(name: "s\($0)", check: seedCheck) } + [ServerSettings(name: "nocheck")]
+            servers: (1...4).map { ServerSettings(name: "s\($0)", check: seedCheck) } + [
+                ServerSettings(name: "nocheck")
+            ]
         )
         #expect(
             state.start() == [
@@ -359,7 +369,12 @@ struct LogHealthChecksTests {
             logsHealthChecks: true
         )
         let ok = CheckReport(status: .layer7Passed, code: 200, duration: .zero)
-        let wrong = CheckReport(status: .layer7WrongStatus, code: 503, info: "Service Unavailable", duration: .milliseconds(2))
+        let wrong = CheckReport(
+            status: .layer7WrongStatus,
+            code: 503,
+            info: "Service Unavailable",
+            duration: .milliseconds(2)
+        )
         var logs: [String] = []
         var now = Duration.zero
         for report in [ok, ok, wrong, wrong, wrong, wrong, ok, ok] {
@@ -367,9 +382,11 @@ struct LogHealthChecksTests {
             for case .log(_, let text) in state.checkCompleted(server: 0, report, now: now) { logs.append(text) }
         }
         // Captured from haproxy 2.6.12 with `option log-health-checks` (same sequence of answers).
-        let failed = "Health check for server web_backend/web01 failed, reason: Layer7 wrong status, code: 503, "
+        let failed =
+            "Health check for server web_backend/web01 failed, reason: Layer7 wrong status, code: 503, "
             + "info: \"Service Unavailable\", check duration: 2ms, status: "
-        let succeeded = "Health check for server web_backend/web01 succeeded, reason: Layer7 check passed, code: 200, "
+        let succeeded =
+            "Health check for server web_backend/web01 succeeded, reason: Layer7 check passed, code: 200, "
             + "check duration: 0ms, status: "
         #expect(
             logs == [
@@ -421,7 +438,10 @@ struct InitialStateTests {
     @Test("leaving maintenance with init-state down sends no traffic before a check passes")
     func maintenanceWithDown() {
         let check = CheckSettings(rise: 2, fall: 3, initialState: .down)
-        var state = BackendState(name: "b", servers: [ServerSettings(name: "web01", check: check), ServerSettings(name: "web02")])
+        var state = BackendState(
+            name: "b",
+            servers: [ServerSettings(name: "web01", check: check), ServerSettings(name: "web02")]
+        )
         #expect(!state.servers[0].isUsable)
         _ = state.checkCompleted(server: 0, .connected(), now: .seconds(1))
         #expect(state.servers[0].isUsable)
