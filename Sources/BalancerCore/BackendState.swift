@@ -397,14 +397,17 @@ public struct BackendState: Sendable {
         let counts = ServerCounts(active: usableCount.active, backup: usableCount.backup)
         let lineLevel = level ?? (server.isUp ? .notice : .alert)
         var actions: [BackendAction] = [.log(lineLevel, message(server, counts))]
+        // The ramp's first weight goes out before the server becomes usable, so that no pick sees it
+        // at full weight in between.
+        let rampStarts = server.rampStart != nil && before.rampStart == nil
+        if rampStarts || (before.rampStart != nil && server.rampStart == nil) {
+            actions.append(.setWeight(server: index, server.effectiveWeight(at: now)))
+        }
         if before.isUsable != server.isUsable {
             actions.append(.setUsable(server: index, server.isUsable))
         }
-        if server.rampStart != nil, before.rampStart == nil, let slowstart = server.settings.slowstart {
-            actions.append(.setWeight(server: index, server.effectiveWeight(at: now)))
+        if rampStarts, let slowstart = server.settings.slowstart {
             actions.append(.scheduleSlowstartStep(server: index, after: slowstart / 16))
-        } else if before.rampStart != nil, server.rampStart == nil {
-            actions.append(.setWeight(server: index, server.effectiveWeight(at: now)))
         }
         if before.isUsable && !server.isUsable {
             actions += noServerAlertIfEmpty()
