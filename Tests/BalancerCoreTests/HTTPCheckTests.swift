@@ -35,6 +35,18 @@ struct HTTPCheckTests {
         #expect(String(decoding: http10.bytes(host: "ignored"), as: UTF8.self) == "GET /h HTTP/1.0\r\nx-a: 1\r\n\r\n")
     }
 
+    @Test("deprecated headers hidden in the version string are sent as headers, as haproxy 2.6 does")
+    func legacyVersionHeaders() {
+        let request = HTTPCheckRequest(method: "HEAD", uri: "/index.jsp", version: "HTTP/1.1\r\nHost: www.xxx.com")
+        #expect(request.version == "HTTP/1.1")
+        #expect(
+            String(decoding: request.bytes(), as: UTF8.self)
+                == "HEAD /index.jsp HTTP/1.1\r\nhost: www.xxx.com\r\nconnection: close\r\n\r\n"
+        )
+        let two = HTTPCheckRequest(method: "GET", uri: "/h", version: "HTTP/1.0\r\nHost: a\r\nX-Y: z")
+        #expect(String(decoding: two.bytes(), as: UTF8.self) == "GET /h HTTP/1.0\r\nhost: a\r\nx-y: z\r\n\r\n")
+    }
+
     @Test("HTTP/1.1 without a configured Host gets the server address (RFC 9112 §3.2)")
     func hostFallback() {
         let request = HTTPCheckRequest(method: "GET", uri: "/health", version: "HTTP/1.1")
