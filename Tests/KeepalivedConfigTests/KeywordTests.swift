@@ -8,11 +8,11 @@ func parse(_ text: String, file: String = "keepalived.conf") -> ParseResult {
 func at(_ line: Int, _ file: String = "keepalived.conf") -> ConfigLocation { ConfigLocation(file: file, line: line) }
 
 /// A minimal valid instance around `body` (lines 1-4, body from line 5).
-func instance(_ body: String, name: String = "VI_1") -> String {
+func instance(_ body: String, name: String = "VI_1", vrid: Int = 51) -> String {
     """
     vrrp_instance \(name) {
         interface eth0
-        virtual_router_id 51
+        virtual_router_id \(vrid)
         virtual_ipaddress { 192.168.10.100/24 }
     \(body)
     }
