@@ -130,12 +130,13 @@ public struct VRRPScript: Hashable, Sendable, KeywordLocated {
     public var command: [String]
     /// `interval`: seconds between runs. Default 1 s ("default: 1 second", keepalived.conf(5)).
     public var interval: Duration
-    /// `timeout`: a run taking longer counts as a failure. Keepalived's default is the interval; nil here
-    /// means "not written".
+    /// `timeout`: a run taking longer counts as a failure. Nil when not written (Keepalived stores 0,
+    /// `VRRP_SCRIPT_DT`, and then bounds a run by the interval): see `effectiveTimeout`.
     public var timeout: Duration?
-    /// `fall`: consecutive failures before the script is KO. Default 1 (Keepalived's vrrp_script default).
+    /// `fall`: consecutive failures before the script is KO. Default 1: keepalived.conf(5) gives none, Keepalived's
+    /// `alloc_vrrp_script()` (vrrp_data.c) sets `fall = 1`, and `fall 0` is rejected.
     public var fall: Int
-    /// `rise`: consecutive successes before the script is OK. Default 1.
+    /// `rise`: consecutive successes before the script is OK. Default 1 (same source as `fall`).
     public var rise: Int
     /// `weight N`: -253...253. Default 0 ("adjust priority by this weight, (default: 0)"), meaning
     /// a KO script puts tracking instances in FAULT.
@@ -174,6 +175,9 @@ public struct VRRPScript: Hashable, Sendable, KeywordLocated {
         self.user = user
         self.initFail = initFail
     }
+
+    /// How long one run may take: `timeout` when written, otherwise the interval, so runs never pile up.
+    public var effectiveTimeout: Duration { timeout ?? interval }
 }
 
 /// `vrrp_track_process NAME { }`: a process whose presence (a quorum of matching processes) moves the
