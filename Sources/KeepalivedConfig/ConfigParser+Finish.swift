@@ -32,8 +32,9 @@ extension ConfigParser {
         if instance.isSet("authentication") {
             if instance.version == 3 {
                 // RFC 5798 removed authentication; Keepalived ignores the block for v3.
-                warning(instance.location(of: "authentication"),
-                        "\(context)VRRP version 3 does not support authentication. Ignoring.")
+                warning(
+                    instance.location(of: "authentication"),
+                    "\(context)VRRP version 3 does not support authentication. Ignoring.")
             } else {
                 instance.authentication = pending.authentication
             }
@@ -86,7 +87,9 @@ extension ConfigParser {
         }
 
         if !instance.isSet("interface") { error(instance.location, "\(context)interface must be set") }
-        if !instance.isSet("virtual_router_id") { error(instance.location, "\(context)the virtual router id must be set") }
+        if !instance.isSet("virtual_router_id") {
+            error(instance.location, "\(context)the virtual router id must be set")
+        }
         if instance.virtualIPAddresses.isEmpty && !pending.hadInvalidVIP {
             error(instance.location(of: "virtual_ipaddress"), "\(context)No VIP specified; at least one is required")
         }
@@ -96,12 +99,15 @@ extension ConfigParser {
     /// Applies the per-version advert limits, rounding like Keepalived: whole seconds up to 255 for v2
     /// (RFC 3768 §5.3.7, an 8-bit field of seconds), centiseconds up to 40.95 s for v3 (RFC 5798 §5.2.7,
     /// a 12-bit field of centiseconds).
-    private mutating func advertInterval(_ microseconds: Int, version: Int, location: ConfigLocation,
-                                         context: String) -> Int {
+    private mutating func advertInterval(
+        _ microseconds: Int, version: Int, location: ConfigLocation,
+        context: String
+    ) -> Int {
         let shown = ValueParsing.formatSeconds(microseconds: microseconds)
         if version == 2 {
             if microseconds < 1_000_000 {
-                error(location, "\(context)VRRPv2 advertisement interval \(shown)s is out of range. Must be at least 1s")
+                error(
+                    location, "\(context)VRRPv2 advertisement interval \(shown)s is out of range. Must be at least 1s")
                 return 100
             }
             if microseconds % 1_000_000 != 0 {

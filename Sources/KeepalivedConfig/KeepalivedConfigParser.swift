@@ -37,8 +37,10 @@ public enum KeepalivedConfigParser {
     }
 
     /// Parses `text` as if it were the file `file` (includes are read through `source`).
-    public static func parse(text: String, file: String = "keepalived.conf",
-                             source: ConfigSource = .inMemory([:])) -> ParseResult {
+    public static func parse(
+        text: String, file: String = "keepalived.conf",
+        source: ConfigSource = .inMemory([:])
+    ) -> ParseResult {
         var parser = ConfigParser(source: source, mainFile: file)
         return parser.run(text: text)
     }

@@ -53,7 +53,8 @@ struct StatementReader {
             if character == "\"" {
                 let start = line.index(after: index)
                 guard let end = line[start...].firstIndex(of: "\"") else {
-                    diagnostics.append(.error(ConfigLocation(file: file, line: lineNumber), "Unterminated quoted string"))
+                    diagnostics.append(
+                        .error(ConfigLocation(file: file, line: lineNumber), "Unterminated quoted string"))
                     tokens.append((.word(Word(text: String(line[start...]), quoted: true)), lineNumber))
                     return
                 }
@@ -126,7 +127,8 @@ struct StatementReader {
             let missing = stack.count - 1
             let name = outer.words.map(\.text).joined(separator: " ")
             diagnostics.append(
-                .error(outer.location, "There are \(missing) missing '}'s or extra '{'s (block '\(name)' is not closed)")
+                .error(
+                    outer.location, "There are \(missing) missing '}'s or extra '{'s (block '\(name)' is not closed)")
             )
             // Keep what was read so later keywords are still checked.
             while stack.count > 1 {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import KeepalivedConfig
 
 struct BrokenConfig: CustomTestStringConvertible, Sendable {
@@ -45,7 +46,8 @@ let brokenConfigs: [BrokenConfig] = [
         text: "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {\n"
             + "        192.168.10.100/24\n}\n",
         expected: [
-            "(keepalived.conf: Line 1) There are 1 missing '}'s or extra '{'s (block 'vrrp_instance VI_1' is not closed)"
+            "(keepalived.conf: Line 1) There are 1 missing '}'s or extra '{'s "
+                + "(block 'vrrp_instance VI_1' is not closed)"
         ]
     ),
     BrokenConfig(
@@ -111,14 +113,16 @@ let brokenConfigs: [BrokenConfig] = [
         name: "advert_int below 1 s with VRRPv2",
         text: instance("    advert_int 0.5"),
         expected: [
-            "(keepalived.conf: Line 5) (VI_1) VRRPv2 advertisement interval 0.500000s is out of range. Must be at least 1s"
+            "(keepalived.conf: Line 5) (VI_1) VRRPv2 advertisement interval 0.500000s is out of range. "
+                + "Must be at least 1s"
         ]
     ),
     BrokenConfig(
         name: "advert_int above 40.95 s with VRRPv3",
         text: instance("    version 3\n    advert_int 41"),
         expected: [
-            "(keepalived.conf: Line 6) (VI_1) VRRPv3 advertisement interval 41.000000s is out of range. Must be at most 40.95s"
+            "(keepalived.conf: Line 6) (VI_1) VRRPv3 advertisement interval 41.000000s is out of range. "
+                + "Must be at most 40.95s"
         ]
     ),
     BrokenConfig(
@@ -171,7 +175,9 @@ let brokenConfigs: [BrokenConfig] = [
     BrokenConfig(
         name: "track_interface weight out of range",
         text: instance("    track_interface {\n        eth1 weight 300\n    }"),
-        expected: ["(keepalived.conf: Line 6) (VI_1) track_interface eth1: weight must be between [-253..253] inclusive"]
+        expected: [
+            "(keepalived.conf: Line 6) (VI_1) track_interface eth1: weight must be between [-253..253] inclusive"
+        ]
     ),
     BrokenConfig(
         name: "invalid VIP, prefix, scope and option",
@@ -202,7 +208,8 @@ let brokenConfigs: [BrokenConfig] = [
     ),
     BrokenConfig(
         name: "malformed unicast peer and source",
-        text: instance("    unicast_src_ip 10.0.0.256\n    unicast_peer {\n        bogus\n        10.0.0.2 min_ttl 1\n    }"),
+        text: instance(
+            "    unicast_src_ip 10.0.0.256\n    unicast_peer {\n        bogus\n        10.0.0.2 min_ttl 1\n    }"),
         expected: [
             "(keepalived.conf: Line 5) (VI_1) Invalid unicast_src_ip '10.0.0.256'",
             "(keepalived.conf: Line 7) Configuration error: VRRP instance[VI_1] malformed unicast peer address[bogus]",
@@ -260,7 +267,7 @@ let brokenConfigs: [BrokenConfig] = [
         name: "unterminated quote",
         text: "vrrp_script chk {\n    script \"/bin/true\n}\n" + instance(""),
         expected: [
-            "(keepalived.conf: Line 2) Unterminated quoted string",
+            "(keepalived.conf: Line 2) Unterminated quoted string"
         ]
     ),
 ]
@@ -305,27 +312,29 @@ let brokenConfigs: [BrokenConfig] = [
             }
             """
         )
-        #expect(result.diagnostics.map(\.description) == [
-            "(keepalived.conf: Line 2) Unknown keyword 'router_di' - did you mean 'router_id'?",
-            "(keepalived.conf: Line 6) vrrp_script chk weight 300 must be in [-253, 253]",
-            "(keepalived.conf: Line 8) (VI_1) the virtual router id must be set",
-            "(keepalived.conf: Line 10) (VI_1): VRID '300' not valid - must be between 1 & 255",
-            "(keepalived.conf: Line 11) Unknown keyword 'priorty' - did you mean 'priority'?",
-            "(keepalived.conf: Line 14) (VI_1) track script chk_nope not found",
-            "(keepalived.conf: Line 20) (VI_2) interface must be set",
-            "(keepalived.conf: Line 26) Extra '}' found",
-        ])
+        #expect(
+            result.diagnostics.map(\.description) == [
+                "(keepalived.conf: Line 2) Unknown keyword 'router_di' - did you mean 'router_id'?",
+                "(keepalived.conf: Line 6) vrrp_script chk weight 300 must be in [-253, 253]",
+                "(keepalived.conf: Line 8) (VI_1) the virtual router id must be set",
+                "(keepalived.conf: Line 10) (VI_1): VRID '300' not valid - must be between 1 & 255",
+                "(keepalived.conf: Line 11) Unknown keyword 'priorty' - did you mean 'priority'?",
+                "(keepalived.conf: Line 14) (VI_1) track script chk_nope not found",
+                "(keepalived.conf: Line 20) (VI_2) interface must be set",
+                "(keepalived.conf: Line 26) Extra '}' found",
+            ])
     }
 
     @Test func didYouMeanUsesTheBlocksKeywordTable() {
         // `interval` exists in vrrp_script but an instance's table suggests `interface`.
         let result = parse(instance("    interfac eth1\n    advert_in 1\n    virtual_route_id 5\n    nopremept"))
-        #expect(result.diagnostics.map(\.message) == [
-            "Unknown keyword 'interfac' - did you mean 'interface'?",
-            "Unknown keyword 'advert_in' - did you mean 'advert_int'?",
-            "Unknown keyword 'virtual_route_id' - did you mean 'virtual_router_id'?",
-            "Unknown keyword 'nopremept' - did you mean 'nopreempt'?",
-        ])
+        #expect(
+            result.diagnostics.map(\.message) == [
+                "Unknown keyword 'interfac' - did you mean 'interface'?",
+                "Unknown keyword 'advert_in' - did you mean 'advert_int'?",
+                "Unknown keyword 'virtual_route_id' - did you mean 'virtual_router_id'?",
+                "Unknown keyword 'nopremept' - did you mean 'nopreempt'?",
+            ])
         let script = parse("vrrp_script chk {\n    script /bin/true\n    interva 2\n}\n" + instance(""))
         #expect(script.diagnostics.map(\.message) == ["Unknown keyword 'interva' - did you mean 'interval'?"])
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import KeepalivedConfig
 
 @Suite struct IncludeTests {
@@ -21,7 +22,8 @@ import Testing
         #expect(result.diagnostics == [])
         let script = try #require(result.config.scripts.first)
         #expect(script.location == ConfigLocation(file: "/etc/keepalived/conf.d/10-scripts.conf", line: 1))
-        #expect(script.location(of: "weight") == ConfigLocation(file: "/etc/keepalived/conf.d/10-scripts.conf", line: 3))
+        #expect(
+            script.location(of: "weight") == ConfigLocation(file: "/etc/keepalived/conf.d/10-scripts.conf", line: 3))
         let vi = try #require(result.config.instances.first)
         #expect(vi.location == ConfigLocation(file: "/etc/keepalived/vip.inc", line: 1))
         #expect(vi.trackScripts.first?.weight == -30)
@@ -57,10 +59,11 @@ import Testing
             "/k/inst.conf": instance("    priorty 120"),
         ])
         let result = KeepalivedConfigParser.parse(file: "/k/keepalived.conf", source: source)
-        #expect(result.diagnostics.map(\.description) == [
-            "(/k/keepalived.conf: Line 2) Unknown keyword 'vrrp_instanc' - did you mean 'vrrp_instance'?",
-            "(/k/inst.conf: Line 5) Unknown keyword 'priorty' - did you mean 'priority'?",
-        ])
+        #expect(
+            result.diagnostics.map(\.description) == [
+                "(/k/keepalived.conf: Line 2) Unknown keyword 'vrrp_instanc' - did you mean 'vrrp_instance'?",
+                "(/k/inst.conf: Line 5) Unknown keyword 'priorty' - did you mean 'priority'?",
+            ])
     }
 
     @Test func missingIncludesAndLoops() {
@@ -69,11 +72,12 @@ import Testing
             "/k/loop.conf": "include loop.conf\n",
         ])
         let result = KeepalivedConfigParser.parse(file: "/k/keepalived.conf", source: source)
-        #expect(result.diagnostics.map(\.description) == [
-            "(/k/keepalived.conf: Line 1) Could not open included file '/k/missing.conf'",
-            "(/k/keepalived.conf: Line 2) include 'nothing/*.conf' matches no file",
-            "(/k/loop.conf: Line 1) include 'loop.conf' nested too deeply (include loop?)",
-        ])
+        #expect(
+            result.diagnostics.map(\.description) == [
+                "(/k/keepalived.conf: Line 1) Could not open included file '/k/missing.conf'",
+                "(/k/keepalived.conf: Line 2) include 'nothing/*.conf' matches no file",
+                "(/k/loop.conf: Line 1) include 'loop.conf' nested too deeply (include loop?)",
+            ])
     }
 
     @Test func patternMatching() {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import KeepalivedConfig
 
 func parse(_ text: String, file: String = "keepalived.conf") -> ParseResult {
@@ -225,38 +226,52 @@ func instance(_ body: String, name: String = "VI_1", vrid: Int = 51) -> String {
         #expect(vi.preemptDelay == .milliseconds(4120))
         #expect(vi.garpMasterDelay == .seconds(1) && vi.garpMasterRepeat == 3)
         #expect(vi.garpMasterRefresh == .seconds(60) && vi.garpMasterRefreshRepeat == 2)
-        #expect(vi.trackScripts == [
-            TrackedScript(name: "chk", location: at(23), weight: -30, reverse: false, weightOverridden: false)
-        ])
-        #expect(vi.trackProcesses == [
-            TrackedProcess(name: "haproxy", location: at(26), weight: -50, reverse: true, weightOverridden: true)
-        ])
-        #expect(vi.trackInterfaces == [
-            TrackedInterface(name: "eth1", location: at(29)),
-            TrackedInterface(name: "eth2", location: at(30), weight: -10),
-            TrackedInterface(name: "eth3", location: at(31), weight: 5, reverse: true),
-        ])
-        #expect(vi.virtualIPAddresses == [
-            VirtualIPAddress(location: at(34), address: IPv4Address(192, 168, 10, 100), prefixLength: 24,
-                             broadcast: IPv4Address(192, 168, 10, 255), device: "eth0", scope: "global",
-                             label: "eth0:vip"),
-            VirtualIPAddress(location: at(35), address: IPv4Address(192, 168, 10, 101), prefixLength: 32),
-        ])
-        #expect(vi.excludedVirtualIPAddresses == [
-            VirtualIPAddress(location: at(38), address: IPv4Address(10, 0, 0, 5), prefixLength: 8, device: "eth1",
-                             scope: "link")
-        ])
+        #expect(
+            vi.trackScripts == [
+                TrackedScript(name: "chk", location: at(23), weight: -30, reverse: false, weightOverridden: false)
+            ])
+        #expect(
+            vi.trackProcesses == [
+                TrackedProcess(name: "haproxy", location: at(26), weight: -50, reverse: true, weightOverridden: true)
+            ])
+        #expect(
+            vi.trackInterfaces == [
+                TrackedInterface(name: "eth1", location: at(29)),
+                TrackedInterface(name: "eth2", location: at(30), weight: -10),
+                TrackedInterface(name: "eth3", location: at(31), weight: 5, reverse: true),
+            ])
+        #expect(
+            vi.virtualIPAddresses == [
+                VirtualIPAddress(
+                    location: at(34), address: IPv4Address(192, 168, 10, 100), prefixLength: 24,
+                    broadcast: IPv4Address(192, 168, 10, 255), device: "eth0", scope: "global",
+                    label: "eth0:vip"),
+                VirtualIPAddress(location: at(35), address: IPv4Address(192, 168, 10, 101), prefixLength: 32),
+            ])
+        #expect(
+            vi.excludedVirtualIPAddresses == [
+                VirtualIPAddress(
+                    location: at(38), address: IPv4Address(10, 0, 0, 5), prefixLength: 8, device: "eth1",
+                    scope: "link")
+            ])
         #expect(vi.unicastSourceIP == IPv4Address(10, 0, 0, 11))
-        #expect(vi.unicastPeers == [
-            UnicastPeer(address: IPv4Address(10, 0, 0, 12), location: at(42)),
-            UnicastPeer(address: IPv4Address(10, 0, 0, 13), location: at(43)),
-        ])
+        #expect(
+            vi.unicastPeers == [
+                UnicastPeer(address: IPv4Address(10, 0, 0, 12), location: at(42)),
+                UnicastPeer(address: IPv4Address(10, 0, 0, 13), location: at(43)),
+            ])
         #expect(vi.isUnicast)
         #expect(vi.notify.master == NotifyScript(location: at(45), command: ["/etc/keepalived/notify.sh", "MASTER"]))
-        #expect(vi.notify.backup == NotifyScript(location: at(46), command: ["/etc/keepalived/backup.sh"],
-                                                 user: ScriptUser(user: "root")))
-        #expect(vi.notify.fault == NotifyScript(location: at(47), command: ["/etc/keepalived/notify.sh", "FAULT"],
-                                                user: ScriptUser(user: "nobody", group: "nogroup")))
+        #expect(
+            vi.notify.backup
+                == NotifyScript(
+                    location: at(46), command: ["/etc/keepalived/backup.sh"],
+                    user: ScriptUser(user: "root")))
+        #expect(
+            vi.notify.fault
+                == NotifyScript(
+                    location: at(47), command: ["/etc/keepalived/notify.sh", "FAULT"],
+                    user: ScriptUser(user: "nobody", group: "nogroup")))
         #expect(vi.notify.stop?.command == ["/etc/keepalived/stop.sh"])
         #expect(vi.notify.any?.command == ["/etc/keepalived/any.sh"])
         #expect(vi.dontTrackPrimary)

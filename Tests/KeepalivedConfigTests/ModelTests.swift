@@ -1,9 +1,11 @@
 import Testing
+
 @testable import KeepalivedConfig
 
 @Suite struct ModelTests {
     @Test func diagnosticUsesKeepalivedShape() {
-        let diagnostic = Diagnostic.error(ConfigLocation(file: "keepalived.conf", line: 12), "Unknown keyword 'priorty'")
+        let diagnostic = Diagnostic.error(
+            ConfigLocation(file: "keepalived.conf", line: 12), "Unknown keyword 'priorty'")
         #expect(diagnostic.description == "(keepalived.conf: Line 12) Unknown keyword 'priorty'")
     }
 
@@ -17,10 +19,12 @@ import Testing
 
     @Test func wirePasswordIsTruncatedAndPadded() {
         let location = ConfigLocation(file: "k", line: 1)
-        #expect(Authentication(location: location, password: "1234567890", passwordLocation: location).wirePassword
-            == Array("12345678".utf8))
-        #expect(Authentication(location: location, password: "ab", passwordLocation: location).wirePassword
-            == [97, 98, 0, 0, 0, 0, 0, 0])
+        #expect(
+            Authentication(location: location, password: "1234567890", passwordLocation: location).wirePassword
+                == Array("12345678".utf8))
+        #expect(
+            Authentication(location: location, password: "ab", passwordLocation: location).wirePassword
+                == [97, 98, 0, 0, 0, 0, 0, 0])
     }
 }
 
@@ -44,8 +48,9 @@ import Testing
     }
 
     @Test func subnetContainment() {
-        let vip = VirtualIPAddress(location: ConfigLocation(file: "k", line: 1), address: IPv4Address(192, 168, 10, 100),
-                                   prefixLength: 24)
+        let vip = VirtualIPAddress(
+            location: ConfigLocation(file: "k", line: 1), address: IPv4Address(192, 168, 10, 100),
+            prefixLength: 24)
         #expect(vip.subnetContains(IPv4Address(192, 168, 10, 11)))
         #expect(!vip.subnetContains(IPv4Address(192, 168, 11, 11)))
         #expect(vip.description == "192.168.10.100/24")

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import KeepalivedConfig
 
 @Suite struct WarningTests {
@@ -81,7 +82,10 @@ import Testing
     @Test func advertIntervalWithVersion3IsRoundedToCentiseconds() throws {
         let vi = try warned(
             instance("    advert_int 0.055\n    version 3"),
-            ["(keepalived.conf: Line 5) (VI_1) VRRPv3 advertisement interval 0.055000s must be in units of 10ms - rounding"]
+            [
+                "(keepalived.conf: Line 5) (VI_1) VRRPv3 advertisement interval 0.055000s "
+                    + "must be in units of 10ms - rounding"
+            ]
         )
         #expect(vi.advertIntervalCentiseconds == 6)
     }
