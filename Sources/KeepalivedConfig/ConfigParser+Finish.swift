@@ -3,9 +3,31 @@ extension ConfigParser {
     /// fields and the traps of `nopreempt`, authentication and unicast peers.
     mutating func finish() {
         config.instances = pendingInstances.map { finish($0) }
+        duplicateRouterIDs()
         if config.instances.isEmpty && !diagnostics.hasErrors {
             // Without an instance `portico vrrp` would have nothing to do; Keepalived would idle silently.
             warning(nil, "No vrrp_instance defined")
+        }
+    }
+
+    /// Two instances with one VRID on one interface would answer each other's adverts. Keepalived allows it
+    /// only with unicast peers that do not overlap (keepalived.conf(5), "virtual_router_id").
+    private mutating func duplicateRouterIDs() {
+        let instances = config.instances
+        for (index, instance) in instances.enumerated() where instance.isSet("virtual_router_id") {
+            let clash = instances[..<index].first { earlier in
+                guard earlier.virtualRouterID == instance.virtualRouterID, earlier.interface == instance.interface
+                else { return false }
+                guard earlier.isUnicast, instance.isUnicast else { return true }
+                let peers = Set(earlier.unicastPeers.map(\.address))
+                return instance.unicastPeers.contains { peers.contains($0.address) }
+            }
+            guard let earlier = clash else { continue }
+            error(
+                instance.location(of: "virtual_router_id"),
+                "\(earlier.name) and \(instance.name) both use VRID \(instance.virtualRouterID) with IPv4 on interface "
+                    + "\(instance.interface)"
+            )
         }
     }
 

@@ -264,6 +264,11 @@ let brokenConfigs: [BrokenConfig] = [
         expected: ["(keepalived.conf: Line 7) vrrp_instance VI_1 already defined at keepalived.conf:1"]
     ),
     BrokenConfig(
+        name: "one VRID twice on one interface",
+        text: instance("") + "\n" + instance("", name: "VI_2"),
+        expected: ["(keepalived.conf: Line 9) VI_1 and VI_2 both use VRID 51 with IPv4 on interface eth0"]
+    ),
+    BrokenConfig(
         name: "unterminated quote",
         text: "vrrp_script chk {\n    script \"/bin/true\n}\n" + instance(""),
         expected: [

@@ -343,4 +343,13 @@ func instance(_ body: String, name: String = "VI_1", vrid: Int = 51) -> String {
         #expect(result.diagnostics == [])
         #expect(result.config.instances.first?.preempt == true)
     }
+
+    @Test func oneVRIDTwiceIsAllowedWithDisjointUnicastPeers() throws {
+        let result = parse(
+            instance("    unicast_peer {\n        10.0.0.2\n    }") + "\n"
+                + instance("    unicast_peer {\n        10.0.0.3\n    }", name: "VI_2")
+        )
+        #expect(result.diagnostics == [])
+        #expect(result.config.instances.count == 2)
+    }
 }
