@@ -48,7 +48,7 @@ struct ConfigParser {
                 let text = try source.read(mainFile)
                 statements = read(text: text, file: mainFile, depth: 0)
             } catch {
-                diagnostics.append(.error(nil, "Configuration file '\(mainFile)' could not be read (\(error))"))
+                diagnostics.append(.error(nil, "Configuration file '\(mainFile)' could not be read: \(error)"))
                 statements = []
             }
         }
@@ -189,10 +189,6 @@ struct ConfigParser {
 
     private mutating func topLevel(_ statement: Statement) {
         let keyword = statement.keyword
-        if keyword.isEmpty {
-            error(statement.location, "'{' block without a keyword")
-            return
-        }
         switch keyword {
         case "global_defs":
             guard let block = expectBlock(statement, arguments: 0) else { return }

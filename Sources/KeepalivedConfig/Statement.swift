@@ -105,6 +105,8 @@ struct StatementReader {
                 } else if let last = stack[stack.count - 1].statements.last, last.block == nil {
                     owner = stack[stack.count - 1].statements.removeLast()
                 } else {
+                    // Its contents are still read (for brace balance) but dropped: there is no keyword to give them.
+                    diagnostics.append(.error(location, "'{' without a keyword"))
                     owner = Statement(words: [], location: location, block: nil)
                 }
                 owner.block = []
@@ -116,7 +118,7 @@ struct StatementReader {
                     continue
                 }
                 let frame = stack.removeLast()
-                if var owner = frame.owner {
+                if var owner = frame.owner, !owner.words.isEmpty {
                     owner.block = frame.statements
                     stack[stack.count - 1].statements.append(owner)
                 }

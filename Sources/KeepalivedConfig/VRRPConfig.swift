@@ -51,6 +51,10 @@ extension KeywordLocated {
 }
 
 /// `global_defs { }`.
+///
+/// `vrrp_strict` is rejected as "not supported yet" rather than accepted: in Keepalived it changes the protocol
+/// (no_accept mode enforced with firewall rules, no authentication, no unicast, no preempt_delay, state MASTER
+/// only with priority 255), so ignoring it would run something other than what the operator configured.
 public struct GlobalDefinitions: Hashable, Sendable, KeywordLocated {
     /// The `global_defs` line, or line 1 of the main file when the block is absent.
     public var location: ConfigLocation
@@ -75,9 +79,6 @@ public struct GlobalDefinitions: Hashable, Sendable, KeywordLocated {
     public var garpMasterRefreshRepeat: Int
     /// `vrrp_skip_check_adv_addr`: don't re-check the addresses of adverts from the same master. Default off.
     public var skipCheckAdvertAddresses: Bool
-    /// `vrrp_strict`: strict RFC compliance. Portico rejects it as not supported yet (it changes many defaults
-    /// and forbids authentication, unicast and preempt_delay), so this is always false in a valid config.
-    public var vrrpStrict: Bool
 
     public init(
         location: ConfigLocation = ConfigLocation(file: "", line: 0),
@@ -90,8 +91,7 @@ public struct GlobalDefinitions: Hashable, Sendable, KeywordLocated {
         garpMasterRepeat: Int = 5,
         garpMasterRefresh: Duration = .zero,
         garpMasterRefreshRepeat: Int = 1,
-        skipCheckAdvertAddresses: Bool = false,
-        vrrpStrict: Bool = false
+        skipCheckAdvertAddresses: Bool = false
     ) {
         self.location = location
         self.keywordLocations = keywordLocations
@@ -104,7 +104,6 @@ public struct GlobalDefinitions: Hashable, Sendable, KeywordLocated {
         self.garpMasterRefresh = garpMasterRefresh
         self.garpMasterRefreshRepeat = garpMasterRefreshRepeat
         self.skipCheckAdvertAddresses = skipCheckAdvertAddresses
-        self.vrrpStrict = vrrpStrict
     }
 }
 

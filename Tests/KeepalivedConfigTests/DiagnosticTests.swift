@@ -269,6 +269,11 @@ let brokenConfigs: [BrokenConfig] = [
         expected: ["(keepalived.conf: Line 9) VI_1 and VI_2 both use VRID 51 with IPv4 on interface eth0"]
     ),
     BrokenConfig(
+        name: "a block without a keyword",
+        text: instance("") + "\n{\n    priority 100\n}\n",
+        expected: ["(keepalived.conf: Line 7) '{' without a keyword"]
+    ),
+    BrokenConfig(
         name: "unterminated quote",
         text: "vrrp_script chk {\n    script \"/bin/true\n}\n" + instance(""),
         expected: [

@@ -40,6 +40,14 @@ import Testing
         #expect(config.scripts.first?.effectiveTimeout == .seconds(3))
     }
 
+    @Test func anUnreadableMainFileIsOneError() {
+        let result = KeepalivedConfigParser.parse(file: "/k/keepalived.conf", source: .inMemory([:]))
+        #expect(
+            result.diagnostics.map(\.description) == [
+                "Configuration file '/k/keepalived.conf' could not be read: no such file"
+            ])
+    }
+
     @Test func relativeMainFileAndIncludes() throws {
         let source = ConfigSource.inMemory(["keepalived.conf": "include vi.conf\n", "vi.conf": instance("")])
         let result = KeepalivedConfigParser.parse(file: "keepalived.conf", source: source)
