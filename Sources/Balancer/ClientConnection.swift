@@ -179,9 +179,11 @@ final class ClientConnection: ChannelDuplexHandler {
         switch self.phase {
         case .idle: return false
         case .closing: return false  // input is read and dropped until the lingering close
-        case .connecting: return true
+        case .connecting: return self.requestComplete ? !self.deferred.isEmpty : true
         case .exchanging:
-            if self.requestComplete { return true }
+            // Once the request is complete, reading on only stops when a pipelined request is already
+            // waiting (bounded buffering); stopping on every request would cost two epoll_ctl calls each.
+            if self.requestComplete { return !self.deferred.isEmpty }
             return !(self.server?.isWritable ?? false)
         }
     }
