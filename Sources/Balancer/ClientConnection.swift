@@ -58,8 +58,15 @@ final class ClientConnection: ChannelDuplexHandler {
     // and its response is still running.
     private var readPending = false
 
-    private var headTimer: Scheduled<Void>?
-    private var serverTimer: Scheduled<Void>?
+    // Timeouts use one lazily re-armed timer per connection (`watchdog`): the deadlines below move
+    // with every request without scheduling or cancelling anything on the hot path.
+    private var watchdog: Scheduled<Void>?
+    private var watchdogAt: NIODeadline?
+    /// While idle: when the next request head must be complete (http-request / keep-alive timeout).
+    private var headDeadline: NIODeadline?
+    private var headDeadlineIsFirstRequest = true
+    /// While exchanging: `timeout server` runs from the last server activity.
+    private var watchingServer = false
     private var queueTimer: Scheduled<Void>?
     private var queueTicket: UInt64?
     private var lastServerActivity = NIODeadline.now()
@@ -172,9 +179,11 @@ final class ClientConnection: ChannelDuplexHandler {
         switch self.phase {
         case .idle: return false
         case .closing: return false  // input is read and dropped until the lingering close
-        case .connecting: return true
+        case .connecting: return self.requestComplete ? !self.deferred.isEmpty : true
         case .exchanging:
-            if self.requestComplete { return true }
+            // Once the request is complete, reading on only stops when a pipelined request is already
+            // waiting (bounded buffering); stopping on every request would cost two epoll_ctl calls each.
+            if self.requestComplete { return !self.deferred.isEmpty }
             return !(self.server?.isWritable ?? false)
         }
     }
@@ -227,8 +236,7 @@ final class ClientConnection: ChannelDuplexHandler {
     }
 
     private func startRequest(_ head: HTTPRequestHead) {
-        self.headTimer?.cancel()
-        self.headTimer = nil
+        self.headDeadline = nil
         self.exchangeID &+= 1
         self.meter.bytesSinceRequestStart = 0
         self.isFirstRequest = false
@@ -454,7 +462,10 @@ final class ClientConnection: ChannelDuplexHandler {
         self.pendingParts.removeAll(keepingCapacity: true)
         connection.flush()
         self.lastServerActivity = .now()
-        self.armServerTimer()
+        if let timeout = self.backend?.serverTimeout {
+            self.watchingServer = true
+            self.ensureWatchdog(at: self.lastServerActivity + timeout)
+        }
         self.resumeReadsIfPossible()
     }
 
@@ -462,7 +473,7 @@ final class ClientConnection: ChannelDuplexHandler {
 
     func serverRead(_ part: HTTPClientResponsePart, from connection: ServerConnection) {
         guard connection === self.server, let context = self.context else { return }
-        if self.serverTimer != nil { self.lastServerActivity = .now() }
+        if self.watchingServer { self.lastServerActivity = .now() }
         switch part {
         case .head(let head):
             if head.status.code < 200 {
@@ -486,10 +497,15 @@ final class ClientConnection: ChannelDuplexHandler {
         case .body(let buffer):
             context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         case .end(let trailers):
-            let promise = context.eventLoop.makePromise(of: Void.self)
-            context.write(self.wrapOutboundOut(.end(trailers)), promise: promise)
+            if self.closeAfterResponse || !self.requestComplete || self.draining {
+                // The connection closes after this response: know when it is out.
+                let promise = context.eventLoop.makePromise(of: Void.self)
+                context.write(self.wrapOutboundOut(.end(trailers)), promise: promise)
+                self.lastWrite = promise.futureResult.assumeIsolated()
+            } else {
+                context.write(self.wrapOutboundOut(.end(trailers)), promise: nil)
+            }
             context.flush()
-            self.lastWrite = promise.futureResult.assumeIsolated()
             self.finishExchange()
         }
     }
@@ -539,8 +555,7 @@ final class ClientConnection: ChannelDuplexHandler {
 
     /// The response was relayed completely.
     private func finishExchange() {
-        self.serverTimer?.cancel()
-        self.serverTimer = nil
+        self.watchingServer = false
         if let connection = self.server {
             connection.exchange = nil
             connection.exchangesServed += 1
@@ -574,8 +589,7 @@ final class ClientConnection: ChannelDuplexHandler {
         guard connection === self.server else { return }
         connection.exchange = nil
         self.server = nil
-        self.serverTimer?.cancel()
-        self.serverTimer = nil
+        self.watchingServer = false
         connection.close()
         if self.responseHeadSent {
             // Part of the response is already with the client: all we can do is cut it short.
@@ -595,34 +609,51 @@ final class ClientConnection: ChannelDuplexHandler {
     // MARK: - Timers
 
     private func armHeadTimer() {
-        guard let context = self.context else { return }
         let timeout = self.isFirstRequest ? self.frontend.httpRequestTimeout : self.frontend.keepAliveTimeout
         guard let timeout else { return }
-        let exchange = self.exchangeID
-        let first = self.isFirstRequest
-        self.headTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
-            guard self.phase == .idle, self.exchangeID == exchange else { return }
-            if first || self.meter.bytesSinceRequestStart > 0 {
+        let deadline = NIODeadline.now() + timeout
+        self.headDeadline = deadline
+        self.headDeadlineIsFirstRequest = self.isFirstRequest
+        self.ensureWatchdog(at: deadline)
+    }
+
+    /// Makes sure the watchdog fires no later than `deadline`; an earlier wake-up re-evaluates anyway.
+    private func ensureWatchdog(at deadline: NIODeadline) {
+        if let scheduled = self.watchdogAt, scheduled <= deadline { return }
+        guard let context = self.context else { return }
+        self.watchdog?.cancel()
+        self.watchdogAt = deadline
+        self.watchdog = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            self.watchdogFired()
+        }
+    }
+
+    private func watchdogFired() {
+        self.watchdog = nil
+        self.watchdogAt = nil
+        let now = NIODeadline.now()
+        switch self.phase {
+        case .idle:
+            guard let deadline = self.headDeadline else { return }
+            guard deadline <= now else {
+                self.ensureWatchdog(at: deadline)
+                return
+            }
+            self.headDeadline = nil
+            if self.headDeadlineIsFirstRequest || self.meter.bytesSinceRequestStart > 0 {
                 self.respondError(.requestTimeout)
             } else {
                 // An idle keep-alive connection is closed silently, as HAProxy does.
                 self.closeNow()
             }
-        }
-    }
-
-    private func armServerTimer() {
-        guard let timeout = self.backend?.serverTimeout, let context = self.context else { return }
-        let exchange = self.exchangeID
-        self.serverTimer = context.eventLoop.assumeIsolated().scheduleTask(
-            deadline: self.lastServerActivity + timeout
-        ) { [self] in
-            guard self.exchangeID == exchange, self.phase == .exchanging else { return }
-            if self.lastServerActivity + timeout > .now() {
-                self.armServerTimer()
+        case .exchanging:
+            guard self.watchingServer, let timeout = self.backend?.serverTimeout else { return }
+            let deadline = self.lastServerActivity + timeout
+            guard deadline <= now else {
+                self.ensureWatchdog(at: deadline)
                 return
             }
-            self.serverTimer = nil
+            self.watchingServer = false
             if let connection = self.server {
                 connection.exchange = nil
                 connection.close()
@@ -634,14 +665,17 @@ final class ClientConnection: ChannelDuplexHandler {
             } else {
                 self.respondError(.gatewayTimeout)
             }
+        case .connecting, .closing:
+            return
         }
     }
 
     private func cancelTimers() {
-        self.headTimer?.cancel()
-        self.headTimer = nil
-        self.serverTimer?.cancel()
-        self.serverTimer = nil
+        self.watchdog?.cancel()
+        self.watchdog = nil
+        self.watchdogAt = nil
+        self.headDeadline = nil
+        self.watchingServer = false
         self.queueTimer?.cancel()
         self.queueTimer = nil
         self.retryTimer?.cancel()

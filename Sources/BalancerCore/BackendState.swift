@@ -10,7 +10,8 @@ public enum AdminState: String, Sendable, Equatable {
 
 /// Syslog severities (RFC 5424 §6.2.1 numbering, shared with RFC 3164).
 public enum LogLevel: Int, Sendable, Equatable, Comparable, CaseIterable {
-    case emergency = 0, alert, critical, error, warning, notice, info, debug
+    case emergency = 0
+    case alert, critical, error, warning, notice, info, debug
 
     /// The keyword haproxy.cfg uses (`log 127.0.0.1 local2 notice`).
     public var keyword: String {
@@ -163,16 +164,17 @@ public struct BackendState: Sendable {
         self.name = name
         self.logsHealthChecks = logsHealthChecks
         self.servers = servers.map { settings in
-            let maintenance = settings.startsInMaintenance
-            return ServerState(
+            var server = ServerState(
                 settings: settings,
                 health: settings.check.map(ServerHealth.init(settings:)),
-                admin: maintenance ? .maintenance : .ready,
+                admin: settings.startsInMaintenance ? .maintenance : .ready,
                 weight: min(256, max(0, settings.weight)),
                 lastChange: now,
-                rampStart: nil,
-                downSince: maintenance ? now : nil
+                rampStart: nil
             )
+            // Downtime counts from start-up for a server that starts in maintenance or `init-state down`.
+            if !server.isUp { server.downSince = now }
+            return server
         }
     }
 
@@ -395,14 +397,17 @@ public struct BackendState: Sendable {
         let counts = ServerCounts(active: usableCount.active, backup: usableCount.backup)
         let lineLevel = level ?? (server.isUp ? .notice : .alert)
         var actions: [BackendAction] = [.log(lineLevel, message(server, counts))]
+        // The ramp's first weight goes out before the server becomes usable, so that no pick sees it
+        // at full weight in between.
+        let rampStarts = server.rampStart != nil && before.rampStart == nil
+        if rampStarts || (before.rampStart != nil && server.rampStart == nil) {
+            actions.append(.setWeight(server: index, server.effectiveWeight(at: now)))
+        }
         if before.isUsable != server.isUsable {
             actions.append(.setUsable(server: index, server.isUsable))
         }
-        if server.rampStart != nil, before.rampStart == nil, let slowstart = server.settings.slowstart {
-            actions.append(.setWeight(server: index, server.effectiveWeight(at: now)))
+        if rampStarts, let slowstart = server.settings.slowstart {
             actions.append(.scheduleSlowstartStep(server: index, after: slowstart / 16))
-        } else if before.rampStart != nil, server.rampStart == nil {
-            actions.append(.setWeight(server: index, server.effectiveWeight(at: now)))
         }
         if before.isUsable && !server.isUsable {
             actions += noServerAlertIfEmpty()

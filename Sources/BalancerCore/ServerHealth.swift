@@ -1,3 +1,15 @@
+/// Where a checked server starts, at start-up and when it leaves maintenance (HAProxy 3.1's `init-state`).
+public enum InitialCheckState: String, Sendable, Equatable {
+    /// HAProxy's default (and 2.6's only behaviour): UP at once, the first failed check marks it DOWN.
+    case up
+    /// UP at once, `fall` failed checks to mark it DOWN.
+    case fullyUp = "fully-up"
+    /// No traffic until a check passes; the first passing check marks it UP.
+    case down
+    /// No traffic until `rise` checks have passed.
+    case fullyDown = "fully-down"
+}
+
 /// The `check` parameters of one server (`server NAME ADDR check inter 2s fall 3 rise 2`).
 public struct CheckSettings: Sendable, Equatable {
     /// Consecutive successes to turn a DOWN server UP.
@@ -10,6 +22,10 @@ public struct CheckSettings: Sendable, Equatable {
     public var fastInter: Duration?
     /// Interval while the server is fully DOWN; `inter` when not set.
     public var downInter: Duration?
+    /// State at start-up and after maintenance. `.down` keeps a server that was stopped for maintenance
+    /// from taking requests before it has answered a check (HAProxy's default, `.up`, sends it traffic
+    /// until its first check fails).
+    public var initialState: InitialCheckState
 
     /// HAProxy's defaults: `inter 2s rise 2 fall 3`.
     public init(
@@ -17,13 +33,15 @@ public struct CheckSettings: Sendable, Equatable {
         fall: Int = 3,
         inter: Duration = .seconds(2),
         fastInter: Duration? = nil,
-        downInter: Duration? = nil
+        downInter: Duration? = nil,
+        initialState: InitialCheckState = .up
     ) {
         self.rise = max(1, rise)
         self.fall = max(1, fall)
         self.inter = inter
         self.fastInter = fastInter
         self.downInter = downInter
+        self.initialState = initialState
     }
 }
 
@@ -60,8 +78,9 @@ public struct ServerHealth: Sendable, Equatable {
 
     public init(settings: CheckSettings) {
         self.settings = settings
-        health = settings.rise
+        health = 0
         lastCheck = CheckReport(status: .initializing)
+        restart()
     }
 
     private var top: Int { settings.rise + settings.fall - 1 }
@@ -109,8 +128,13 @@ public struct ServerHealth: Sendable, Equatable {
         return wasUp != isUp
     }
 
-    /// Leaving maintenance: "start OK but check immediately", as HAProxy does.
+    /// Start-up and leaving maintenance: by default "start OK but check immediately", as HAProxy does.
     public mutating func restart() {
-        health = settings.rise
+        switch settings.initialState {
+        case .up: health = settings.rise
+        case .fullyUp: health = top
+        case .down: health = settings.rise - 1
+        case .fullyDown: health = 0
+        }
     }
 }

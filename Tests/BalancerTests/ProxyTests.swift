@@ -126,4 +126,23 @@ struct ProxyTests {
             }
         }
     }
+
+    @Test("pipelined requests are answered in order on one connection")
+    func pipelining() async throws {
+        try await withBackends(["web01", "web02"], group: testGroup) { backends in
+            let topology = TestTopology(servers: backends.map { ($0.name, $0.port) })
+            try await withBalancer(topology) { port, _ in
+                let response = try await rawExchange(
+                    port: port,
+                    "GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /chunked HTTP/1.1\r\nHost: x\r\n\r\n"
+                        + "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                    group: testGroup
+                )
+                let statuses = response.components(separatedBy: "HTTP/1.1 200 OK").count - 1
+                #expect(statuses == 3)
+                #expect(response.hasSuffix("\r\n\r\nweb01"))
+                #expect(response.contains("content-length: 5\r\n\r\nweb01"))
+            }
+        }
+    }
 }
