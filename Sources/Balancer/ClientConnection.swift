@@ -389,6 +389,7 @@ final class ClientConnection: ChannelDuplexHandler {
     }
 
     private func connectFailed(server: ServerRuntime, backend: BackendRuntime, error: Error) {
+        self.context?.triggerUserOutboundEvent(ExchangeEvent.connectFailed(server: server.index), promise: nil)
         self.environment.logger.debug(
             "connect failed",
             metadata: ["lb.backend": "\(backend.name)", "lb.server": "\(server.name)", "lb.error": "\(error)"]
@@ -452,6 +453,9 @@ final class ClientConnection: ChannelDuplexHandler {
         guard let head = self.upstreamHead else { return }
         self.server = connection
         connection.exchange = self
+        let attached = ExchangeEvent.serverAttached(
+            server: connection.server.index, retries: self.retriesDone, redispatched: self.failedServer != nil)
+        self.context?.triggerUserOutboundEvent(attached, promise: nil)
         self.phase = .exchanging
         if !(self.context?.channel.isWritable ?? true) { connection.pauseReads() } else { connection.resumeReads() }
         connection.write(.head(head))

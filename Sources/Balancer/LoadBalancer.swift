@@ -21,6 +21,9 @@ public final class LoadBalancer: Service, Sendable {
     private let globalLimiter: ConnectionLimiter
     private let checkers: [HealthChecker]
     private let state = Mutex(RunState())
+    /// Counters, syslog, stats snapshot and runtime API (issue 5).
+    let operations: BalancerOperations
+    let control: RuntimeControl
 
     private struct RunState {
         var listeners: [(frontend: String, channel: Channel)] = []
@@ -56,6 +59,10 @@ public final class LoadBalancer: Service, Sendable {
             }
         }
         self.checkers = checkers
+        self.operations = BalancerOperations(
+            config: config, topology: self.topology, maxConnections: options.maxConnections, threads: count,
+            syslog: SyslogSender.open(targets: config.allLogTargets, group: self.group, logger: logger))
+        self.control = RuntimeControl(topology: self.topology, operations: self.operations)
     }
 
     /// The addresses actually bound, per frontend (useful with port 0).
@@ -79,11 +86,6 @@ public final class LoadBalancer: Service, Sendable {
         }
         guard !alreadyStarted else { return }
         for frontend in self.topology.frontends {
-            if frontend.config.stats != nil, frontend.backend?.servers.isEmpty ?? true {
-                self.logger.notice(
-                    "proxy '\(frontend.name)': the statistics page is not served yet; requests get 503."
-                )
-            }
             for bind in frontend.config.binds {
                 let channel: Channel
                 do {
@@ -102,6 +104,7 @@ public final class LoadBalancer: Service, Sendable {
                 )
             }
         }
+        await self.operations.openControlSockets(group: self.group, control: self.control, logger: self.logger)
         let logger = self.logger
         for backend in self.topology.backends {
             let checkers = Dictionary(
@@ -110,7 +113,10 @@ public final class LoadBalancer: Service, Sendable {
             )
             backend.actions.withLock {
                 $0 = BackendRuntime.ActionSink(
-                    log: { level, line in logger.log(level: Logger.Level(level), "\(line)") },
+                    log: { [operations] level, line in
+                        logger.log(level: Logger.Level(level), "\(line)")
+                        operations.syslog.send(level, line, to: backend.config.logging.targets)
+                    },
                     scheduleCheck: { server, delay in checkers[server]?.scheduleNext(after: delay) }
                 )
             }
@@ -123,6 +129,8 @@ public final class LoadBalancer: Service, Sendable {
         let pools = self.pools
         let logger = self.logger
         let bufferSize = self.config.global.bufferSize
+        let operations = self.operations
+        let control = self.control
         return try await ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: Int32(clamping: min(self.options.maxConnections, 4096)))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -146,6 +154,8 @@ public final class LoadBalancer: Service, Sendable {
                     limits.maxHeaderFieldSize = bufferSize
                     let meter = RequestByteMeter()
                     let sync = channel.pipeline.syncOperations
+                    let traffic = operations.trafficMeter(for: frontend)
+                    try sync.addHandler(traffic)
                     try sync.addHandler(meter)
                     try sync.addHandler(
                         ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits))
@@ -153,6 +163,7 @@ public final class LoadBalancer: Service, Sendable {
                     var encoderConfiguration = HTTPResponseEncoder.Configuration()
                     encoderConfiguration.automaticallySetFramingHeaders = false
                     try sync.addHandler(HTTPResponseEncoder(configuration: encoderConfiguration))
+                    try sync.addHandlers(operations.httpHandlers(for: frontend, meter: traffic, control: control))
                     try sync.addHandler(
                         ClientConnection(
                             environment: ProxyEnvironment(frontend: frontend, pool: pool, logger: logger),
@@ -181,6 +192,7 @@ public final class LoadBalancer: Service, Sendable {
             return state.listeners.map(\.channel)
         }
         guard let listeners else { return }
+        await self.operations.closeControlSockets()
         for listener in listeners {
             try? await listener.close()
         }
@@ -202,6 +214,7 @@ public final class LoadBalancer: Service, Sendable {
         for pool in self.pools.all {
             try? await pool.eventLoop.submit { pool.closeAll() }.get()
         }
+        self.operations.syslog.close()
         try? await self.group.shutdownGracefully()
     }
 }

@@ -19,7 +19,8 @@ import ServiceLifecycle
 struct LBCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lb",
-        abstract: "Run the HTTP load balancer (the HAProxy role) from haproxy.cfg files."
+        abstract: "Run the HTTP load balancer (the HAProxy role) from haproxy.cfg files.",
+        subcommands: [LBControlCommand.self, LBReloadCommand.self]
     )
 
     @Option(name: .customShort("f"), help: "Configuration file or directory (repeatable, read in order).")
@@ -54,13 +55,12 @@ struct LBCommand: AsyncParsableCommand {
 
     static let daemonMarker = "PORTICO_LB_DAEMONIZED"
 
-    func validate() throws {
+    func run() async throws {
+        // Checked here rather than in validate(): ArgumentParser validates this command also when one of
+        // its subcommands (`ctl`, `reload`) runs, and those take no -f.
         if self.files.isEmpty {
             throw ValidationError("no configuration file given: use -f FILE (as haproxy -f)")
         }
-    }
-
-    func run() async throws {
         let level: Logger.Level = self.debug ? .debug : self.verbose ? .info : self.quiet ? .error : .notice
         LoggingSystem.bootstrap { _ in HAProxyLogHandler(level: level) }
         let logger = Logger(label: "portico.lb")
