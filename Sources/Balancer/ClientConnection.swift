@@ -57,6 +57,8 @@ final class ClientConnection: ChannelDuplexHandler {
     // Reads from the client are held while no server can take the body, or while a request is complete
     // and its response is still running.
     private var readPending = false
+    /// Inside a batch of client reads: flushing to the server waits for channelReadComplete.
+    private var inReadBatch = false
 
     // Timeouts use one lazily re-armed timer per connection (`watchdog`): the deadlines below move
     // with every request without scheduling or cancelling anything on the hot path.
@@ -133,10 +135,13 @@ final class ClientConnection: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.inReadBatch = true
         self.handle(self.unwrapInboundIn(data))
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        // One flush per read batch: a GET's head and end go out in one syscall.
+        self.inReadBatch = false
         self.server?.flush()
     }
 
@@ -229,7 +234,7 @@ final class ClientConnection: ChannelDuplexHandler {
         if self.phase == .exchanging, let server = self.server {
             if case .body = part { self.bodyStreamed = true }
             server.write(part)
-            if case .end = part { server.flush() }
+            if case .end = part, !self.inReadBatch { server.flush() }
         } else {
             self.pendingParts.append(part)
         }
@@ -460,7 +465,7 @@ final class ClientConnection: ChannelDuplexHandler {
             connection.write(part)
         }
         self.pendingParts.removeAll(keepingCapacity: true)
-        connection.flush()
+        if !self.inReadBatch { connection.flush() }
         self.lastServerActivity = .now()
         if let timeout = self.backend?.serverTimeout {
             self.watchingServer = true
@@ -473,7 +478,6 @@ final class ClientConnection: ChannelDuplexHandler {
 
     func serverRead(_ part: HTTPClientResponsePart, from connection: ServerConnection) {
         guard connection === self.server, let context = self.context else { return }
-        if self.watchingServer { self.lastServerActivity = .now() }
         switch part {
         case .head(let head):
             if head.status.code < 200 {
@@ -505,13 +509,15 @@ final class ClientConnection: ChannelDuplexHandler {
             } else {
                 context.write(self.wrapOutboundOut(.end(trailers)), promise: nil)
             }
-            context.flush()
+            // Flushed by the server connection's channelReadComplete (`flushResponse`), once per batch.
             self.finishExchange()
         }
     }
 
-    func serverReadComplete(from connection: ServerConnection) {
-        guard connection === self.server else { return }
+    /// End of a batch of reads from a server connection that served this client (it may already be
+    /// back in the pool): flush what was written to the client and note the server's activity.
+    func flushResponse() {
+        if self.watchingServer { self.lastServerActivity = .now() }
         self.context?.flush()
     }
 

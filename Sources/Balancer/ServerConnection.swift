@@ -18,6 +18,8 @@ final class ServerConnection: ChannelDuplexHandler {
     private(set) var isReusable = true
     /// Exchanges completed on this connection; > 0 means the next one is a reuse.
     var exchangesServed = 0
+    /// The client written to during the current read batch, flushed at channelReadComplete.
+    private var flushTarget: ClientConnection?
     /// Reads are held while the client cannot take more data (backpressure).
     private var holdReads = false
     private var readPending = false
@@ -43,11 +45,15 @@ final class ServerConnection: ChannelDuplexHandler {
             self.close()
             return
         }
+        self.flushTarget = exchange
         exchange.serverRead(part, from: self)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        self.exchange?.serverReadComplete(from: self)
+        if let target = self.flushTarget {
+            self.flushTarget = nil
+            target.flushResponse()
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
