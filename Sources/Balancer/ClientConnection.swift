@@ -69,6 +69,7 @@ final class ClientConnection: ChannelDuplexHandler {
     private var headDeadlineIsFirstRequest = true
     /// While exchanging: `timeout server` runs from the last server activity.
     private var watchingServer = false
+    private var lastClientActivity = NIODeadline.now()
     private var queueTimer: Scheduled<Void>?
     private var queueTicket: UInt64?
     private var lastServerActivity = NIODeadline.now()
@@ -143,6 +144,11 @@ final class ClientConnection: ChannelDuplexHandler {
         // One flush per read batch: a GET's head and end go out in one syscall.
         self.inReadBatch = false
         self.server?.flush()
+        if self.phase != .idle, !self.requestComplete, let timeout = self.frontend.clientTimeout {
+            // `timeout client` while the request body is still coming in.
+            self.lastClientActivity = .now()
+            self.ensureWatchdog(at: self.lastClientActivity + timeout)
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -257,6 +263,7 @@ final class ClientConnection: ChannelDuplexHandler {
         self.responseKeepAlive = true
         self.closeAfterResponse = false
         self.phase = .connecting
+        self.lastClientActivity = .now()
 
         let framing: HTTPMessageRules.RequestFraming
         do {
@@ -566,14 +573,17 @@ final class ClientConnection: ChannelDuplexHandler {
             connection.exchange = nil
             connection.exchangesServed += 1
             self.server = nil
-            if self.requestComplete, self.responseKeepAlive {
+            if self.requestComplete, self.responseKeepAlive, !self.environment.pool.isDraining {
                 self.environment.pool.giveBack(connection)
             } else {
+                // A closed server connection delivers no channelReadComplete: flush the client here.
                 connection.close()
+                self.context?.flush()
             }
         }
         self.releaseSlot()
         if self.closeAfterResponse || !self.requestComplete || self.draining {
+            self.context?.flush()
             self.phase = .closing
             self.closeAfterFlush()
             return
@@ -652,8 +662,19 @@ final class ClientConnection: ChannelDuplexHandler {
                 // An idle keep-alive connection is closed silently, as HAProxy does.
                 self.closeNow()
             }
-        case .exchanging:
-            guard self.watchingServer, let timeout = self.backend?.serverTimeout else { return }
+        case .exchanging, .connecting:
+            if !self.requestComplete, let timeout = self.frontend.clientTimeout {
+                let deadline = self.lastClientActivity + timeout
+                if deadline <= now {
+                    // The client stopped sending its body: 408 unless the response already started.
+                    self.respondError(.requestTimeout)
+                    return
+                }
+                self.ensureWatchdog(at: deadline)
+            }
+            guard self.phase == .exchanging, self.watchingServer, let timeout = self.backend?.serverTimeout else {
+                return
+            }
             let deadline = self.lastServerActivity + timeout
             guard deadline <= now else {
                 self.ensureWatchdog(at: deadline)
@@ -671,7 +692,7 @@ final class ClientConnection: ChannelDuplexHandler {
             } else {
                 self.respondError(.gatewayTimeout)
             }
-        case .connecting, .closing:
+        case .closing:
             return
         }
     }
