@@ -110,7 +110,12 @@ public final class LoadBalancer: Service, Sendable {
             )
             backend.actions.withLock {
                 $0 = BackendRuntime.ActionSink(
-                    log: { level, line in logger.log(level: Logger.Level(level), "\(line)") },
+                    log: { level, line in
+                        // HAProxy sends server state changes to syslog as alerts but prints them on stderr
+                        // as warnings; stderr is what Portico has until syslog output exists.
+                        let stderrLevel: Logger.Level = line.hasPrefix("Server ") ? .warning : Logger.Level(level)
+                        logger.log(level: stderrLevel, "\(line)")
+                    },
                     scheduleCheck: { server, delay in checkers[server]?.scheduleNext(after: delay) }
                 )
             }
