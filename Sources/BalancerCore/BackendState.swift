@@ -10,7 +10,8 @@ public enum AdminState: String, Sendable, Equatable {
 
 /// Syslog severities (RFC 5424 §6.2.1 numbering, shared with RFC 3164).
 public enum LogLevel: Int, Sendable, Equatable, Comparable, CaseIterable {
-    case emergency = 0, alert, critical, error, warning, notice, info, debug
+    case emergency = 0
+    case alert, critical, error, warning, notice, info, debug
 
     /// The keyword haproxy.cfg uses (`log 127.0.0.1 local2 notice`).
     public var keyword: String {
@@ -155,20 +156,25 @@ public struct ServerState: Sendable, Equatable {
 public struct BackendState: Sendable {
     public let name: String
     public private(set) var servers: [ServerState]
+    /// `option log-health-checks`: log every check that changes a server's health counter, and word
+    /// the UP/DOWN lines without the check detail (already logged), as HAProxy does.
+    public let logsHealthChecks: Bool
 
-    public init(name: String, servers: [ServerSettings], now: Duration = .zero) {
+    public init(name: String, servers: [ServerSettings], logsHealthChecks: Bool = false, now: Duration = .zero) {
         self.name = name
+        self.logsHealthChecks = logsHealthChecks
         self.servers = servers.map { settings in
-            let maintenance = settings.startsInMaintenance
-            return ServerState(
+            var server = ServerState(
                 settings: settings,
                 health: settings.check.map(ServerHealth.init(settings:)),
-                admin: maintenance ? .maintenance : .ready,
+                admin: settings.startsInMaintenance ? .maintenance : .ready,
                 weight: min(256, max(0, settings.weight)),
                 lastChange: now,
-                rampStart: nil,
-                downSince: maintenance ? now : nil
+                rampStart: nil
             )
+            // Downtime counts from start-up for a server that starts in maintenance or `init-state down`.
+            if !server.isUp { server.downSince = now }
+            return server
         }
     }
 
@@ -232,12 +238,15 @@ public struct BackendState: Sendable {
         let crossed = health.record(report)
         servers[index].health = health
         var actions: [BackendAction] = []
+        if logsHealthChecks, before.health?.health != health.health {
+            actions.append(.log(.notice, healthCheckLine(index, report, health)))
+        }
         if crossed {
-            let detail = report.logDetail
+            let detail = logsHealthChecks ? "" : ", " + report.logDetail
             actions += transition(index, from: before, now: now) { server, counts in
                 server.isUp
-                    ? "\(label) is UP, \(detail). \(counts.online(sessions))"
-                    : "\(label) is DOWN, \(detail). \(counts.left(sessions))"
+                    ? "\(label) is UP\(detail). \(counts.online(sessions))"
+                    : "\(label) is DOWN\(detail). \(counts.left(sessions))"
             }
         }
         actions.append(.scheduleCheck(server: index, after: health.nextInterval))
@@ -343,6 +352,19 @@ public struct BackendState: Sendable {
 
     // MARK: - Transitions
 
+    /// `Health check for server web_backend/web01 failed, reason: ..., check duration: 2ms, status: 2/3 UP.`
+    private func healthCheckLine(_ index: Int, _ report: CheckReport, _ health: ServerHealth) -> String {
+        let kind = servers[index].settings.isBackup ? "backup server" : "server"
+        let verdict = report.status.passed ? "succeeded" : "failed"
+        let settings = health.settings
+        let status =
+            health.isUp
+            ? "\(health.health - settings.rise + 1)/\(settings.fall) UP"
+            : "\(health.health)/\(settings.rise) DOWN"
+        return "Health check for \(kind) \(name)/\(servers[index].settings.name) \(verdict), "
+            + "\(report.logDetail), status: \(status)."
+    }
+
     private func snapshot(_ index: Int) -> ServerState { servers[index] }
 
     /// "Server web_backend/web01" or "Backup Server web_backend/web03".
@@ -375,14 +397,17 @@ public struct BackendState: Sendable {
         let counts = ServerCounts(active: usableCount.active, backup: usableCount.backup)
         let lineLevel = level ?? (server.isUp ? .notice : .alert)
         var actions: [BackendAction] = [.log(lineLevel, message(server, counts))]
+        // The ramp's first weight goes out before the server becomes usable, so that no pick sees it
+        // at full weight in between.
+        let rampStarts = server.rampStart != nil && before.rampStart == nil
+        if rampStarts || (before.rampStart != nil && server.rampStart == nil) {
+            actions.append(.setWeight(server: index, server.effectiveWeight(at: now)))
+        }
         if before.isUsable != server.isUsable {
             actions.append(.setUsable(server: index, server.isUsable))
         }
-        if server.rampStart != nil, before.rampStart == nil, let slowstart = server.settings.slowstart {
-            actions.append(.setWeight(server: index, server.effectiveWeight(at: now)))
+        if rampStarts, let slowstart = server.settings.slowstart {
             actions.append(.scheduleSlowstartStep(server: index, after: slowstart / 16))
-        } else if before.rampStart != nil, server.rampStart == nil {
-            actions.append(.setWeight(server: index, server.effectiveWeight(at: now)))
         }
         if before.isUsable && !server.isUsable {
             actions += noServerAlertIfEmpty()

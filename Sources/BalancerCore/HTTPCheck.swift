@@ -18,6 +18,9 @@ public struct HTTPCheckRequest: Sendable, Equatable {
     public var headers: [Header]
     public var body: String?
 
+    /// - Parameter version: may carry the deprecated trailing headers of old configurations
+    ///   (`option httpchk HEAD / HTTP/1.1\r\nHost:\ www` once unescaped): like HAProxy 2.6, they are
+    ///   split off and sent as ordinary headers, before those of `http-check send`.
     public init(
         method: String = "OPTIONS",
         uri: String = "/",
@@ -25,10 +28,18 @@ public struct HTTPCheckRequest: Sendable, Equatable {
         headers: [Header] = [],
         body: String? = nil
     ) {
+        let lines = version.split(separator: "\r\n", omittingEmptySubsequences: true)
+        var legacy: [Header] = []
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = line[..<colon].trimmingSpaces
+            let value = line[line.index(after: colon)...].trimmingSpaces
+            if !name.isEmpty { legacy.append(Header(name, value)) }
+        }
         self.method = method
         self.uri = uri
-        self.version = version
-        self.headers = headers
+        self.version = lines.first.map(String.init) ?? version
+        self.headers = legacy + headers
         self.body = body
     }
 
@@ -201,5 +212,11 @@ public enum HTTPCheckVerdict {
             return CheckReport(status: .layer7Passed, code: status, duration: duration)
         }
         return CheckReport(status: .layer7WrongStatus, code: status, info: info, duration: duration)
+    }
+}
+
+extension Substring {
+    fileprivate var trimmingSpaces: String {
+        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     }
 }

@@ -2,7 +2,8 @@
 public struct TerminationState: Sendable, Equatable, CustomStringConvertible {
     /// What ended the session: `-` normally, `C`/`S` client/server abort, `c`/`s` client/server timeout,
     /// `P` proxy (bad request, invalid response), `R` resource exhaustion, `I` internal error,
-    /// `D` server going down, `L` locally processed, `K` killed by the operator.
+    /// `D` server going down, `U` backup server left for an active one, `L` locally processed,
+    /// `K` killed by the operator.
     public var cause: Character
     /// The session's state then: `-` normal end, `R` waiting for the request, `Q` queued,
     /// `C` connecting to the server, `H` waiting for the response headers, `D` data transfer,

@@ -18,9 +18,8 @@ public struct LeastConnectionsSelection: ServerSelection {
         for offset in 0..<members.count {
             let position = (cursor + offset) % members.count
             let index = members[position]
-            let slot = slots[index]
-            guard index != excluding, slot.isEligible, slot.hasFreeSlot else { continue }
-            if let current = best, !Self.lighter(slot, than: slots[current.index]) { continue }
+            guard index != excluding, slots[index].isEligible, slots[index].hasFreeSlot else { continue }
+            if let current = best, !Self.lighter(index, than: current.index, slots) { continue }
             best = (position, index)
         }
         guard let chosen = best else { return nil }
@@ -29,7 +28,8 @@ public struct LeastConnectionsSelection: ServerSelection {
     }
 
     /// (a.connections + 1) / a.weight < (b.connections + 1) / b.weight, without division.
-    static func lighter(_ a: ServerSlot, than b: ServerSlot) -> Bool {
-        (a.connections + 1) * b.weight < (b.connections + 1) * a.weight
+    /// Takes indexes so that no slot (and its name) is copied on the request path.
+    static func lighter(_ a: Int, than b: Int, _ slots: [ServerSlot]) -> Bool {
+        (slots[a].connections + 1) * slots[b].weight < (slots[b].connections + 1) * slots[a].weight
     }
 }

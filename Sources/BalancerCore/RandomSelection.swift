@@ -30,7 +30,7 @@ public struct RandomSelection: ServerSelection {
             for index in members where Self.candidate(index, excluding, slots) {
                 ticket -= slots[index].weight
                 guard ticket < 0 else { continue }
-                if let current = best, !LeastConnectionsSelection.lighter(slots[index], than: slots[current]) {
+                if let current = best, !LeastConnectionsSelection.lighter(index, than: current, slots) {
                     break
                 }
                 best = index

@@ -22,8 +22,8 @@ public enum RetryDecision: Sendable, Equatable {
     /// Counts one retry (`wretr`) and one redispatch (`wredis`).
     case redispatch
     /// Answer the client with this status; `termination` is the first two characters of the httplog
-    /// termination state (`SC` connect failed, `SH` server closed before headers, `sH` server timeout,
-    /// `PH` invalid response).
+    /// termination state (manual §8.5): `SC` connect refused or failed, `sC` connect timeout, `SH` server
+    /// closed before the response headers, `sH` server timeout before them, `PH` invalid response.
     case fail(status: Int, termination: String)
     /// Part of the response already reached the client: close the client connection (`SD`).
     case abort
@@ -99,7 +99,8 @@ public struct RetryPolicy: Sendable, Equatable {
     /// `retries` (HAProxy's default is 3): retries after the first attempt.
     public var retries: Int
     public var redispatch: Redispatch
-    /// Whether replaying sent idempotent requests is allowed (not with `no option redispatch` or `option redispatch 0`).
+    /// Whether sent idempotent requests may be replayed: not with `no option redispatch` or
+    /// `option redispatch 0`.
     public var replaysIdempotentRequests: Bool
     /// Wait before retrying the same server after a connect failure: `min(timeout connect, 1s)`.
     public var turnAround: Duration
@@ -146,7 +147,9 @@ public struct RetryPolicy: Sendable, Equatable {
 
         let exhausted = attempt.retriesDone >= retries
         if nothingSent {
-            guard !exhausted else { return .fail(status: 503, termination: "SC") }
+            // `sC`: the last connect attempt timed out; `SC`: refused or failed.
+            let timedOut = attempt.failure == .connectFailed(timedOut: true)
+            guard !exhausted else { return .fail(status: 503, termination: timedOut ? "sC" : "SC") }
             return sameOrOther(attempt)
         }
         // Sent, no response byte: only idempotent, replayable requests are replayed, on another server.

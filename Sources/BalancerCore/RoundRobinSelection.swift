@@ -39,17 +39,17 @@ public struct RoundRobinSelection: ServerSelection {
         // again as soon as they can take a request, as in HAProxy where a full server is only set aside.
         var skipped: [DeadlineHeap.Entry] = []
         defer { for entry in skipped { heap.push(entry) } }
-        while let entry = heap.popMin() {
-            let slot = slots[entry.index]
-            if entry.index == excluding || !slot.hasFreeSlot {
+        while var entry = heap.popMin() {
+            if entry.index == excluding || !slots[entry.index].hasFreeSlot {
                 skipped.append(entry)
                 continue
             }
+            let picked = entry.index
             now = entry.deadline
-            let next = entry.deadline + Self.step(slot.weight)
-            heap.push(.init(deadline: next, id: slot.id, index: entry.index))
+            entry.deadline += Self.step(slots[picked].weight)
+            heap.push(entry)
             rebaseIfNeeded()
-            return entry.index
+            return picked
         }
         return nil
     }

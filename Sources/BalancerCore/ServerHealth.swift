@@ -1,3 +1,15 @@
+/// Where a checked server starts, at start-up and when it leaves maintenance (HAProxy 3.1's `init-state`).
+public enum InitialCheckState: String, Sendable, Equatable {
+    /// HAProxy's default (and 2.6's only behaviour): UP at once, the first failed check marks it DOWN.
+    case up
+    /// UP at once, `fall` failed checks to mark it DOWN.
+    case fullyUp = "fully-up"
+    /// No traffic until a check passes; the first passing check marks it UP.
+    case down
+    /// No traffic until `rise` checks have passed.
+    case fullyDown = "fully-down"
+}
+
 /// The `check` parameters of one server (`server NAME ADDR check inter 2s fall 3 rise 2`).
 public struct CheckSettings: Sendable, Equatable {
     /// Consecutive successes to turn a DOWN server UP.
@@ -10,6 +22,10 @@ public struct CheckSettings: Sendable, Equatable {
     public var fastInter: Duration?
     /// Interval while the server is fully DOWN; `inter` when not set.
     public var downInter: Duration?
+    /// State at start-up and after maintenance. `.down` keeps a server that was stopped for maintenance
+    /// from taking requests before it has answered a check (HAProxy's default, `.up`, sends it traffic
+    /// until its first check fails).
+    public var initialState: InitialCheckState
 
     /// HAProxy's defaults: `inter 2s rise 2 fall 3`.
     public init(
@@ -17,13 +33,15 @@ public struct CheckSettings: Sendable, Equatable {
         fall: Int = 3,
         inter: Duration = .seconds(2),
         fastInter: Duration? = nil,
-        downInter: Duration? = nil
+        downInter: Duration? = nil,
+        initialState: InitialCheckState = .up
     ) {
         self.rise = max(1, rise)
         self.fall = max(1, fall)
         self.inter = inter
         self.fastInter = fastInter
         self.downInter = downInter
+        self.initialState = initialState
     }
 }
 
@@ -36,12 +54,17 @@ public struct CheckSettings: Sendable, Equatable {
 /// exactly `fall` consecutive failures, showing "UP 2/3", "UP 1/3" on the way, and from DOWN it comes
 /// back after exactly `rise` consecutive successes, showing "DOWN 1/2".
 ///
-/// Initial state (HAProxy 2.6, checked against `haproxy` itself): a checked server starts UP with
-/// `health = rise`, shown "UP 1/3" with check status "INI". It takes traffic at once; its first
-/// successful check makes it fully UP, but its first failed check marks it DOWN immediately. That is
-/// the `init-state up` behaviour HAProxy documents as its default ("the server is considered
-/// immediately available and will initiate a health check that can turn it to the DOWN state
-/// immediately if it fails"). A server leaving maintenance restarts from the same state.
+/// Initial state: a checked server starts UP with `health = rise`, shown "UP 1/3" with check status
+/// "INI". It takes traffic at once; its first successful check makes it fully UP, but its first failed
+/// check marks it DOWN immediately (not after `fall` failures). Sources: observed with haproxy 2.6.12
+/// (`show stat` right after start: "UP 1/3", INI; a refused server logged DOWN at its first check);
+/// the HAProxy manual's `init-state` (added in 3.1) documents this as the default `up`: "the server is
+/// considered immediately available and will initiate a health check that can turn it to the DOWN
+/// state immediately if it fails". A server leaving maintenance restarts from the same state.
+///
+/// Intervals follow the table under `inter` in the 2.6 manual (§5.2): "inter" when UP 100%,
+/// "fastinter" (else "inter") when transitionally UP or DOWN "or yet unchecked", "downinter" (else
+/// "inter") when DOWN 100%.
 public struct ServerHealth: Sendable, Equatable {
     public let settings: CheckSettings
     /// HAProxy's `check->health`.
@@ -55,8 +78,9 @@ public struct ServerHealth: Sendable, Equatable {
 
     public init(settings: CheckSettings) {
         self.settings = settings
-        health = settings.rise
+        health = 0
         lastCheck = CheckReport(status: .initializing)
+        restart()
     }
 
     private var top: Int { settings.rise + settings.fall - 1 }
@@ -104,8 +128,13 @@ public struct ServerHealth: Sendable, Equatable {
         return wasUp != isUp
     }
 
-    /// Leaving maintenance: "start OK but check immediately", as HAProxy does.
+    /// Start-up and leaving maintenance: by default "start OK but check immediately", as HAProxy does.
     public mutating func restart() {
-        health = settings.rise
+        switch settings.initialState {
+        case .up: health = settings.rise
+        case .fullyUp: health = top
+        case .down: health = settings.rise - 1
+        case .fullyDown: health = 0
+        }
     }
 }

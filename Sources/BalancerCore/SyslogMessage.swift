@@ -1,6 +1,7 @@
 /// Syslog facilities, with the names haproxy.cfg uses (`log 127.0.0.1 local2`), numbered per RFC 3164 §4.1.1.
 public enum SyslogFacility: Int, Sendable, Equatable, CaseIterable {
-    case kern = 0, user, mail, daemon, auth, syslog, lpr, news, uucp, cron, auth2, ftp, ntp, audit, alert, cron2
+    case kern = 0
+    case user, mail, daemon, auth, syslog, lpr, news, uucp, cron, auth2, ftp, ntp, audit, alert, cron2
     case local0, local1, local2, local3, local4, local5, local6, local7
 
     /// From the configuration keyword; `nil` for an unknown name.

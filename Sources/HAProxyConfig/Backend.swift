@@ -18,7 +18,8 @@ public struct Backend: Sendable, Equatable {
     public var fullConn: Int?
     /// `option httpchk` and `http-check ...`; nil: checks (for servers with `check`) are plain TCP connects.
     public var httpCheck: HTTPCheck?
-    /// `option forwardfor` set on the backend side (HAProxy adds the header if frontend or backend enables it).
+    /// `option forwardfor` set on the backend side. HAProxy adds one header when the frontend or the backend enables
+    /// it; when both do, the backend's header name is used and clients in either `except` network are skipped.
     public var forwardFor: ForwardFor?
     public var httpConnectionMode: HTTPConnectionMode
     public var logging: ProxyLogging

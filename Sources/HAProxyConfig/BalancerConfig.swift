@@ -1,5 +1,9 @@
 /// A whole haproxy.cfg (one or several files, in order) as Portico runs it.
 ///
+/// Entry points: ``parse(_:environment:)`` (pure, from text), ``load(paths:environment:)`` (reads `-f` paths),
+/// both returning a ``ConfigParseResult`` with every diagnostic; ``effectiveGlobalMaxConn(fileDescriptorLimit:)``
+/// sizes `maxconn` under the descriptor limit.
+///
 /// Every proxy carries its *effective* values: the `defaults` section that preceded it (or the one named with
 /// `from`) has already been applied, and HAProxy's built-in defaults fill what neither set. The balancer never has
 /// to look at `defaults` sections itself.

@@ -48,7 +48,9 @@ struct ConfigParser {
     mutating func parse(_ file: ConfigFile) {
         if fileOrder[file.name] == nil { fileOrder[file.name] = fileOrder.count }
         var lineNumber = 0
-        for rawLine in file.text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // "\r\n" is one Character in Swift: split on both so files edited on Windows keep their lines.
+        let lines = file.text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
+        for rawLine in lines {
             lineNumber += 1
             let location = SourceLocation(file: file.name, line: lineNumber)
             switch tokenizer.words(in: rawLine) {

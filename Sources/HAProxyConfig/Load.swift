@@ -3,8 +3,11 @@ import Foundation
 extension BalancerConfig {
     /// Reads and parses configuration files the way `haproxy -f PATH [-f PATH...]` does: files in order; a
     /// directory contributes its `*.cfg` files in alphabetical order. A file that cannot be read is reported as an
-    /// alert in the result (with every other file's diagnostics), not thrown.
-    public static func load(paths: [String], environment: [String: String] = [:]) -> ConfigParseResult {
+    /// alert in the result (with every other file's diagnostics), not thrown. `"$VAR"` inside double quotes expands
+    /// from `environment`, the process environment by default, as in HAProxy.
+    public static func load(
+        paths: [String], environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> ConfigParseResult {
         var files: [ConfigFile] = []
         var unreadable: [Diagnostic] = []
         let manager = FileManager.default

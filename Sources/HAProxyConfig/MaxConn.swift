@@ -57,6 +57,21 @@ extension BalancerConfig {
     /// print the warning with the parse diagnostics.
     public func effectiveGlobalMaxConn(fileDescriptorLimit: Int) -> (Int, Diagnostic?) {
         effectiveMaxConn(
-            configured: global.maxConn, fileDescriptorLimit: fileDescriptorLimit, location: global.maxConnLocation)
+            configured: global.maxConn, fileDescriptorLimit: fileDescriptorLimit,
+            reservedDescriptors: reservedDescriptors, location: global.maxConnLocation)
+    }
+
+    /// Descriptors this configuration holds besides proxied connections: one per listener, one per checked server
+    /// (a check in flight), one per log target and runtime API socket, plus a margin for stdio and reloads;
+    /// never less than ``defaultReservedDescriptors``.
+    public var reservedDescriptors: Int {
+        let listeners = frontends.reduce(0) { $0 + $1.binds.count }
+        let checks = backends.reduce(0) { $0 + $1.servers.filter(\.checkEnabled).count }
+        let logs =
+            global.logTargets.count
+            + frontends.reduce(0) { $0 + $1.logging.targets.count }
+            + backends.reduce(0) { $0 + $1.logging.targets.count }
+        let margin = 16
+        return max(defaultReservedDescriptors, listeners + checks + logs + global.statsSockets.count + margin)
     }
 }

@@ -44,7 +44,8 @@ enum ProxyAssembly {
         }
     }
 
-    /// `option httpchk` values, overridden by `http-check send meth/uri/ver`, plus headers, body and expect.
+    /// `option httpchk` values, overridden by `http-check send meth/uri/ver`; headers of the legacy
+    /// `option httpchk ... HTTP/1.1\r\nHost:\ x` form first, then `http-check send hdr` ones; body and expect.
     static func httpCheck(_ settings: ProxySettings) -> HTTPCheck? {
         guard settings.httpCheckEnabled else { return nil }
         let rules = settings.httpCheckRules
@@ -52,7 +53,7 @@ enum ProxyAssembly {
         check.method = rules.method ?? check.method
         check.uri = rules.uri ?? check.uri
         check.version = rules.version ?? check.version
-        check.headers = rules.headers
+        check.headers += rules.headers
         check.body = rules.body
         check.expect = rules.expect
         return check

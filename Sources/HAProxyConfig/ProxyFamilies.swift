@@ -123,7 +123,18 @@ extension ProxyKeywords {
         case 3:
             check.method = arguments[0]
             check.uri = arguments[1]
-            check.version = arguments[2]
+            // The pre-2.2 idiom `HTTP/1.1\r\nHost:\ www` carries headers after the version; HAProxy still turns
+            // them into headers, and so does Portico.
+            var lines = arguments[2].split(separator: "\r\n", omittingEmptySubsequences: true).map(String.init)
+            check.version = lines.isEmpty ? arguments[2] : lines.removeFirst()
+            for header in lines {
+                guard let colon = header.firstIndex(of: ":"), colon != header.startIndex else {
+                    sink.alert("'option httpchk' : invalid header '\(header)' after the HTTP version.", line)
+                    return
+                }
+                let value = header[header.index(after: colon)...].drop { $0 == " " || $0 == "\t" }
+                check.headers.append(HTTPCheckHeader(name: String(header[..<colon]), value: String(value)))
+            }
         default:
             sink.alert("'option httpchk' cannot handle unexpected argument '\(arguments[3])'.", line)
             return
@@ -142,6 +153,7 @@ extension ProxyKeywords {
         draft.settings.httpCheck.method = check.method
         draft.settings.httpCheck.uri = check.uri
         draft.settings.httpCheck.version = check.version
+        draft.settings.httpCheck.headers = check.headers
     }
 
     // MARK: - no option

@@ -53,15 +53,10 @@ enum ProxyKeywords {
             return
         }
         if families.contains(keyword) {
-            let sub = line.word(1).map { " " + $0 } ?? ""
-            let full = keyword + sub
-            if HAProxyKeywords.proxy[full] != nil
-                || HAProxyKeywords.proxy[keyword + sub + " " + (line.word(2) ?? "")] != nil
-            {
-                sink.alert("'\(full)' is not supported yet by Portico", line)
-            } else {
-                sink.alert("'\(keyword)' is not supported yet by Portico", line)
-            }
+            // `capture request header`, `tcp-request connection`: name the longest real keyword the line starts with.
+            let candidates = [3, 2].map { line.words.prefix($0).joined(separator: " ") }
+            let known = candidates.first { HAProxyKeywords.proxy[$0] != nil } ?? keyword
+            sink.alert("'\(known)' is not supported yet by Portico", line)
             return
         }
         if HAProxyKeywords.proxy[keyword] != nil {

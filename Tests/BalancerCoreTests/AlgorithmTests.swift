@@ -111,7 +111,9 @@ struct AlgorithmTests {
 
     @Test("every algorithm falls back to backups and reports 503 when nothing is usable")
     func backupsForAll() {
-        let algorithms: [BalanceAlgorithm] = [.roundRobin, .staticRoundRobin, .leastConnections, .source, .first, .random]
+        let algorithms: [BalanceAlgorithm] = [
+            .roundRobin, .staticRoundRobin, .leastConnections, .source, .first, .random,
+        ]
         for algorithm in algorithms {
             var selector = BackendSelector(servers: makeServers([1, 1, 1], backups: [2]), algorithm: algorithm)
             selector.setUsable(0, false)

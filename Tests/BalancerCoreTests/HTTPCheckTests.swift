@@ -20,13 +20,31 @@ struct HTTPCheckTests {
             String(decoding: withHeaders.bytes(host: "10.0.0.1:80"), as: UTF8.self)
                 == "GET /health HTTP/1.1\r\nhost: www.example.com\r\nuser-agent: portico\r\nconnection: close\r\n\r\n"
         )
-        let post = HTTPCheckRequest(method: "POST", uri: "/h", version: "HTTP/1.1", headers: [.init("Host", "a")], body: "ping")
+        let post = HTTPCheckRequest(
+            method: "POST",
+            uri: "/h",
+            version: "HTTP/1.1",
+            headers: [.init("Host", "a")],
+            body: "ping"
+        )
         #expect(
             String(decoding: post.bytes(), as: UTF8.self)
                 == "POST /h HTTP/1.1\r\nhost: a\r\ncontent-length: 4\r\nconnection: close\r\n\r\nping"
         )
         let http10 = HTTPCheckRequest(method: "GET", uri: "/h", headers: [.init("X-A", "1")])
         #expect(String(decoding: http10.bytes(host: "ignored"), as: UTF8.self) == "GET /h HTTP/1.0\r\nx-a: 1\r\n\r\n")
+    }
+
+    @Test("deprecated headers hidden in the version string are sent as headers, as haproxy 2.6 does")
+    func legacyVersionHeaders() {
+        let request = HTTPCheckRequest(method: "HEAD", uri: "/index.jsp", version: "HTTP/1.1\r\nHost: www.xxx.com")
+        #expect(request.version == "HTTP/1.1")
+        #expect(
+            String(decoding: request.bytes(), as: UTF8.self)
+                == "HEAD /index.jsp HTTP/1.1\r\nhost: www.xxx.com\r\nconnection: close\r\n\r\n"
+        )
+        let two = HTTPCheckRequest(method: "GET", uri: "/h", version: "HTTP/1.0\r\nHost: a\r\nX-Y: z")
+        #expect(String(decoding: two.bytes(), as: UTF8.self) == "GET /h HTTP/1.0\r\nhost: a\r\nx-y: z\r\n\r\n")
     }
 
     @Test("HTTP/1.1 without a configured Host gets the server address (RFC 9112 §3.2)")
@@ -90,7 +108,10 @@ struct HTTPCheckTests {
         #expect(verdict(expectation, 204).status == .layer7Passed)
         #expect(verdict(expectation, 302).status == .layer7WrongStatus)
         let negated = try HTTPCheckExpectation(.statusPattern("^2"), negated: true)
-        #expect(verdict(negated, 200, "OK").logDetail == "reason: Layer7 wrong status, code: 200, info: \"OK\", check duration: 1ms")
+        #expect(
+            verdict(negated, 200, "OK").logDetail
+                == "reason: Layer7 wrong status, code: 200, info: \"OK\", check duration: 1ms"
+        )
         #expect(throws: CheckPatternError.self) { try HTTPCheckExpectation(.statusPattern("(")) }
     }
 

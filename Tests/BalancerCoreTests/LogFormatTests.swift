@@ -7,14 +7,18 @@ struct LogFormatTests {
     @Test("dates from Unix time, including leap days, offsets and times before 1970")
     func timestamps() {
         let manual = LogTimestamp(unixMilliseconds: 1_233_922_454_655)
-        #expect(manual == LogTimestamp(year: 2009, month: 2, day: 6, hour: 12, minute: 14, second: 14, millisecond: 655))
+        #expect(
+            manual == LogTimestamp(year: 2009, month: 2, day: 6, hour: 12, minute: 14, second: 14, millisecond: 655)
+        )
         #expect(manual.httpLogFormat == "06/Feb/2009:12:14:14.655")
         #expect(manual.syslogFormat == "Feb  6 12:14:14")
         let leap = LogTimestamp(unixMilliseconds: 1_709_251_199_999)
         #expect(leap.httpLogFormat == "29/Feb/2024:23:59:59.999")
         // UTC+8 (the seed's machines are in China): one millisecond later is March 1st, 08:00 local.
-        #expect(LogTimestamp(unixMilliseconds: 1_709_251_200_000, utcOffsetSeconds: 8 * 3600).httpLogFormat
-            == "01/Mar/2024:08:00:00.000")
+        #expect(
+            LogTimestamp(unixMilliseconds: 1_709_251_200_000, utcOffsetSeconds: 8 * 3600).httpLogFormat
+                == "01/Mar/2024:08:00:00.000"
+        )
         #expect(LogTimestamp(unixMilliseconds: -999).httpLogFormat == "31/Dec/1969:23:59:59.001")
     }
 
@@ -24,7 +28,15 @@ struct LogFormatTests {
         let entry = HTTPLogEntry(
             clientIP: "127.0.0.1",
             clientPort: 43816,
-            requestDate: LogTimestamp(year: 2026, month: 11, day: 26, hour: 6, minute: 48, second: 44, millisecond: 859),
+            requestDate: LogTimestamp(
+                year: 2026,
+                month: 11,
+                day: 26,
+                hour: 6,
+                minute: 48,
+                second: 44,
+                millisecond: 859
+            ),
             frontend: "web_entry",
             backend: "web_backend",
             server: "web01",
@@ -149,7 +161,13 @@ struct LogFormatTests {
                 == "<128>Mar  9 01:02:03 lb01 haproxy[7]: backend web_backend has no server available!\n"
         )
         // Truncated to `len`, newline included.
-        let long = SyslogMessage(facility: .user, level: .notice, timestamp: alert.timestamp, pid: 1, message: String(repeating: "x", count: 2000))
+        let long = SyslogMessage(
+            facility: .user,
+            level: .notice,
+            timestamp: alert.timestamp,
+            pid: 1,
+            message: String(repeating: "x", count: 2000)
+        )
         #expect(long.bytes(maxLength: 100).count == 100)
         #expect(long.bytes(maxLength: 100).last == UInt8(ascii: "\n"))
     }
@@ -184,7 +202,11 @@ struct LogFormatTests {
     @Test("check counters for the stats page")
     func checkCounters() {
         var state = seedBackend()
-        _ = state.checkCompleted(server: 0, CheckReport(status: .layer7Passed, code: 200, duration: .milliseconds(3)), now: .seconds(1))
+        _ = state.checkCompleted(
+            server: 0,
+            CheckReport(status: .layer7Passed, code: 200, duration: .milliseconds(3)),
+            now: .seconds(1)
+        )
         for second in [3, 5, 7] {
             _ = state.checkCompleted(server: 1, .connectionRefused(), now: .seconds(second))
         }
@@ -201,7 +223,9 @@ struct LogFormatTests {
         #expect(web02.downTransitions == 1)
         #expect(web02.secondsSinceChange == 7)
         #expect(web02.downtimeSeconds == 7)
-        let unchecked = BackendState(name: "b", servers: [ServerSettings(name: "s")]).servers[0].checkCounters(at: .zero)
+        let unchecked = BackendState(name: "b", servers: [ServerSettings(name: "s")]).servers[0].checkCounters(
+            at: .zero
+        )
         #expect(unchecked.status == "no check" && unchecked.checkStatus == "")
     }
 }

@@ -63,6 +63,10 @@ struct RetryPolicyTests {
             seed.decide(attempt(.closedBeforeResponse(requestSent: true), retriesDone: 3))
                 == .fail(status: 502, termination: "SH")
         )
+        #expect(
+            seed.decide(attempt(.connectFailed(timedOut: true), retriesDone: 3))
+                == .fail(status: 503, termination: "sC")
+        )
         let noRetries = RetryPolicy(retries: 0)
         #expect(noRetries.decide(attempt(.connectFailed(timedOut: false))) == .fail(status: 503, termination: "SC"))
     }

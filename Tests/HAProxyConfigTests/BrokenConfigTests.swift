@@ -72,6 +72,11 @@ let brokenCases: [BrokenCase] = [
             + backendTail,
         expected: ["[ALERT] parsing [t.cfg:8] : 'tcp-request connection' is not supported yet by Portico"]),
     BrokenCase(
+        name: "real three-word HAProxy keyword not implemented",
+        config: "frontend f\n    bind :80\n    capture request header Host len 32\n    default_backend b\nbackend b"
+            + backendTail,
+        expected: ["[ALERT] parsing [t.cfg:8] : 'capture request header' is not supported yet by Portico"]),
+    BrokenCase(
         name: "real HAProxy global keyword not implemented",
         config: "global\n    chroot /var/lib/haproxy\n",
         expected: ["[ALERT] parsing [t.cfg:7] : 'chroot' is not supported yet by Portico"]),

@@ -32,6 +32,9 @@ import Testing
                 default-server rise 7
                 option httpchk HEAD /ping
                 server a 10.0.0.1:80 check fall 9
+            frontend early
+                bind :81
+                default_backend first
             defaults
                 timeout connect 1s
                 timeout client 10s
@@ -81,6 +84,11 @@ import Testing
         #expect(second.httpCheck == nil)
         #expect(second.servers[0].checkInterval == .seconds(2))
         #expect(second.servers[0].fall == 3)
+        let early = try #require(config.frontend(named: "early"))
+        #expect(early.maxConn == 3000)
+        #expect(early.logging.httpLog)
+        #expect(early.forwardFor == ForwardFor())
+        #expect(early.timeouts.client == .seconds(30))
         let frontend = try #require(config.frontend(named: "f"))
         #expect(frontend.maxConn == nil)
         #expect(frontend.timeouts.client == .seconds(10))

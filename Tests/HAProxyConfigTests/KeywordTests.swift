@@ -166,6 +166,10 @@ import Testing
                 server s 10.0.0.1:80 check
             backend tcp_checks
                 server s 10.0.0.1:80 check
+            backend legacy
+                option httpchk GET /health HTTP/1.1\\r\\nHost:\\ www.example.com
+                http-check send hdr X-Probe 1
+                server s 10.0.0.1:80 check
             """)
         #expect(result.diagnostics == [])
         let config = result.config
@@ -204,6 +208,13 @@ import Testing
         #expect(!six.passes(status: 201))
 
         #expect(config.backend(named: "tcp_checks")?.httpCheck == nil)
+
+        let legacy = try #require(config.backend(named: "legacy")?.httpCheck)
+        #expect(legacy.version == "HTTP/1.1")
+        #expect(
+            legacy.headers == [
+                HTTPCheckHeader(name: "Host", value: "www.example.com"), HTTPCheckHeader(name: "X-Probe", value: "1"),
+            ])
     }
 
     @Test func retriesRedispatchAndConnectionModes() throws {

@@ -26,6 +26,18 @@ import Testing
         #expect(config.effectiveGlobalMaxConn(fileDescriptorLimit: 1_048_576).0 == 10000)
     }
 
+    @Test func largeConfigurationsReserveMoreDescriptors() {
+        var text = "global\n    maxconn 10000\nfrontend f\n"
+        for port in 10000..<10150 { text += "    bind :\(port)\n" }
+        text += "    default_backend b\nbackend b\n"
+        for index in 0..<50 { text += "    server s\(index) 10.0.0.\(index + 1):80 check\n" }
+        let config = parse(text).config
+        #expect(config.reservedDescriptors == 150 + 50 + 16)
+        let (value, warning) = config.effectiveGlobalMaxConn(fileDescriptorLimit: 20000)
+        #expect(value == (20000 - 216) / 2)
+        #expect(warning?.message.contains("2 per connection + 216 reserved") == true)
+    }
+
     @Test func maxConnThatFitsIsKept() {
         let (value, warning) = effectiveMaxConn(configured: 10000, fileDescriptorLimit: 1_048_576)
         #expect(value == 10000)

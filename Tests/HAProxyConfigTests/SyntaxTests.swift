@@ -44,6 +44,15 @@ import Testing
         }
     }
 
+    @Test func windowsLineEndingsAndConditionalBlocks() {
+        #expect(report("global\r\n    daemon\r\n    maxconn 100\r\n", quiet: false) == [])
+        #expect(
+            report("global\n.if defined(DEBUG)\n    daemon\n.endif\n", quiet: false) == [
+                "[ALERT] parsing [t.cfg:2] : '.if' is not supported yet by Portico",
+                "[ALERT] parsing [t.cfg:4] : '.endif' is not supported yet by Portico",
+            ])
+    }
+
     @Test func quotedArgumentsReachTheModel() throws {
         let result = parse(
             """
