@@ -537,15 +537,12 @@ final class ClientConnection: ChannelDuplexHandler {
     /// for the client's HTTP version (chunked for 1.1, close-delimited for 1.0), keep-alive decided.
     private func clientResponseHead(_ head: HTTPResponseHead) -> HTTPResponseHead {
         var response = head
-        let contentLength = head.headers["content-length"].first
-        let chunked = head.headers["transfer-encoding"].contains { $0.lowercased().contains("chunked") }
-        HTTPMessageRules.removeHopByHop(&response.headers)
+        let fields = HTTPMessageRules.responseFields(head.headers)
+        HTTPMessageRules.removeHopByHop(&response.headers, known: fields.hasHopByHop)
         response.version = self.clientVersion.minor == 0 ? .http1_0 : .http1_1
         let bodyless = self.method == .HEAD || head.status.code == 204 || head.status.code == 304
-        if bodyless {
-            if let contentLength { response.headers.replaceOrAdd(name: "content-length", value: contentLength) }
-        } else if let contentLength, !chunked {
-            response.headers.replaceOrAdd(name: "content-length", value: contentLength)
+        if bodyless || (fields.contentLength != nil && !fields.chunked) {
+            // The server's Content-Length stays as it is (for HEAD and 304 it describes the GET's body).
         } else if self.clientVersion.minor >= 1 {
             response.headers.remove(name: "content-length")
             response.headers.add(name: "transfer-encoding", value: "chunked")

@@ -141,7 +141,9 @@ struct ProxyTests {
                 let statuses = response.components(separatedBy: "HTTP/1.1 200 OK").count - 1
                 #expect(statuses == 3)
                 #expect(response.hasSuffix("\r\n\r\nweb01"))
-                #expect(response.contains("content-length: 5\r\n\r\nweb01"))
+                // In order: web01's body, then web02's chunked body, then web01 again (round robin).
+                #expect(response.contains("\r\n\r\nweb01HTTP/1.1 200 OK"))
+                #expect(response.contains("2\r\nb0\r\n1\r\n2\r\n0\r\n\r\nHTTP/1.1 200 OK"))
             }
         }
     }
