@@ -13,7 +13,8 @@ final class ServerConnection: ChannelDuplexHandler {
     /// The client exchange this connection currently serves; nil while pooled.
     var exchange: ClientConnection?
     private var pool: ServerConnectionPool?
-    private var idleTimer: Scheduled<Void>?
+    /// When the connection went back to its pool (the pool's sweeper closes it after the idle timeout).
+    private(set) var idleSince = NIODeadline.now()
     /// False once the connection saw an error, an unexpected byte, `Connection: close` or EOF.
     private(set) var isReusable = true
     /// Exchanges completed on this connection; > 0 means the next one is a reuse.
@@ -116,24 +117,18 @@ final class ServerConnection: ChannelDuplexHandler {
         self.context?.close(promise: nil)
     }
 
-    func enterPool(_ pool: ServerConnectionPool, idleTimeout: TimeAmount) {
+    func enterPool(_ pool: ServerConnectionPool) {
         self.pool = pool
         self.exchange = nil
+        self.idleSince = .now()
         self.holdReads = false
         if self.readPending, let context = self.context {
             self.readPending = false
             context.read()
         }
-        self.idleTimer = self.context?.eventLoop.assumeIsolated().scheduleTask(in: idleTimeout) { [self] in
-            self.pool?.remove(self)
-            self.pool = nil
-            self.close()
-        }
     }
 
     func leavePool() {
-        self.idleTimer?.cancel()
-        self.idleTimer = nil
         self.pool = nil
     }
 }
