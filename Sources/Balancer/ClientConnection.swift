@@ -253,7 +253,7 @@ final class ClientConnection: ChannelDuplexHandler {
         self.isFirstRequest = false
         self.method = head.method
         self.clientVersion = head.version
-        self.clientKeepAlive = head.isKeepAlive && !self.draining
+        self.clientKeepAlive = head.isKeepAlive && !self.draining && self.frontend.keepsClientAlive
         self.requestComplete = false
         self.pendingParts.removeAll(keepingCapacity: true)
         self.bodyStreamed = false
@@ -570,7 +570,9 @@ final class ClientConnection: ChannelDuplexHandler {
             connection.exchange = nil
             connection.exchangesServed += 1
             self.server = nil
-            if self.requestComplete, self.responseKeepAlive, !self.environment.pool.isDraining {
+            if self.requestComplete, self.responseKeepAlive, !self.environment.pool.isDraining,
+                self.frontend.reusesServerConnections
+            {
                 self.environment.pool.giveBack(connection)
             } else {
                 // A closed server connection delivers no channelReadComplete: flush the client here.

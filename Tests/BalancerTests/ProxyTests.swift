@@ -147,4 +147,20 @@ struct ProxyTests {
             }
         }
     }
+
+    @Test("option http-server-close: the client stays alive, every request gets its own server connection")
+    func httpServerClose() async throws {
+        try await withBackends(["web01"], group: testGroup) { backends in
+            var topology = TestTopology(servers: backends.map { ($0.name, $0.port) })
+            topology.defaults.append("option http-server-close")
+            try await withBalancer(topology, threads: 1) { port, _ in
+                let client = try await HTTPTestClient.connect(port: port, group: testGroup)
+                for _ in 0..<3 {
+                    #expect(try await client.request(.GET, "/").body == "web01")
+                }
+                await client.close()
+                #expect(backends[0].connections == 3)
+            }
+        }
+    }
 }
