@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Throughput of `portico lb` against HAProxy, same machine, same run, same backends, on loopback.
 #
-#   bash bench/run.sh                 # builds release, then benchmarks (about 45 s)
+#   bash bench/run.sh                 # builds release, then benchmarks (about 1 minute)
 #   PORTICO_BIN=path bash bench/run.sh  # skip the build, use this binary
+#   BENCH_ROUNDS=3 BENCH_DURATION=10s   # rounds (the two balancers alternate) and wrk duration
 #
 # Both balancers get the seed's haproxy.cfg semantics (maxconn 10000, forwardfor, httplog, timeouts,
 # round robin over web01/web02 with `check inter 2s fall 3 rise 2`, a stats listener), rewritten to
@@ -13,6 +14,8 @@ cd "$(dirname "$0")/.."
 
 BASE=${BENCH_PORT_BASE:-28080}
 DURATION=${BENCH_DURATION:-10s}
+ROUNDS=${BENCH_ROUNDS:-2}
+PORTICO_ARGS=${PORTICO_ARGS:-}
 LB_PORT=$BASE
 HA_PORT=$((BASE + 10))
 WEB1=$((BASE + 1))
@@ -140,8 +143,8 @@ write_config "$WORK/portico.cfg" "$LB_PORT" $((BASE + 4)) 10000
 EFFECTIVE=$("$PORTICO_BIN" lb -c -f "$WORK/portico.cfg" 2>&1 | sed -n 's/.*capping maxconn to \([0-9]*\).*/\1/p')
 write_config "$WORK/haproxy.cfg" "$HA_PORT" $((BASE + 14)) "${EFFECTIVE:-10000}"
 
-run_wrk() { # label port pid
-    local out="$WORK/$1.wrk"
+run_wrk() { # label port pid round
+    local out="$WORK/$1.$4.wrk"
     timeout 60 wrk -t1 -c50 -d"$DURATION" --latency "http://127.0.0.1:$2/" >"$out" 2>&1 || true
     local rps p50 p99 rss errors
     rps=$(awk '/Requests\/sec/ {print $2}' "$out")
@@ -149,30 +152,48 @@ run_wrk() { # label port pid
     p99=$(awk '$1 == "99%" {print $2}' "$out")
     errors=$(awk '/Non-2xx|Socket errors/ {print}' "$out" | tr '\n' ' ')
     rss=$(awk '/VmHWM/ {print $2 " " $3}' "/proc/$3/status" 2>/dev/null || echo "?")
-    printf '%-28s %12s req/s   p50 %-9s p99 %-9s peak RSS %-10s %s\n' "$1" "${rps:-?}" "${p50:-?}" "${p99:-?}" "$rss" "$errors"
-    echo "${rps:-0}" >"$WORK/$1.rps"
+    printf 'round %s %-26s %12s req/s   p50 %-9s p99 %-9s peak RSS %-10s %s\n' "$4" "$1" "${rps:-?}" "${p50:-?}" "${p99:-?}" "$rss" "$errors"
+    case "$1" in
+        portico*) echo "${rps:-0}" >>"$WORK/rps.portico" ;;
+        *) echo "${rps:-0}" >>"$WORK/rps.haproxy" ;;
+    esac
 }
 
-echo "backends: $BACKENDS on 127.0.0.1:$WEB1 and :$WEB2; load: wrk -t1 -c50 -d$DURATION; $(nproc) CPUs"
+echo "backends: $BACKENDS on 127.0.0.1:$WEB1 and :$WEB2; load: wrk -t1 -c50 -d$DURATION; $(nproc) CPUs;" \
+    "$ROUNDS round(s), the two balancers alternating (this machine is shared and noisy)"
 
-"$PORTICO_BIN" lb -f "$WORK/portico.cfg" 2>"$WORK/portico.log" &
+"$PORTICO_BIN" lb -f "$WORK/portico.cfg" $PORTICO_ARGS 2>"$WORK/portico.log" &
 PORTICO_PID=$!
 PIDS+=("$PORTICO_PID")
 wait_port "$LB_PORT"
-run_wrk portico "$LB_PORT" "$PORTICO_PID"
-kill "$PORTICO_PID" 2>/dev/null || true
 
 HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
+HAPROXY_PID=""
 if [ -x "$HAPROXY" ]; then
     "$HAPROXY" -f "$WORK/haproxy.cfg" -db 2>"$WORK/haproxy.log" &
     HAPROXY_PID=$!
     PIDS+=("$HAPROXY_PID")
     wait_port "$HA_PORT"
-    run_wrk "haproxy $("$HAPROXY" -v | awk 'NR==1 {print $3}')" "$HA_PORT" "$HAPROXY_PID"
-    kill "$HAPROXY_PID" 2>/dev/null || true
-    P=$(cat "$WORK/portico.rps")
-    H=$(cat "$WORK"/haproxy*.rps)
-    awk -v p="$P" -v h="$H" 'BEGIN { if (h > 0) printf "ratio Portico/HAProxy: %.2fx req/s\n", p / h }'
+    HAPROXY_LABEL="haproxy $("$HAPROXY" -v | awk 'NR==1 {print $3}')"
 else
     echo "haproxy is not installed: no comparison"
+fi
+
+for round in $(seq 1 "$ROUNDS"); do
+    run_wrk "portico" "$LB_PORT" "$PORTICO_PID" "$round"
+    if [ -n "$HAPROXY_PID" ]; then
+        run_wrk "$HAPROXY_LABEL" "$HA_PORT" "$HAPROXY_PID" "$round"
+    fi
+done
+
+if [ -n "$HAPROXY_PID" ]; then
+    awk '
+        FNR == 1 { file++ }
+        file == 1 { p += $1; pn++ }
+        file == 2 { h += $1; hn++ }
+        END {
+            if (pn && hn && h > 0) {
+                printf "mean over %d round(s): portico %.0f req/s, haproxy %.0f req/s, ratio Portico/HAProxy: %.2fx\n", pn, p / pn, h / hn, (p / pn) / (h / hn)
+            }
+        }' "$WORK/rps.portico" "$WORK/rps.haproxy"
 fi

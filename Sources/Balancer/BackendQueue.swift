@@ -17,14 +17,17 @@ final class BackendQueue: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Mirrors `waiters.count` so a release with nobody waiting (the common case) takes no lock.
+    private let waiting = Atomic<Int>(0)
 
-    var count: Int { self.state.withLock { $0.waiters.count } }
+    var count: Int { self.waiting.load(ordering: .relaxed) }
 
     /// Adds a waiter and returns its id (to remove it on timeout).
     func enqueue(eventLoop: any EventLoop, wake: @escaping @Sendable () -> Void) -> UInt64 {
         self.state.withLock { state in
             state.nextID &+= 1
             state.waiters.append(Waiter(id: state.nextID, eventLoop: eventLoop, wake: wake))
+            self.waiting.store(state.waiters.count, ordering: .relaxed)
             return state.nextID
         }
     }
@@ -35,14 +38,19 @@ final class BackendQueue: Sendable {
         self.state.withLock { state in
             guard let position = state.waiters.firstIndex(where: { $0.id == id }) else { return false }
             state.waiters.remove(at: position)
+            self.waiting.store(state.waiters.count, ordering: .relaxed)
             return true
         }
     }
 
     /// A slot was released: the oldest waiter tries again on its loop.
     func wakeOne() {
+        guard self.waiting.load(ordering: .relaxed) > 0 else { return }
         let waiter: Waiter? = self.state.withLock { state in
-            state.waiters.isEmpty ? nil : state.waiters.removeFirst()
+            guard !state.waiters.isEmpty else { return nil }
+            let first = state.waiters.removeFirst()
+            self.waiting.store(state.waiters.count, ordering: .relaxed)
+            return first
         }
         guard let waiter else { return }
         waiter.eventLoop.execute { waiter.wake() }

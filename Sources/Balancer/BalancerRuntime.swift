@@ -178,7 +178,16 @@ final class FrontendRuntime: Sendable {
         // HAProxy adds the header when either the frontend or the backend enables it; the frontend's wins.
         self.forwardFor = config.forwardFor ?? backend?.config.forwardFor
         self.limiter = config.maxConn.map { ConnectionLimiter(limit: $0) }
+        // HAProxy: the stricter of the frontend's and the backend's `option http-server-close` / `httpclose`.
+        let modes = [config.httpConnectionMode] + (backend.map { [$0.config.httpConnectionMode] } ?? [])
+        self.keepsClientAlive = !modes.contains(.close)
+        self.reusesServerConnections = !modes.contains(.close) && !modes.contains(.serverClose)
     }
+
+    /// False with `option httpclose`: the client connection closes after each response.
+    let keepsClientAlive: Bool
+    /// False with `option http-server-close` or `httpclose`: one server connection per request.
+    let reusesServerConnections: Bool
 
     var httpRequestTimeout: TimeAmount? { self.config.timeouts.effectiveHTTPRequest?.timeAmount }
     var keepAliveTimeout: TimeAmount? { self.config.timeouts.effectiveHTTPKeepAlive?.timeAmount }

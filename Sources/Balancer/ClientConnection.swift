@@ -57,6 +57,8 @@ final class ClientConnection: ChannelDuplexHandler {
     // Reads from the client are held while no server can take the body, or while a request is complete
     // and its response is still running.
     private var readPending = false
+    /// Inside a batch of client reads: flushing to the server waits for channelReadComplete.
+    private var inReadBatch = false
 
     // Timeouts use one lazily re-armed timer per connection (`watchdog`): the deadlines below move
     // with every request without scheduling or cancelling anything on the hot path.
@@ -67,6 +69,7 @@ final class ClientConnection: ChannelDuplexHandler {
     private var headDeadlineIsFirstRequest = true
     /// While exchanging: `timeout server` runs from the last server activity.
     private var watchingServer = false
+    private var lastClientActivity = NIODeadline.now()
     private var queueTimer: Scheduled<Void>?
     private var queueTicket: UInt64?
     private var lastServerActivity = NIODeadline.now()
@@ -133,11 +136,19 @@ final class ClientConnection: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.inReadBatch = true
         self.handle(self.unwrapInboundIn(data))
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        // One flush per read batch: a GET's head and end go out in one syscall.
+        self.inReadBatch = false
         self.server?.flush()
+        if self.phase != .idle, !self.requestComplete, let timeout = self.frontend.clientTimeout {
+            // `timeout client` while the request body is still coming in.
+            self.lastClientActivity = .now()
+            self.ensureWatchdog(at: self.lastClientActivity + timeout)
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -229,7 +240,7 @@ final class ClientConnection: ChannelDuplexHandler {
         if self.phase == .exchanging, let server = self.server {
             if case .body = part { self.bodyStreamed = true }
             server.write(part)
-            if case .end = part { server.flush() }
+            if case .end = part, !self.inReadBatch { server.flush() }
         } else {
             self.pendingParts.append(part)
         }
@@ -242,7 +253,7 @@ final class ClientConnection: ChannelDuplexHandler {
         self.isFirstRequest = false
         self.method = head.method
         self.clientVersion = head.version
-        self.clientKeepAlive = head.isKeepAlive && !self.draining
+        self.clientKeepAlive = head.isKeepAlive && !self.draining && self.frontend.keepsClientAlive
         self.requestComplete = false
         self.pendingParts.removeAll(keepingCapacity: true)
         self.bodyStreamed = false
@@ -252,6 +263,7 @@ final class ClientConnection: ChannelDuplexHandler {
         self.responseKeepAlive = true
         self.closeAfterResponse = false
         self.phase = .connecting
+        self.lastClientActivity = .now()
 
         let framing: HTTPMessageRules.RequestFraming
         do {
@@ -464,7 +476,7 @@ final class ClientConnection: ChannelDuplexHandler {
             connection.write(part)
         }
         self.pendingParts.removeAll(keepingCapacity: true)
-        connection.flush()
+        if !self.inReadBatch { connection.flush() }
         self.lastServerActivity = .now()
         if let timeout = self.backend?.serverTimeout {
             self.watchingServer = true
@@ -477,7 +489,6 @@ final class ClientConnection: ChannelDuplexHandler {
 
     func serverRead(_ part: HTTPClientResponsePart, from connection: ServerConnection) {
         guard connection === self.server, let context = self.context else { return }
-        if self.watchingServer { self.lastServerActivity = .now() }
         switch part {
         case .head(let head):
             if head.status.code < 200 {
@@ -509,13 +520,15 @@ final class ClientConnection: ChannelDuplexHandler {
             } else {
                 context.write(self.wrapOutboundOut(.end(trailers)), promise: nil)
             }
-            context.flush()
+            // Flushed by the server connection's channelReadComplete (`flushResponse`), once per batch.
             self.finishExchange()
         }
     }
 
-    func serverReadComplete(from connection: ServerConnection) {
-        guard connection === self.server else { return }
+    /// End of a batch of reads from a server connection that served this client (it may already be
+    /// back in the pool): flush what was written to the client and note the server's activity.
+    func flushResponse() {
+        if self.watchingServer { self.lastServerActivity = .now() }
         self.context?.flush()
     }
 
@@ -528,15 +541,12 @@ final class ClientConnection: ChannelDuplexHandler {
     /// for the client's HTTP version (chunked for 1.1, close-delimited for 1.0), keep-alive decided.
     private func clientResponseHead(_ head: HTTPResponseHead) -> HTTPResponseHead {
         var response = head
-        let contentLength = head.headers["content-length"].first
-        let chunked = head.headers["transfer-encoding"].contains { $0.lowercased().contains("chunked") }
-        HTTPMessageRules.removeHopByHop(&response.headers)
+        let fields = HTTPMessageRules.responseFields(head.headers)
+        HTTPMessageRules.removeHopByHop(&response.headers, known: fields.hasHopByHop)
         response.version = self.clientVersion.minor == 0 ? .http1_0 : .http1_1
         let bodyless = self.method == .HEAD || head.status.code == 204 || head.status.code == 304
-        if bodyless {
-            if let contentLength { response.headers.replaceOrAdd(name: "content-length", value: contentLength) }
-        } else if let contentLength, !chunked {
-            response.headers.replaceOrAdd(name: "content-length", value: contentLength)
+        if bodyless || (fields.contentLength != nil && !fields.chunked) {
+            // The server's Content-Length stays as it is (for HEAD and 304 it describes the GET's body).
         } else if self.clientVersion.minor >= 1 {
             response.headers.remove(name: "content-length")
             response.headers.add(name: "transfer-encoding", value: "chunked")
@@ -564,14 +574,19 @@ final class ClientConnection: ChannelDuplexHandler {
             connection.exchange = nil
             connection.exchangesServed += 1
             self.server = nil
-            if self.requestComplete, self.responseKeepAlive {
+            if self.requestComplete, self.responseKeepAlive, !self.environment.pool.isDraining,
+                self.frontend.reusesServerConnections
+            {
                 self.environment.pool.giveBack(connection)
             } else {
+                // A closed server connection delivers no channelReadComplete: flush the client here.
                 connection.close()
+                self.context?.flush()
             }
         }
         self.releaseSlot()
         if self.closeAfterResponse || !self.requestComplete || self.draining {
+            self.context?.flush()
             self.phase = .closing
             self.closeAfterFlush()
             return
@@ -650,8 +665,19 @@ final class ClientConnection: ChannelDuplexHandler {
                 // An idle keep-alive connection is closed silently, as HAProxy does.
                 self.closeNow()
             }
-        case .exchanging:
-            guard self.watchingServer, let timeout = self.backend?.serverTimeout else { return }
+        case .exchanging, .connecting:
+            if !self.requestComplete, let timeout = self.frontend.clientTimeout {
+                let deadline = self.lastClientActivity + timeout
+                if deadline <= now {
+                    // The client stopped sending its body: 408 unless the response already started.
+                    self.respondError(.requestTimeout)
+                    return
+                }
+                self.ensureWatchdog(at: deadline)
+            }
+            guard self.phase == .exchanging, self.watchingServer, let timeout = self.backend?.serverTimeout else {
+                return
+            }
             let deadline = self.lastServerActivity + timeout
             guard deadline <= now else {
                 self.ensureWatchdog(at: deadline)
@@ -669,7 +695,7 @@ final class ClientConnection: ChannelDuplexHandler {
             } else {
                 self.respondError(.gatewayTimeout)
             }
-        case .connecting, .closing:
+        case .closing:
             return
         }
     }

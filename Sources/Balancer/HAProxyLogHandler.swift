@@ -33,7 +33,9 @@ public struct HAProxyLogHandler: LogHandler {
         case .error: tag = "ALERT"
         case .critical: tag = "ALERT"
         }
-        var line = "[\(tag)]  (\(getpid())) : \(event.message)"
+        // HAProxy pads the tag so the pid column lines up: "[ALERT]    (1234) : ", "[WARNING]  (1234) : ".
+        let label = "[\(tag)]"
+        var line = label + String(repeating: " ", count: max(1, 11 - label.count)) + "(\(getpid())) : \(event.message)"
         let merged = self.metadata.merging(event.metadata ?? [:]) { _, new in new }
         if !merged.isEmpty {
             line += " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")

@@ -22,8 +22,16 @@ enum HTTPMessageRules {
     /// Validates what llhttp lets through and returns the body framing. Anything ambiguous is refused
     /// rather than forwarded: the server might read the message differently than we did.
     static func requestFraming(_ head: HTTPRequestHead) throws -> RequestFraming {
-        let transferEncodings = head.headers["transfer-encoding"]
-        let contentLengths = head.headers["content-length"]
+        // One pass over the headers (this runs for every request).
+        var transferEncodings: [String] = []
+        var contentLengths: [String] = []
+        for (name, value) in head.headers {
+            if name.utf8.count == 17, name.equalsIgnoringASCIICase("transfer-encoding") {
+                transferEncodings.append(value)
+            } else if name.utf8.count == 14, name.equalsIgnoringASCIICase("content-length") {
+                contentLengths.append(value)
+            }
+        }
         if !transferEncodings.isEmpty {
             guard contentLengths.isEmpty else { throw Violation.contentLengthWithTransferEncoding }
             guard head.version.major == 1, head.version.minor >= 1 else { throw Violation.transferEncodingInHTTP10 }
@@ -35,7 +43,7 @@ enum HTTPMessageRules {
             }
             return .chunked
         }
-        guard let first = contentLengths.first else { return .none }
+        guard !contentLengths.isEmpty else { return .none }
         var value: Int?
         for field in contentLengths {
             for item in field.split(separator: ",", omittingEmptySubsequences: false) {
@@ -47,17 +55,50 @@ enum HTTPMessageRules {
                 value = parsed
             }
         }
-        guard let length = value else {
-            _ = first
-            throw Violation.invalidContentLength
-        }
+        guard let length = value else { throw Violation.invalidContentLength }
         return .contentLength(length)
+    }
+
+    /// The framing-relevant fields of a response head, read in one pass.
+    struct ResponseFields {
+        var contentLength: String?
+        var chunked = false
+        var hasHopByHop = false
+    }
+
+    static func responseFields(_ headers: HTTPHeaders) -> ResponseFields {
+        var fields = ResponseFields()
+        for (name, value) in headers {
+            if name.utf8.count == 14, name.equalsIgnoringASCIICase("content-length") {
+                if fields.contentLength == nil { fields.contentLength = value }
+            } else if name.utf8.count == 17, name.equalsIgnoringASCIICase("transfer-encoding") {
+                fields.hasHopByHop = true
+                if value.lowercased().contains("chunked") { fields.chunked = true }
+            } else if isHopByHopName(name) {
+                fields.hasHopByHop = true
+            }
+        }
+        return fields
+    }
+
+    /// Connection, Keep-Alive, Proxy-Connection, TE, Transfer-Encoding, Upgrade.
+    static func isHopByHopName(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 2: return name.equalsIgnoringASCIICase("te")
+        case 7: return name.equalsIgnoringASCIICase("upgrade")
+        case 10: return name.equalsIgnoringASCIICase("connection") || name.equalsIgnoringASCIICase("keep-alive")
+        case 16: return name.equalsIgnoringASCIICase("proxy-connection")
+        case 17: return name.equalsIgnoringASCIICase("transfer-encoding")
+        default: return false
+        }
     }
 
     /// Removes the headers that apply to one connection only: Connection and every header it names,
     /// Keep-Alive, Proxy-Connection, TE, Transfer-Encoding (the proxy re-frames bodies) and Upgrade
     /// (protocol switches are not supported, so the server must not be offered one).
-    static func removeHopByHop(_ headers: inout HTTPHeaders) {
+    static func removeHopByHop(_ headers: inout HTTPHeaders, known: Bool? = nil) {
+        // Most requests carry none of them: check in one pass before rewriting anything.
+        guard known ?? headers.contains(where: { isHopByHopName($0.name) }) else { return }
         for field in headers["connection"] {
             for token in field.split(separator: ",") {
                 let name = token.trimmingSpaces
@@ -92,6 +133,19 @@ extension Substring {
 
 extension String {
     var trimmingSpaces: String { self[...].trimmingSpaces }
+
+    /// ASCII case-insensitive equality with a lower-case literal (header names are ASCII tokens).
+    func equalsIgnoringASCIICase(_ lowercase: StaticString) -> Bool {
+        let other = UnsafeRawBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
+        guard self.utf8.count == other.count else { return false }
+        var index = 0
+        for byte in self.utf8 {
+            let folded = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+            if folded != other[index] { return false }
+            index += 1
+        }
+        return true
+    }
 }
 
 extension SocketAddress {

@@ -83,7 +83,8 @@ final class HealthChecker: @unchecked Sendable {
         let (connectTimeout, readTimeout) = self.timeouts
         let httpCheck = self.backend.config.httpCheck
         let promise = CheckCompletion()
-        let request = httpCheck.map { HealthChecker.requestText($0) }
+        let host = self.server.config.address.description
+        let request = httpCheck.map { HealthChecker.requestText($0, host: host) }
         ClientBootstrap(group: self.eventLoop)
             .connectTimeout(connectTimeout)
             .channelInitializer { channel in
@@ -131,15 +132,16 @@ final class HealthChecker: @unchecked Sendable {
         self.eventLoop.execute { self.schedule(in: delay.timeAmount) }
     }
 
-    static func requestText(_ check: HTTPCheck) -> String {
-        var text = "\(check.method) \(check.uri) \(check.version)\r\n"
-        for header in check.headers {
-            text += "\(header.name): \(header.value)\r\n"
-        }
-        if !check.headers.contains(where: { $0.name.lowercased() == "connection" }) {
-            text += "Connection: close\r\n"
-        }
-        return text + "\r\n"
+    /// The bytes HAProxy 2.6 sends for this check (BalancerCore's `HTTPCheckRequest`); HTTP/1.1 checks get
+    /// a Host header (the server's address), which nginx requires.
+    static func requestText(_ check: HTTPCheck, host: String) -> String {
+        let request = HTTPCheckRequest(
+            method: check.method,
+            uri: check.uri,
+            version: check.version,
+            headers: check.headers.map { HTTPCheckRequest.Header($0.name, $0.value) }
+        )
+        return String(decoding: request.bytes(host: host), as: UTF8.self)
     }
 
     static func describe(_ error: Error) -> String {

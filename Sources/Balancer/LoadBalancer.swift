@@ -114,7 +114,10 @@ public final class LoadBalancer: Service, Sendable {
             backend.actions.withLock {
                 $0 = BackendRuntime.ActionSink(
                     log: { [operations] level, line in
-                        logger.log(level: Logger.Level(level), "\(line)")
+                        // HAProxy sends server state changes to syslog as alerts but prints them on stderr
+                        // as warnings.
+                        let stderrLevel: Logger.Level = line.hasPrefix("Server ") ? .warning : Logger.Level(level)
+                        logger.log(level: stderrLevel, "\(line)")
                         operations.syslog.send(level, line, to: backend.config.logging.targets)
                     },
                     scheduleCheck: { server, delay in checkers[server]?.scheduleNext(after: delay) }

@@ -13,11 +13,14 @@ final class ServerConnection: ChannelDuplexHandler {
     /// The client exchange this connection currently serves; nil while pooled.
     var exchange: ClientConnection?
     private var pool: ServerConnectionPool?
-    private var idleTimer: Scheduled<Void>?
+    /// When the connection went back to its pool (the pool's sweeper closes it after the idle timeout).
+    private(set) var idleSince = NIODeadline.now()
     /// False once the connection saw an error, an unexpected byte, `Connection: close` or EOF.
     private(set) var isReusable = true
     /// Exchanges completed on this connection; > 0 means the next one is a reuse.
     var exchangesServed = 0
+    /// The client written to during the current read batch, flushed at channelReadComplete.
+    private var flushTarget: ClientConnection?
     /// Reads are held while the client cannot take more data (backpressure).
     private var holdReads = false
     private var readPending = false
@@ -43,11 +46,15 @@ final class ServerConnection: ChannelDuplexHandler {
             self.close()
             return
         }
+        self.flushTarget = exchange
         exchange.serverRead(part, from: self)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        self.exchange?.serverReadComplete(from: self)
+        if let target = self.flushTarget {
+            self.flushTarget = nil
+            target.flushResponse()
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -110,24 +117,18 @@ final class ServerConnection: ChannelDuplexHandler {
         self.context?.close(promise: nil)
     }
 
-    func enterPool(_ pool: ServerConnectionPool, idleTimeout: TimeAmount) {
+    func enterPool(_ pool: ServerConnectionPool) {
         self.pool = pool
         self.exchange = nil
+        self.idleSince = .now()
         self.holdReads = false
         if self.readPending, let context = self.context {
             self.readPending = false
             context.read()
         }
-        self.idleTimer = self.context?.eventLoop.assumeIsolated().scheduleTask(in: idleTimeout) { [self] in
-            self.pool?.remove(self)
-            self.pool = nil
-            self.close()
-        }
     }
 
     func leavePool() {
-        self.idleTimer?.cancel()
-        self.idleTimer = nil
         self.pool = nil
     }
 }

@@ -13,6 +13,9 @@ final class ServerConnectionPool: @unchecked Sendable {
     /// Client connections of this loop, so a graceful stop can drain them.
     private(set) var clientConnections: [ObjectIdentifier: ClientConnection] = [:]
     private(set) var isDraining = false
+    /// Closes connections idle longer than `idleTimeout`; one repeating task per loop instead of a timer
+    /// per pooled connection (which would be scheduled and cancelled on every request).
+    private var sweeper: RepeatedTask?
 
     init(eventLoop: any EventLoop, serverCount: Int, idleTimeout: TimeAmount, maxIdlePerServer: Int) {
         self.eventLoop = eventLoop
@@ -39,7 +42,26 @@ final class ServerConnectionPool: @unchecked Sendable {
             return
         }
         self.idle[key].append(connection)
-        connection.enterPool(self, idleTimeout: self.idleTimeout)
+        connection.enterPool(self)
+        if self.sweeper == nil {
+            let interval = TimeAmount.nanoseconds(max(self.idleTimeout.nanoseconds / 4, 10_000_000))
+            // Runs on this pool's loop, the only place the pool is used.
+            self.sweeper = self.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+                self.sweep()
+            }
+        }
+    }
+
+    /// Idle connections are appended at the end, so the oldest are at the front of each list.
+    private func sweep() {
+        let limit = NIODeadline.now() - self.idleTimeout
+        for key in self.idle.indices {
+            while let oldest = self.idle[key].first, oldest.idleSince < limit {
+                self.idle[key].removeFirst()
+                oldest.leavePool()
+                oldest.close()
+            }
+        }
     }
 
     /// The server closed an idle connection, or it stayed unused too long.
@@ -76,6 +98,8 @@ final class ServerConnectionPool: @unchecked Sendable {
     }
 
     private func closeIdle() {
+        self.sweeper?.cancel()
+        self.sweeper = nil
         for connections in self.idle {
             for connection in connections {
                 connection.leavePool()

@@ -141,7 +141,25 @@ struct ProxyTests {
                 let statuses = response.components(separatedBy: "HTTP/1.1 200 OK").count - 1
                 #expect(statuses == 3)
                 #expect(response.hasSuffix("\r\n\r\nweb01"))
-                #expect(response.contains("content-length: 5\r\n\r\nweb01"))
+                // In order: web01's body, then web02's chunked body, then web01 again (round robin).
+                #expect(response.contains("\r\n\r\nweb01HTTP/1.1 200 OK"))
+                #expect(response.contains("2\r\nb0\r\n1\r\n2\r\n0\r\n\r\nHTTP/1.1 200 OK"))
+            }
+        }
+    }
+
+    @Test("option http-server-close: the client stays alive, every request gets its own server connection")
+    func httpServerClose() async throws {
+        try await withBackends(["web01"], group: testGroup) { backends in
+            var topology = TestTopology(servers: backends.map { ($0.name, $0.port) })
+            topology.defaults.append("option http-server-close")
+            try await withBalancer(topology, threads: 1) { port, _ in
+                let client = try await HTTPTestClient.connect(port: port, group: testGroup)
+                for _ in 0..<3 {
+                    #expect(try await client.request(.GET, "/").body == "web01")
+                }
+                await client.close()
+                #expect(backends[0].connections == 3)
             }
         }
     }

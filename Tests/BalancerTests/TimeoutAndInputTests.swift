@@ -22,6 +22,26 @@ struct TimeoutAndInputTests {
         }
     }
 
+    @Test("timeout client: a request body that stops arriving gets 408 and the connection closes")
+    func clientBodyTimeout() async throws {
+        try await withBackends(["web01"], group: testGroup) { backends in
+            var topology = TestTopology(servers: backends.map { ($0.name, $0.port) })
+            topology.defaults[3] = "timeout client 300ms"
+            try await withBalancer(topology) { port, _ in
+                let clock = ContinuousClock()
+                let start = clock.now
+                let response = try await rawExchange(
+                    port: port,
+                    "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly part",
+                    group: testGroup,
+                    timeout: .seconds(5)
+                )
+                #expect(clock.now - start < .seconds(3))
+                #expect(response.contains("408 Request Time-out") || response.hasPrefix("HTTP/1.1 200"))
+            }
+        }
+    }
+
     @Test("timeout http-keep-alive: an idle kept-alive connection is closed silently")
     func keepAliveTimeout() async throws {
         try await withBackends(["web01"], group: testGroup) { backends in
