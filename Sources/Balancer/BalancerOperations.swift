@@ -25,7 +25,7 @@ final class BalancerOperations: Sendable {
     let started = NIODeadline.now()
     let stopping = Atomic<Bool>(false)
     /// The runtime API sockets, open while the balancer runs.
-    let controlChannels = Mutex<[Channel]>([])
+    let controlChannels = Mutex<[(path: String, channel: Channel)]>([])
 
     init(
         config: BalancerConfig, topology: RuntimeTopology, maxConnections: Int, threads: Int, syslog: SyslogSender,
@@ -172,15 +172,14 @@ extension BalancerOperations {
     /// Closes the runtime API sockets (their files are removed) and marks the process as stopping.
     func closeControlSockets() async {
         self.stopping.store(true, ordering: .relaxed)
-        let channels = self.controlChannels.withLock { channels -> [Channel] in
+        let channels = self.controlChannels.withLock { channels -> [(path: String, channel: Channel)] in
             defer { channels.removeAll() }
             return channels
         }
-        for channel in channels {
+        for (path, channel) in channels {
             try? await channel.close()
-        }
-        for socket in self.config.global.statsSockets where ControlSocket.tcpAddress(socket.path) == nil {
-            unlink(socket.path)
+            // Only the file this generation created: after a reload the path belongs to the new one.
+            if ControlSocket.tcpAddress(path) == nil { unlink(path) }
         }
     }
 

@@ -784,6 +784,9 @@ final class ClientConnection: ChannelDuplexHandler {
     /// Graceful stop: an idle connection closes now; a busy one after its current response.
     func drain() {
         self.draining = true
-        if self.phase == .idle { self.closeNow() }
+        // A connection that has not sent its first request yet may have it in flight (it was accepted just
+        // before the stop or reload): it gets its answer, with `Connection: close`, rather than a reset.
+        // Its http-request timeout and the grace period still bound how long it can stay.
+        if self.phase == .idle, !self.isFirstRequest { self.closeNow() }
     }
 }

@@ -16,8 +16,8 @@ enum ControlSocket {
     /// Binds every configured socket; a socket that cannot be bound is reported and skipped.
     static func open(
         _ sockets: [StatsSocket], group: EventLoopGroup, control: RuntimeControl, logger: Logger
-    ) async -> [Channel] {
-        var channels: [Channel] = []
+    ) async -> [(path: String, channel: Channel)] {
+        var channels: [(path: String, channel: Channel)] = []
         for socket in sockets {
             let level: RuntimeAPI.Level
             switch socket.level {
@@ -43,7 +43,7 @@ enum ControlSocket {
                         .get()
                     if let mode = socket.mode { chmod(socket.path, mode_t(mode)) }
                 }
-                channels.append(channel)
+                channels.append((socket.path, channel))
             } catch {
                 logger.error("Starting runtime API socket \(socket.path): cannot bind socket (\(error)).")
             }

@@ -15,17 +15,18 @@ public final class LoadBalancer: Service, Sendable {
     public let config: BalancerConfig
     public let options: BalancerOptions
     private let logger: Logger
-    private let group: MultiThreadedEventLoopGroup
-    private let topology: RuntimeTopology
+    let group: MultiThreadedEventLoopGroup
+    let topology: RuntimeTopology
     private let pools: LoopPools
     private let globalLimiter: ConnectionLimiter
     private let checkers: [HealthChecker]
-    private let state = Mutex(RunState())
+    let state = Mutex(RunState())
     /// Counters, syslog, stats snapshot and runtime API (issue 5).
     let operations: BalancerOperations
     let control: RuntimeControl
+    let listenerSockets: ListenerSockets?
 
-    private struct RunState {
+    struct RunState {
         var listeners: [(frontend: String, channel: Channel)] = []
         var started = false
         var stopped = false
@@ -33,7 +34,12 @@ public final class LoadBalancer: Service, Sendable {
 
     /// - Parameters:
     ///   - threads: event loops; nil → `global nbthread`, else one per CPU (HAProxy 2.x's default).
-    public init(config: BalancerConfig, options: BalancerOptions, threads: Int? = nil, logger: Logger) throws {
+    ///   - listeners: listening sockets shared across reloads (see `BalancerSupervisor`); nil: bind directly.
+    public init(
+        config: BalancerConfig, options: BalancerOptions, threads: Int? = nil, logger: Logger,
+        listeners: ListenerSockets? = nil
+    ) throws {
+        self.listenerSockets = listeners
         for frontend in config.frontends where frontend.mode == .tcp {
             throw BalancerStartError.unsupportedMode(proxy: frontend.name)
         }
@@ -127,7 +133,7 @@ public final class LoadBalancer: Service, Sendable {
         }
     }
 
-    private func bind(_ frontend: FrontendRuntime, host: String, port: Int) async throws -> Channel {
+    func bind(_ frontend: FrontendRuntime, host: String, port: Int) async throws -> Channel {
         let limiters = [self.globalLimiter] + (frontend.limiter.map { [$0] } ?? [])
         let pools = self.pools
         let logger = self.logger
@@ -175,7 +181,7 @@ public final class LoadBalancer: Service, Sendable {
                     )
                 }
             }
-            .bind(host: host, port: port)
+            .bind(host: host, port: port, sharing: self.listenerSockets)
             .get()
     }
 

@@ -96,14 +96,18 @@ struct LBCommand: AsyncParsableCommand {
         }
         if let path = self.pidFile ?? config.global.pidFile { try Self.writePidFile(path, pid: getpid()) }
 
-        let balancer: LoadBalancer
+        // A supervisor rather than a bare LoadBalancer: SIGHUP reloads hitlessly, SIGUSR1 soft-stops.
+        let files = self.files
+        let balancer: BalancerSupervisor
         do {
-            balancer = try LoadBalancer(
+            balancer = try BalancerSupervisor(
                 config: config,
+                load: { BalancerConfig.load(paths: files, environment: ProcessInfo.processInfo.environment) },
                 options: BalancerOptions(maxConnections: maxConn, gracePeriod: .seconds(Int64(self.grace))),
                 threads: self.threads,
                 logger: logger
             )
+            balancer.handleSignals()
             try await balancer.start()
         } catch let error as BalancerStartError {
             Self.printError(error.description)
@@ -111,7 +115,8 @@ struct LBCommand: AsyncParsableCommand {
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: balancer)],
+                // A soft stop (SIGUSR1) ends the service on its own: that is a clean exit, not a failure.
+                services: [.init(service: balancer, successTerminationBehavior: .gracefullyShutdownGroup)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -389,3 +389,40 @@ struct RuntimeAPITests {
         #expect(API.serversState(SeedStats().snapshot(), backend: "nope") == API.cannotFindBackend)
     }
 }
+
+@Suite("Reload carry-over")
+struct ReloadCarryOverTests {
+    let checked = CheckSettings(rise: 2, fall: 3, inter: .seconds(2))
+
+    @Test("unchanged servers keep health, admin state, weight and times; changed or new ones start fresh")
+    func carryOver() {
+        var old = BackendState(
+            name: "web_backend",
+            servers: [
+                ServerSettings(name: "web01", check: checked), ServerSettings(name: "web02", check: checked),
+                ServerSettings(name: "web03", check: checked),
+            ])
+        _ = old.checkCompleted(server: 0, .connectionRefused(), now: .seconds(10))
+        _ = old.setAdmin(server: 1, .drain, now: .seconds(12))
+        _ = old.setWeight(server: 1, 5, now: .seconds(12))
+        _ = old.checkCompleted(server: 2, .connectionRefused(), now: .seconds(10))
+        var new = BackendState(
+            name: "web_backend",
+            servers: [
+                ServerSettings(name: "web01", check: checked), ServerSettings(name: "web02", check: checked),
+                ServerSettings(name: "web03", weight: 2, check: checked), ServerSettings(name: "web04", check: checked),
+            ])
+        // The new state's clock started 20 s after the old one's.
+        let carried = new.carryOver(from: old, offset: .seconds(20))
+        #expect(carried == [0, 1])
+        #expect(new.servers[0].statusText == "DOWN")
+        #expect(new.servers[0].lastChange == .seconds(-10))
+        #expect(new.servers[0].downtime(at: .seconds(5)) == .seconds(15))
+        #expect(new.servers[1].statusText == "DRAIN")
+        #expect(new.servers[1].weight == 5)
+        #expect(new.servers[2].statusText == "UP 1/3", "web03's weight changed: it starts fresh")
+        #expect(new.servers[3].statusText == "UP 1/3")
+        var byAddress = BackendState(name: "web_backend", servers: [ServerSettings(name: "web01", check: checked)])
+        #expect(byAddress.carryOver(from: old, offset: .zero, isUnchanged: { _ in false }).isEmpty)
+    }
+}
