@@ -112,11 +112,18 @@ struct TimeoutAndInputTests {
         }
     }
 
-    @Test("frontend maxconn: excess connections wait in the backlog and are served later, not refused")
-    func frontendMaxConn() async throws {
+    @Test(
+        "frontend or global maxconn: excess connections wait in the backlog and are served later, not refused",
+        arguments: ["frontend", "global"]
+    )
+    func maxConnBacklog(_ section: String) async throws {
         try await withBackends(["web01"], group: testGroup, slowDelay: .milliseconds(300)) { backends in
             var topology = TestTopology(servers: backends.map { ($0.name, $0.port) })
-            topology.frontend.append("maxconn 2")
+            if section == "frontend" {
+                topology.frontend.append("maxconn 2")
+            } else {
+                topology.global = ["maxconn 2"]
+            }
             try await withBalancer(topology) { port, _ in
                 let clock = ContinuousClock()
                 let start = clock.now

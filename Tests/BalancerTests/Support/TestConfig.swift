@@ -88,9 +88,12 @@ func withBalancer<T>(
     logs: LogCapture = LogCapture(),
     _ body: (Int, LoadBalancer) async throws -> T
 ) async throws -> T {
+    let config = try topology.config
+    // As `portico lb` does: global maxconn, capped to what the descriptor limit allows.
+    let (maxConnections, _) = config.effectiveGlobalMaxConn(fileDescriptorLimit: 20000)
     let balancer = try LoadBalancer(
-        config: try topology.config,
-        options: BalancerOptions(maxConnections: 1000, gracePeriod: .seconds(2)),
+        config: config,
+        options: BalancerOptions(maxConnections: maxConnections, gracePeriod: .seconds(2)),
         threads: threads,
         logger: logs.logger
     )
