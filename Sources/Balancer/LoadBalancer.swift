@@ -87,7 +87,11 @@ public final class LoadBalancer: Service, Sendable {
             for bind in frontend.config.binds {
                 let channel: Channel
                 do {
-                    channel = try await self.bind(frontend, host: bind.address.host.description, port: bind.address.port)
+                    channel = try await self.bind(
+                        frontend,
+                        host: bind.address.host.description,
+                        port: bind.address.port
+                    )
                 } catch {
                     await self.stop()
                     throw BalancerStartError.bindFailed(
@@ -153,7 +157,9 @@ public final class LoadBalancer: Service, Sendable {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(meter)
                     try sync.addHandler(
-                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits))
+                        ByteToMessageHandler(
+                            HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)
+                        )
                     )
                     var encoderConfiguration = HTTPResponseEncoder.Configuration()
                     encoderConfiguration.automaticallySetFramingHeaders = false

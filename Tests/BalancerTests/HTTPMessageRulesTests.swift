@@ -1,6 +1,7 @@
-@testable import Balancer
 import NIOHTTP1
 import Testing
+
+@testable import Balancer
 
 @Suite("Request framing and hop-by-hop rules")
 struct HTTPMessageRulesTests {
@@ -22,7 +23,10 @@ struct HTTPMessageRulesTests {
     @Test(
         "framing: smuggling shapes are refused",
         arguments: [
-            ([("Content-Length", "3"), ("Transfer-Encoding", "chunked")], HTTPMessageRules.Violation.contentLengthWithTransferEncoding),
+            (
+                [("Content-Length", "3"), ("Transfer-Encoding", "chunked")],
+                HTTPMessageRules.Violation.contentLengthWithTransferEncoding
+            ),
             ([("Content-Length", "3"), ("Content-Length", "4")], .conflictingContentLength),
             ([("Content-Length", "+3")], .invalidContentLength),
             ([("Content-Length", "")], .invalidContentLength),

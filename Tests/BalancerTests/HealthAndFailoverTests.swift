@@ -80,7 +80,8 @@ struct HealthAndFailoverTests {
                     for client in 0..<20 {
                         group.addTask {
                             let keepAlive = client < 10
-                            var connection = keepAlive ? try await HTTPTestClient.connect(port: port, group: testGroup) : nil
+                            var connection =
+                                keepAlive ? try await HTTPTestClient.connect(port: port, group: testGroup) : nil
                             for _ in 0..<25 {
                                 do {
                                     let response: TestResponse
@@ -107,7 +108,9 @@ struct HealthAndFailoverTests {
                     }
                     group.addTask {
                         // Kill web02 once about a fifth of the load went through (bounded wait).
-                        _ = await eventually(timeout: .seconds(10)) { served.withLock { $0.values.reduce(0, +) } >= 100 }
+                        _ = await eventually(timeout: .seconds(10)) {
+                            served.withLock { $0.values.reduce(0, +) } >= 100
+                        }
                         await backends[1].kill()
                     }
                     try await group.waitForAll()

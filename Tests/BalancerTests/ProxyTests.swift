@@ -61,7 +61,9 @@ struct ProxyTests {
                 let echoed = try await client.request(
                     .GET,
                     "/headers",
-                    headers: [("Connection", "X-Secret"), ("X-Secret", "1"), ("Keep-Alive", "timeout=5"), ("TE", "trailers")]
+                    headers: [
+                        ("Connection", "X-Secret"), ("X-Secret", "1"), ("Keep-Alive", "timeout=5"), ("TE", "trailers"),
+                    ]
                 )
                 #expect(!echoed.body.contains("x-secret"))
                 #expect(!echoed.body.contains("keep-alive"))

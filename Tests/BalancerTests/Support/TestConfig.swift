@@ -4,7 +4,6 @@ import Logging
 import NIOCore
 import NIOPosix
 
-
 /// The seed's haproxy.cfg shape on loopback, as text: one frontend `web_entry` on an ephemeral port
 /// and one backend `web_backend`. Tests change lines the way an operator would edit the file; the
 /// text goes through the real parser, so the whole path from haproxy.cfg to sockets is exercised.
