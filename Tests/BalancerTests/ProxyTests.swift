@@ -165,4 +165,20 @@ struct ProxyTests {
             }
         }
     }
+
+    @Test("a POST never rides an idle pooled connection (http-reuse safe); a GET does")
+    func postOnFreshConnection() async throws {
+        try await withBackends(["web01"], group: testGroup) { backends in
+            let topology = TestTopology(servers: backends.map { ($0.name, $0.port) })
+            try await withBalancer(topology, threads: 1) { port, _ in
+                let client = try await HTTPTestClient.connect(port: port, group: testGroup)
+                #expect(try await client.request(.GET, "/").body == "web01")
+                #expect(try await client.request(.POST, "/", body: [ByteBuffer(string: "x")]).body == "web01")
+                #expect(try await client.request(.GET, "/").body == "web01")
+                await client.close()
+                // GET, then the POST on a new connection, then the last GET reuses a pooled one.
+                #expect(backends[0].connections == 2)
+            }
+        }
+    }
 }
