@@ -45,6 +45,23 @@ struct HealthAndFailoverTests {
         }
     }
 
+    @Test("timeout check: a /health that never answers marks the server DOWN with 'Layer7 timeout'")
+    func checkTimeout() async throws {
+        try await withBackends(["web01", "web02"], group: testGroup) { backends in
+            var topology = TestTopology(servers: backends.map { ($0.name, $0.port) })
+            topology.serverOptions = "check inter 200ms fall 2 rise 2"
+            topology.defaults.append("timeout check 300ms")
+            let logs = LogCapture()
+            try await withBalancer(topology, logs: logs) { _, _ in
+                backends[0].healthHangs = true
+                #expect(await eventually { logs.lines.contains { $0.contains("web_backend/web01 is DOWN") } })
+                let line = logs.lines.first { $0.contains("web_backend/web01 is DOWN") } ?? ""
+                #expect(line.contains("reason: Layer7 timeout"))
+                #expect(!logs.lines.contains { $0.contains("web_backend/web02 is DOWN") })
+            }
+        }
+    }
+
     @Test("every server DOWN: 503 with HAProxy's body")
     func allDown() async throws {
         try await withBackends(["web01"], group: testGroup) { backends in
