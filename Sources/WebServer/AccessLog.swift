@@ -1,0 +1,123 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NIOCore
+
+/// One request as nginx's `combined` log format records it:
+/// `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"`
+struct AccessLogEntry {
+    var remoteAddress: String
+    var timeLocal: String
+    /// The request line, e.g. `GET / HTTP/1.1`; `nil` when the request could not be parsed.
+    var requestLine: String?
+    var status: Int
+    var bodyBytesSent: Int
+    var referer: String?
+    var userAgent: String?
+
+    /// The line without its newline. Values are escaped as nginx does (`"`, `\`, control and non-ASCII bytes
+    /// become `\xHH`), so a client cannot forge log fields.
+    var combinedLine: String {
+        var line = remoteAddress
+        line += " - - ["
+        line += timeLocal
+        line += "] \""
+        line += requestLine.map(Self.escaped) ?? ""
+        line += "\" "
+        line += String(status)
+        line += " "
+        line += String(bodyBytesSent)
+        line += " \""
+        line += referer.map(Self.escaped) ?? "-"
+        line += "\" \""
+        line += userAgent.map(Self.escaped) ?? "-"
+        line += "\""
+        return line
+    }
+
+    static func escaped(_ value: String) -> String {
+        let needsEscape = value.utf8.contains { $0 < 0x20 || $0 >= 0x7f || $0 == 0x22 || $0 == 0x5c }
+        guard needsEscape else { return value }
+        let hex = Array("0123456789ABCDEF".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(value.utf8.count + 16)
+        for byte in value.utf8 {
+            if byte < 0x20 || byte >= 0x7f || byte == 0x22 || byte == 0x5c {
+                bytes += [UInt8(ascii: "\\"), UInt8(ascii: "x"), hex[Int(byte >> 4)], hex[Int(byte & 0xf)]]
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// The open access log file. Lines are written with `O_APPEND` in whole-line chunks, so lines from different
+/// event loops never interleave.
+final class AccessLogFile: Sendable {
+    let path: String
+    private let descriptor: CInt
+
+    init(path: String) throws(WebServerError) {
+        let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw .accessLog(path: path, errno: errno) }
+        self.path = path
+        self.descriptor = descriptor
+    }
+
+    func writeLines(_ buffer: ByteBuffer) {
+        buffer.withUnsafeReadableBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = write(descriptor, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return  // A full disk must not stop the server; nginx drops the line too.
+                }
+                offset += written
+            }
+        }
+    }
+
+    func closeFile() {
+        _ = close(descriptor)
+    }
+}
+
+/// Lines logged on one event loop, written out once the loop has finished its current batch of I/O:
+/// one `write` per batch instead of one per request, and no line waits longer than that.
+final class AccessLogBuffer {
+    private let file: AccessLogFile
+    private let eventLoop: EventLoop
+    private var pending: ByteBuffer
+    private var flushScheduled = false
+
+    init(file: AccessLogFile, eventLoop: EventLoop) {
+        self.file = file
+        self.eventLoop = eventLoop
+        self.pending = ByteBufferAllocator().buffer(capacity: 16 << 10)
+    }
+
+    func append(_ entry: AccessLogEntry) {
+        pending.writeString(entry.combinedLine)
+        pending.writeInteger(UInt8(ascii: "\n"))
+        if pending.readableBytes >= 64 << 10 {
+            flush()
+        } else if !flushScheduled {
+            flushScheduled = true
+            let bound = NIOLoopBound(self, eventLoop: eventLoop)
+            eventLoop.execute { bound.value.flush() }
+        }
+    }
+
+    func flush() {
+        flushScheduled = false
+        guard pending.readableBytes > 0 else { return }
+        file.writeLines(pending)
+        pending.clear()
+    }
+}
