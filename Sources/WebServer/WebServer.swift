@@ -46,7 +46,7 @@ public struct WebServerConfiguration: Sendable {
     }
 }
 
-/// The static web server (the seed's nginx backend). Usable in-process:
+/// The static web server (the seed's nginx backend). Usable in-process (it logs nothing unless given a logger):
 /// ```
 /// let server = WebServer(configuration: .init(root: dir, listen: [.init(host: "127.0.0.1", port: 0)]))
 /// let port = try await server.start()[0].port
@@ -70,7 +70,7 @@ public final class WebServer: Sendable {
     public init(
         configuration: WebServerConfiguration,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger = Logger(label: "portico.web")
+        logger: Logger = Logger(label: "portico.web", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.configuration = configuration
         self.group = eventLoopGroup
