@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Benchmark: `portico web` against nginx serving the seed's web01 root (index.html "web01", health "ok"),
+# both on 127.0.0.1, each loaded with `wrk -t1 -c50 -d10s` GET /. Prints req/s, p50/p99 and the ratio
+# portico/nginx from this one run. Builds portico in release first. Every process it starts is stopped on exit.
+#
+#   bench/web.sh                      # defaults below
+#   DURATION=30s CONNECTIONS=100 PORTICO_PORT=18180 NGINX_PORT=18181 bench/web.sh
+#   SKIP_BUILD=1 bench/web.sh         # reuse .build/release/portico
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-50}
+THREADS=${THREADS:-1}
+PORTICO_PORT=${PORTICO_PORT:-18180}
+NGINX_PORT=${NGINX_PORT:-18181}
+PATH_UNDER_TEST=${PATH_UNDER_TEST:-/}
+
+for tool in wrk nginx curl; do
+    command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || { echo "missing: $tool (apt-get install $tool)" >&2; exit 1; }
+done
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for port in "$PORTICO_PORT" "$NGINX_PORT"; do
+    if port_in_use "$port"; then echo "port $port on 127.0.0.1 is taken; set PORTICO_PORT/NGINX_PORT" >&2; exit 1; fi
+done
+
+work=$(mktemp -d /tmp/portico-bench-web.XXXXXX)
+# nginx workers run as an unprivileged user when started by root: they must be able to read the root.
+chmod 755 "$work"
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${pids[@]}"; do
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+if [ -z "${SKIP_BUILD:-}" ] || [ ! -x .build/release/portico ]; then
+    echo "building portico (release)..." >&2
+    swift build -c release --product portico >&2
+fi
+PORTICO=.build/release/portico
+
+# The seed's web01 document root.
+mkdir -p "$work/root" "$work/nginx/logs"
+echo web01 >"$work/root/index.html"
+echo ok >"$work/root/health"
+
+# nginx as the seed runs it (distribution defaults: worker_processes auto, sendfile, access log on),
+# with its own prefix, pid and logs so it touches nothing of the system's nginx.
+cat >"$work/nginx/nginx.conf" <<CONF
+worker_processes auto;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log;
+events { worker_connections 1024; }
+http {
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_timeout 65;
+    access_log $work/nginx/logs/access.log;
+    client_body_temp_path $work/nginx/body;
+    proxy_temp_path $work/nginx/proxy;
+    fastcgi_temp_path $work/nginx/fastcgi;
+    uwsgi_temp_path $work/nginx/uwsgi;
+    scgi_temp_path $work/nginx/scgi;
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        root $work/root;
+        index index.html;
+    }
+}
+CONF
+
+"$PORTICO" web --root "$work/root" --listen "127.0.0.1:$PORTICO_PORT" --access-log "$work/portico-access.log" \
+    --name web01 2>"$work/portico.err" &
+pids+=($!)
+"$NGINX" -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' 2>"$work/nginx.err" &
+pids+=($!)
+
+wait_ready() {
+    for _ in $(seq 100); do
+        if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/health")" = 200 ]; then return 0; fi
+        sleep 0.1
+    done
+    echo "server on port $1 did not become ready" >&2
+    cat "$work"/*.err >&2
+    return 1
+}
+wait_ready "$PORTICO_PORT"
+wait_ready "$NGINX_PORT"
+[ "$(curl -s "http://127.0.0.1:$PORTICO_PORT/")" = web01 ] || { echo "portico did not serve web01" >&2; exit 1; }
+
+# wrk's latency figures come in us/ms/s; print them in ms.
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
+        else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
+        else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
+        else print v }'
+}
+
+run_wrk() {
+    local name=$1 port=$2 out="$work/wrk-$1.txt"
+    # A short warm-up so both servers start with warm caches and connections.
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "http://127.0.0.1:$port$PATH_UNDER_TEST" >/dev/null
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$port$PATH_UNDER_TEST" >"$out"
+    local rps p50 p99 errors
+    rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
+    p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
+    p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
+    errors=$(awk '/Non-2xx|Socket errors/ {print}' "$out" | tr '\n' ' ')
+    printf '%-8s %12s req/s   p50 %8s ms   p99 %8s ms   %s\n' "$name" "$rps" "$p50" "$p99" "${errors:-no errors}"
+    eval "${name}_rps=$rps"
+}
+
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION GET $PATH_UNDER_TEST on 127.0.0.1 ($(nproc) cores, $("$NGINX" -v 2>&1 | sed 's/.*: //'))"
+run_wrk portico "$PORTICO_PORT"
+run_wrk nginx "$NGINX_PORT"
+awk -v p="$portico_rps" -v n="$nginx_rps" 'BEGIN { printf "ratio portico/nginx: %.2f\n", p / n }'
