@@ -6,12 +6,15 @@
 #   bench/web.sh                      # defaults below
 #   DURATION=30s CONNECTIONS=100 PORTICO_PORT=18180 NGINX_PORT=18181 bench/web.sh
 #   SKIP_BUILD=1 bench/web.sh         # reuse .build/release/portico
+#   ROUNDS=3 bench/web.sh             # alternate the two servers 3 times; the ratio uses each one's median
+# The machine's other load shifts the figures between runs: compare only figures from the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-50}
 THREADS=${THREADS:-1}
+ROUNDS=${ROUNDS:-1}
 PORTICO_PORT=${PORTICO_PORT:-18180}
 NGINX_PORT=${NGINX_PORT:-18181}
 PATH_UNDER_TEST=${PATH_UNDER_TEST:-/}
@@ -120,10 +123,21 @@ run_wrk() {
     p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
     errors=$(awk '/Non-2xx|Socket errors/ {print}' "$out" | tr '\n' ' ')
     printf '%-8s %12s req/s   p50 %8s ms   p99 %8s ms   %s\n' "$name" "$rps" "$p50" "$p99" "${errors:-no errors}"
-    eval "${name}_rps=$rps"
+    echo "$rps" >>"$work/rps-$name"
 }
 
+median() { sort -n "$1" | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION GET $PATH_UNDER_TEST on 127.0.0.1 ($(nproc) cores, $("$NGINX" -v 2>&1 | sed 's/.*: //'))"
-run_wrk portico "$PORTICO_PORT"
-run_wrk nginx "$NGINX_PORT"
-awk -v p="$portico_rps" -v n="$nginx_rps" 'BEGIN { printf "ratio portico/nginx: %.2f\n", p / n }'
+for round in $(seq "$ROUNDS"); do
+    # Alternate who goes first, so a drift in the machine's load does not always favour the same server.
+    if [ $((round % 2)) -eq 1 ]; then
+        run_wrk portico "$PORTICO_PORT"
+        run_wrk nginx "$NGINX_PORT"
+    else
+        run_wrk nginx "$NGINX_PORT"
+        run_wrk portico "$PORTICO_PORT"
+    fi
+done
+awk -v p="$(median "$work/rps-portico")" -v n="$(median "$work/rps-nginx")" -v r="$ROUNDS" \
+    'BEGIN { printf "ratio portico/nginx: %.2f (req/s%s)\n", p / n, (r > 1 ? ", medians of " r " rounds" : "") }'
