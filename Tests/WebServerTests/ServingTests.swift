@@ -146,6 +146,42 @@ struct ServingTests {
         #expect(throws: (any Error).self) { try RawHTTPConnection(port: port) }
     }
 
+    @Test func idleKeepAliveConnectionsAreClosedAfterTheIdleTimeout() async throws {
+        let site = try TestSite()
+        defer { site.remove() }
+        let server = WebServer(
+            configuration: .init(
+                root: site.root, listen: [.init(host: "127.0.0.1", port: 0)], idleTimeout: .milliseconds(300)
+            )
+        )
+        let port = try #require(try await server.start().first?.port)
+        let connection = try RawHTTPConnection(port: port, timeoutSeconds: 3)
+        try connection.request("GET", "/")
+        #expect(try connection.readResponse().status == 200)
+        #expect(connection.isClosedByServer())
+        await server.stop()
+    }
+
+    @Test func everyListenAddressServes() async throws {
+        let site = try TestSite()
+        defer { site.remove() }
+        let server = WebServer(
+            configuration: .init(
+                root: site.root, listen: [.init(host: "127.0.0.1", port: 0), .init(host: "127.0.0.1", port: 0)]
+            )
+        )
+        let ports = try await server.start().compactMap(\.port)
+        #expect(ports.count == 2)
+        #expect(Set(ports).count == 2)
+        for port in ports {
+            let connection = try RawHTTPConnection(port: port)
+            try connection.request("GET", "/health")
+            #expect(try connection.readResponse().bodyText == "ok\n")
+        }
+        await server.stop()
+        #expect(server.localAddresses.isEmpty)
+    }
+
     @Test func missingRootIsAnErrorNamingIt() async throws {
         let server = WebServer(
             configuration: .init(root: "/nonexistent/portico-root", listen: [.init(host: "127.0.0.1", port: 0)])
