@@ -43,10 +43,7 @@ struct WebCommand: AsyncParsableCommand {
                 logger: logger
             )
         )
-        do {
-            try await group.run()
-        } catch let error as WebServerError {
-            throw ValidationError(error.description)
-        }
+        // A WebServerError (bad root, port taken) reaches the operator as "Error: <description>".
+        try await group.run()
     }
 }

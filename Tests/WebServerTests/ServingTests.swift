@@ -182,6 +182,18 @@ struct ServingTests {
         #expect(server.localAddresses.isEmpty)
     }
 
+    @Test func takenPortIsAnErrorNamingTheAddress() async throws {
+        try await TestSite.withServer { site, _, port in
+            let second = WebServer(configuration: .init(root: site.root, listen: [.init(host: "127.0.0.1", port: port)]))
+            let error = await #expect(throws: WebServerError.self) { try await second.start() }
+            #expect(error.map { "\($0)" }?.contains("127.0.0.1:\(port)") == true)
+            // The failed start left the first server alone.
+            let connection = try RawHTTPConnection(port: port)
+            try connection.request("GET", "/health")
+            #expect(try connection.readResponse().bodyText == "ok\n")
+        }
+    }
+
     @Test func missingRootIsAnErrorNamingIt() async throws {
         let server = WebServer(
             configuration: .init(root: "/nonexistent/portico-root", listen: [.init(host: "127.0.0.1", port: 0)])
