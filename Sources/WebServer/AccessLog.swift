@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import NIOCore
+import NIOHTTP1
 
 /// One request as nginx's `combined` log format records it:
 /// `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"`
@@ -13,46 +14,84 @@ struct AccessLogEntry {
     var remoteAddress: String
     var timeLocal: String
     /// The request line, e.g. `GET / HTTP/1.1`; `nil` when the request could not be parsed.
-    var requestLine: String?
+    var request: RequestLine?
     var status: Int
     var bodyBytesSent: Int
     var referer: String?
     var userAgent: String?
 
-    /// The line without its newline. Values are escaped as nginx does (`"`, `\`, control and non-ASCII bytes
-    /// become `\xHH`), so a client cannot forge log fields.
+    struct RequestLine {
+        var method: String
+        var uri: String
+        var version: HTTPVersion
+    }
+
+    /// The line without its newline.
     var combinedLine: String {
-        var line = remoteAddress
-        line += " - - ["
-        line += timeLocal
-        line += "] \""
-        line += requestLine.map(Self.escaped) ?? ""
-        line += "\" "
-        line += String(status)
-        line += " "
-        line += String(bodyBytesSent)
-        line += " \""
-        line += referer.map(Self.escaped) ?? "-"
-        line += "\" \""
-        line += userAgent.map(Self.escaped) ?? "-"
-        line += "\""
-        return line
+        var buffer = ByteBuffer()
+        write(into: &buffer)
+        return String(buffer: buffer)
+    }
+
+    /// Appends the line (without its newline) straight into `buffer`: no intermediate strings per request.
+    /// Values are escaped as nginx does (`"`, `\`, control and non-ASCII bytes become `\xHH`), so a client
+    /// cannot forge log fields.
+    func write(into buffer: inout ByteBuffer) {
+        buffer.writeString(remoteAddress)
+        buffer.writeStaticString(" - - [")
+        buffer.writeString(timeLocal)
+        buffer.writeStaticString("] \"")
+        if let request {
+            Self.writeEscaped(request.method, into: &buffer)
+            buffer.writeStaticString(" ")
+            Self.writeEscaped(request.uri, into: &buffer)
+            buffer.writeStaticString(" HTTP/")
+            Self.writeDecimal(Int(request.version.major), into: &buffer)
+            buffer.writeStaticString(".")
+            Self.writeDecimal(Int(request.version.minor), into: &buffer)
+        }
+        buffer.writeStaticString("\" ")
+        Self.writeDecimal(status, into: &buffer)
+        buffer.writeStaticString(" ")
+        Self.writeDecimal(bodyBytesSent, into: &buffer)
+        buffer.writeStaticString(" \"")
+        Self.writeEscaped(referer ?? "-", into: &buffer)
+        buffer.writeStaticString("\" \"")
+        Self.writeEscaped(userAgent ?? "-", into: &buffer)
+        buffer.writeStaticString("\"")
     }
 
     static func escaped(_ value: String) -> String {
+        var buffer = ByteBuffer()
+        writeEscaped(value, into: &buffer)
+        return String(buffer: buffer)
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
+
+    private static func writeEscaped(_ value: String, into buffer: inout ByteBuffer) {
         let needsEscape = value.utf8.contains { $0 < 0x20 || $0 >= 0x7f || $0 == 0x22 || $0 == 0x5c }
-        guard needsEscape else { return value }
-        let hex = Array("0123456789ABCDEF".utf8)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(value.utf8.count + 16)
+        guard needsEscape else {
+            buffer.writeString(value)
+            return
+        }
         for byte in value.utf8 {
             if byte < 0x20 || byte >= 0x7f || byte == 0x22 || byte == 0x5c {
-                bytes += [UInt8(ascii: "\\"), UInt8(ascii: "x"), hex[Int(byte >> 4)], hex[Int(byte & 0xf)]]
+                buffer.writeBytes([
+                    UInt8(ascii: "\\"), UInt8(ascii: "x"), hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xf)],
+                ])
             } else {
-                bytes.append(byte)
+                buffer.writeInteger(byte)
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
+        guard value >= 10 else {
+            buffer.writeInteger(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: max(value, 0)))
+            return
+        }
+        buffer.writeString(String(value))
     }
 }
 
@@ -103,7 +142,7 @@ final class AccessLogBuffer {
     }
 
     func append(_ entry: AccessLogEntry) {
-        pending.writeString(entry.combinedLine)
+        entry.write(into: &pending)
         pending.writeInteger(UInt8(ascii: "\n"))
         if pending.readableBytes >= 64 << 10 {
             flush()

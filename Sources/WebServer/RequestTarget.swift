@@ -95,6 +95,29 @@ struct RequestTarget: Equatable {
         return out
     }
 
+    /// Percent-encodes what may not appear raw in a URI path (RFC 3986 §3.3), for the `Location` header: a
+    /// decoded name can hold spaces, CR or LF, which must never reach a response header as they are.
+    /// `keepingPercent` leaves `%` alone for text that is still encoded (a raw query).
+    static func percentEncoded(_ text: some StringProtocol, keepingPercent: Bool = false) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"):
+                out.append(byte)
+            case _ where "-._~/!$&'()*+,;=:@?".utf8.contains(byte):
+                out.append(byte)
+            case UInt8(ascii: "%") where keepingPercent:
+                out.append(byte)
+            default:
+                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0xf)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     private static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")

@@ -71,7 +71,7 @@ final class StaticFileHandler: ChannelInboundHandler, RemovableChannelHandler {
         state = .closing
         let reply = Reply(status: .badRequest, body: ErrorPage.badRequest, keepAlive: false)
         write(reply, context: context, isHead: false)
-        log(requestLine: nil, headers: nil, status: 400, bodyBytes: ErrorPage.badRequest.readableBytes)
+        log(request: nil, headers: nil, status: 400, bodyBytes: ErrorPage.badRequest.readableBytes)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -89,7 +89,7 @@ final class StaticFileHandler: ChannelInboundHandler, RemovableChannelHandler {
         if reply.status == .badRequest { state = .closing }
         let bodyBytes = write(reply, context: context, isHead: isHead)
         log(
-            requestLine: "\(head.method.rawValue) \(head.uri) HTTP/\(head.version.major).\(head.version.minor)",
+            request: AccessLogEntry.RequestLine(method: head.method.rawValue, uri: head.uri, version: head.version),
             headers: head.headers,
             status: Int(reply.status.code),
             bodyBytes: bodyBytes
@@ -122,8 +122,8 @@ final class StaticFileHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .forbidden:
             return Reply(status: .forbidden, body: ErrorPage.forbidden, keepAlive: keepAlive)
         case .directoryWithoutSlash:
-            var location = target.path + "/"
-            if let query = target.query { location += "?" + query }
+            var location = RequestTarget.percentEncoded(target.path + "/")
+            if let query = target.query { location += "?" + RequestTarget.percentEncoded(query, keepingPercent: true) }
             return Reply(
                 status: .movedPermanently, body: ErrorPage.movedPermanently, location: location, keepAlive: keepAlive
             )
@@ -218,13 +218,13 @@ final class StaticFileHandler: ChannelInboundHandler, RemovableChannelHandler {
         return NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
     }
 
-    private func log(requestLine: String?, headers: HTTPHeaders?, status: Int, bodyBytes: Int) {
+    private func log(request: AccessLogEntry.RequestLine?, headers: HTTPHeaders?, status: Int, bodyBytes: Int) {
         guard let accessLog = loop.accessLog else { return }
         accessLog.append(
             AccessLogEntry(
                 remoteAddress: remoteAddress,
                 timeLocal: loop.logTime,
-                requestLine: requestLine,
+                request: request,
                 status: status,
                 bodyBytesSent: bodyBytes,
                 referer: headers?.first(name: "referer"),

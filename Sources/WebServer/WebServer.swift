@@ -180,7 +180,11 @@ public final class WebServer: Sendable {
                     }
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(IdleStateHandler(readTimeout: idleTimeout))
-                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
+                    // Every header value sent is built here from known-safe parts (Location is percent-encoded),
+                    // so NIO's per-response header validation is skipped.
+                    try sync.configureHTTPServerPipeline(
+                        withPipeliningAssistance: true, withErrorHandling: false, withOutboundHeaderValidation: false
+                    )
                     try sync.addHandler(StaticFileHandler(loop: loop))
                 }
             }

@@ -1,3 +1,4 @@
+import NIOHTTP1
 import Testing
 
 @testable import WebServer
@@ -44,6 +45,12 @@ struct PureLogicTests {
         let target = try RequestTarget.parse("/sub?a=1&b=2")
         #expect(target.query == "a=1&b=2")
         #expect(target.path == "/sub")
+    }
+
+    @Test func locationEncoding() {
+        #expect(RequestTarget.percentEncoded("/a b/é/") == "/a%20b/%C3%A9/")
+        #expect(RequestTarget.percentEncoded("/x\r\ny%") == "/x%0D%0Ay%25")
+        #expect(RequestTarget.percentEncoded("a=%20b c", keepingPercent: true) == "a=%20b%20c")
     }
 
     @Test func etagAndDatesMatchNginx() {
@@ -99,10 +106,13 @@ struct PureLogicTests {
         #expect(AccessLogEntry.escaped("a\"b\\c\u{1}") == "a\\x22b\\x5Cc\\x01")
         #expect(AccessLogEntry.escaped("é") == "\\xC3\\xA9")
         let entry = AccessLogEntry(
-            remoteAddress: "10.0.0.1", timeLocal: "14/Nov/2023:22:13:20 +0000", requestLine: "GET / HTTP/1.1",
+            remoteAddress: "10.0.0.1", timeLocal: "14/Nov/2023:22:13:20 +0000",
+            request: .init(method: "GET", uri: "/\"x", version: .http1_1),
             status: 200, bodyBytesSent: 6, referer: nil, userAgent: "curl/8"
         )
-        #expect(entry.combinedLine == #"10.0.0.1 - - [14/Nov/2023:22:13:20 +0000] "GET / HTTP/1.1" 200 6 "-" "curl/8""#)
+        #expect(
+            entry.combinedLine == #"10.0.0.1 - - [14/Nov/2023:22:13:20 +0000] "GET /\x22x HTTP/1.1" 200 6 "-" "curl/8""#
+        )
     }
 
     @Test(arguments: [

@@ -98,6 +98,23 @@ struct ServingTests {
         }
     }
 
+    @Test func redirectLocationIsPercentEncodedSoNamesCannotInjectHeaders() async throws {
+        try await TestSite.withServer { site, _, port in
+            try FileManager.default.createDirectory(
+                atPath: site.root + "/evil\r\nSet-Cookie: a=b", withIntermediateDirectories: false
+            )
+            try FileManager.default.createDirectory(atPath: site.root + "/a b", withIntermediateDirectories: false)
+            let connection = try RawHTTPConnection(port: port)
+            try connection.request("GET", "/evil%0d%0aSet-Cookie:%20a=b")
+            let evil = try connection.readResponse()
+            #expect(evil.status == 301)
+            #expect(evil.header("Location") == "/evil%0D%0ASet-Cookie:%20a=b/")
+            #expect(evil.header("Set-Cookie") == nil)
+            try connection.request("GET", "/a%20b")
+            #expect(try connection.readResponse().header("Location") == "/a%20b/")
+        }
+    }
+
     @Test func otherMethodsAre405AndTheirBodyIsSkipped() async throws {
         try await TestSite.withServer { _, _, port in
             let connection = try RawHTTPConnection(port: port)
