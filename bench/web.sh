@@ -86,9 +86,11 @@ CONF
 
 "$PORTICO" web --root "$work/root" --listen "127.0.0.1:$PORTICO_PORT" --access-log "$work/portico-access.log" \
     --name web01 2>"$work/portico.err" &
-pids+=($!)
+portico_pid=$!
+pids+=("$portico_pid")
 "$NGINX" -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' 2>"$work/nginx.err" &
-pids+=($!)
+nginx_pid=$!
+pids+=("$nginx_pid")
 
 wait_ready() {
     for _ in $(seq 100); do
@@ -112,17 +114,38 @@ to_ms() {
         else print v }'
 }
 
+# CPU time (user+system, clock ticks) used so far by a process and its children (nginx's workers).
+cpu_ticks() {
+    local total=0 pid
+    for pid in "$1" $(pgrep -P "$1" || true); do
+        # Fields 14 and 15 of /proc/PID/stat, counted after the ")" that ends the command name.
+        total=$((total + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }')))
+    done
+    echo "$total"
+}
+TICKS_PER_SECOND=$(getconf CLK_TCK)
+
 run_wrk() {
-    local name=$1 port=$2 out="$work/wrk-$1.txt"
+    local name=$1 port=$2 pid=$3 out="$work/wrk-$1.txt"
     # A short warm-up so both servers start with warm caches and connections.
     wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "http://127.0.0.1:$port$PATH_UNDER_TEST" >/dev/null
+    local before after
+    before=$(cpu_ticks "$pid")
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$port$PATH_UNDER_TEST" >"$out"
+    after=$(cpu_ticks "$pid")
+    local requests cpu_us
+    requests=$(awk '/requests in/ { print $1 }' "$out")
+    # Server CPU per request: unlike req/s, it barely depends on what else the machine is doing.
+    cpu_us=$(awk -v t=$((after - before)) -v hz="$TICKS_PER_SECOND" -v n="$requests" \
+        'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0) }')
+    echo "$cpu_us" >>"$work/cpu-$name"
     local rps p50 p99 errors
     rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
     p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
     p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
     errors=$(awk '/Non-2xx|Socket errors/ {print}' "$out" | tr '\n' ' ')
-    printf '%-8s %12s req/s   p50 %8s ms   p99 %8s ms   %s\n' "$name" "$rps" "$p50" "$p99" "${errors:-no errors}"
+    printf '%-8s %10s req/s   p50 %7s ms   p99 %8s ms   server CPU %6s us/req   %s\n' \
+        "$name" "$rps" "$p50" "$p99" "$cpu_us" "${errors:-no errors}"
     echo "$rps" >>"$work/rps-$name"
 }
 
@@ -132,12 +155,14 @@ echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION GET $PATH_UNDER_TEST on 127.0.0.
 for round in $(seq "$ROUNDS"); do
     # Alternate who goes first, so a drift in the machine's load does not always favour the same server.
     if [ $((round % 2)) -eq 1 ]; then
-        run_wrk portico "$PORTICO_PORT"
-        run_wrk nginx "$NGINX_PORT"
+        run_wrk portico "$PORTICO_PORT" "$portico_pid"
+        run_wrk nginx "$NGINX_PORT" "$nginx_pid"
     else
-        run_wrk nginx "$NGINX_PORT"
-        run_wrk portico "$PORTICO_PORT"
+        run_wrk nginx "$NGINX_PORT" "$nginx_pid"
+        run_wrk portico "$PORTICO_PORT" "$portico_pid"
     fi
 done
 awk -v p="$(median "$work/rps-portico")" -v n="$(median "$work/rps-nginx")" -v r="$ROUNDS" \
     'BEGIN { printf "ratio portico/nginx: %.2f (req/s%s)\n", p / n, (r > 1 ? ", medians of " r " rounds" : "") }'
+awk -v p="$(median "$work/cpu-portico")" -v n="$(median "$work/cpu-nginx")" \
+    'BEGIN { printf "server CPU per request portico/nginx: %.2f (lower is better)\n", p / n }'
