@@ -76,6 +76,27 @@ struct ConnectionTests {
         }
     }
 
+    @Test func oversizedHeadersGet400() async throws {
+        try await TestSite.withServer { _, _, port in
+            let connection = try RawHTTPConnection(port: port)
+            let huge = String(repeating: "a", count: 100 * 1024)
+            try connection.send("GET / HTTP/1.1\r\nHost: t\r\nX-Big: \(huge)\r\n\r\n")
+            #expect(try connection.readResponse().status == 400)
+            #expect(connection.isClosedByServer())
+        }
+    }
+
+    @Test func largeRequestBodyIsDrainedAndTheConnectionGoesOn() async throws {
+        try await TestSite.withServer { _, _, port in
+            let connection = try RawHTTPConnection(port: port)
+            let body = String(repeating: "x", count: 1 << 20)
+            try connection.send("PUT /upload HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            #expect(try connection.readResponse().status == 405)
+            try connection.request("GET", "/")
+            #expect(try connection.readResponse().bodyText == "web01\n")
+        }
+    }
+
     @Test(arguments: [
         ("/../secret.txt", 400),
         ("/sub/../../secret.txt", 400),

@@ -110,7 +110,8 @@ final class RawHTTPConnection {
         guard !sawEndOfStream else { throw Failure(description: "connection closed by server") }
         var chunk = [UInt8](repeating: 0, count: 65536)
         let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-        if count == 0 {
+        // A reset after the response (the server closed with request bytes unread) is a close too.
+        if count == 0 || (count < 0 && errno == ECONNRESET) {
             sawEndOfStream = true
             throw Failure(description: "connection closed by server")
         }
