@@ -20,7 +20,10 @@ NGINX_PORT=${NGINX_PORT:-18181}
 PATH_UNDER_TEST=${PATH_UNDER_TEST:-/}
 
 for tool in wrk nginx curl; do
-    command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || { echo "missing: $tool (apt-get install $tool)" >&2; exit 1; }
+    if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ]; then
+        echo "missing: $tool (apt-get install $tool)" >&2
+        exit 1
+    fi
 done
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
@@ -149,9 +152,13 @@ run_wrk() {
     echo "$rps" >>"$work/rps-$name"
 }
 
-median() { sort -n "$1" | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median() {
+    sort -n "$1" | awk '{ v[NR] = $1 }
+        END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 
-echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION GET $PATH_UNDER_TEST on 127.0.0.1 ($(nproc) cores, $("$NGINX" -v 2>&1 | sed 's/.*: //'))"
+nginx_version=$("$NGINX" -v 2>&1 | sed 's/.*: //')
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION GET $PATH_UNDER_TEST on 127.0.0.1 ($(nproc) cores, $nginx_version)"
 for round in $(seq "$ROUNDS"); do
     # Alternate who goes first, so a drift in the machine's load does not always favour the same server.
     if [ $((round % 2)) -eq 1 ]; then

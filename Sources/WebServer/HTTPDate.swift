@@ -17,7 +17,8 @@ enum HTTPDate {
         var parts = tm()
         gmtime_r(&time, &parts)
         return "\(days[Int(parts.tm_wday)]), \(twoDigits(parts.tm_mday)) \(months[Int(parts.tm_mon)]) "
-            + "\(parts.tm_year + 1900) \(twoDigits(parts.tm_hour)):\(twoDigits(parts.tm_min)):\(twoDigits(parts.tm_sec)) GMT"
+            + "\(parts.tm_year + 1900) "
+            + "\(twoDigits(parts.tm_hour)):\(twoDigits(parts.tm_min)):\(twoDigits(parts.tm_sec)) GMT"
     }
 
     /// `26/Nov/2026:06:46:31 +0000`, in the local time zone, as nginx's `$time_local`.

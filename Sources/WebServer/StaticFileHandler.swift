@@ -179,8 +179,8 @@ final class StaticFileHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         headers.add(name: "Connection", value: reply.keepAlive ? "keep-alive" : "close")
 
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers))),
-            promise: nil)
+        let head = HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
         if let body { context.write(wrapOutboundOut(.body(body)), promise: nil) }
 
         if fileToClose == nil && reply.keepAlive {

@@ -18,7 +18,8 @@ struct AccessLogTests {
             let text = try String(contentsOfFile: site.base + "/access.log", encoding: .utf8)
             let lines = text.split(separator: "\n").map(String.init)
             #expect(lines.count == 3)
-            let pattern = #"^127\.0\.0\.1 - - \[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "(.*)" (\d{3}) (\d+) "(.*)" "(.*)"$"#
+            let pattern = #"^127\.0\.0\.1 - - \[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "#
+                + #""(.*)" (\d{3}) (\d+) "(.*)" "(.*)"$"#
             let regex = try Regex(pattern)
             for line in lines {
                 #expect(line.wholeMatch(of: regex) != nil, "not combined format: \(line)")

@@ -37,7 +37,8 @@ struct CommandTests {
             if let match = text.firstMatch(of: #/ on 127\.0\.0\.1:(\d+)/#) { port = Int(match.1) }
             if port == nil { try await Task.sleep(for: .milliseconds(50)) }
         }
-        let boundPort = try #require(port, "no startup line in: \((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")")
+        let startup = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+        let boundPort = try #require(port, "no startup line in: \(startup)")
 
         let idle = try RawHTTPConnection(port: boundPort)
         try idle.request("GET", "/health")

@@ -14,7 +14,8 @@ struct ConnectionTests {
             }
             // Pipelined: three requests in one write, answered in order.
             try connection.send(
-                "GET /health HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\n\r\nHEAD /health HTTP/1.1\r\nHost: t\r\n\r\n"
+                "GET /health HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost: t\r\n\r\n"
+                    + "HEAD /health HTTP/1.1\r\nHost: t\r\n\r\n"
             )
             #expect(try connection.readResponse().bodyText == "ok\n")
             #expect(try connection.readResponse().bodyText == "web01\n")

@@ -61,7 +61,8 @@ struct PureLogicTests {
         #expect(HTTPDate.parseIMFFixdate("Tue, 14 Nov 2023 22:13:20 GMT") == 1_700_000_000)
         #expect(HTTPDate.parseIMFFixdate("Tuesday, 14-Nov-23 22:13:20 GMT") == nil)
         #expect(HTTPDate.parseIMFFixdate("Tue, 14 Nov 2023 25:13:20 GMT") == nil)
-        #expect(HTTPDate.logTime(1_700_000_000).wholeMatch(of: #/\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}/#) != nil)
+        let logTime = HTTPDate.logTime(1_700_000_000)
+        #expect(logTime.wholeMatch(of: #/\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}/#) != nil)
     }
 
     @Test func conditionalPrecedenceFollowsRFC9110() {

@@ -201,7 +201,9 @@ struct ServingTests {
 
     @Test func takenPortIsAnErrorNamingTheAddress() async throws {
         try await TestSite.withServer { site, _, port in
-            let second = WebServer(configuration: .init(root: site.root, listen: [.init(host: "127.0.0.1", port: port)]))
+            let second = WebServer(
+                configuration: .init(root: site.root, listen: [.init(host: "127.0.0.1", port: port)])
+            )
             let error = await #expect(throws: WebServerError.self) { try await second.start() }
             #expect(error.map { "\($0)" }?.contains("127.0.0.1:\(port)") == true)
             // The failed start left the first server alone.
