@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 
@@ -95,20 +96,29 @@ struct AccessLogEntry {
     }
 }
 
-/// The open access log file. Lines are written with `O_APPEND` in whole-line chunks, so lines from different
-/// event loops never interleave.
+/// The open access log file. Lines are written with `O_APPEND` in whole-line chunks, under a lock taken once per
+/// batch (not per request), so lines from different event loops never interleave and nothing is written once the
+/// file is closed (its descriptor number could belong to another file by then).
 final class AccessLogFile: Sendable {
     let path: String
-    private let descriptor: CInt
+    /// -1 once closed.
+    private let descriptor: NIOLockedValueBox<CInt>
 
     init(path: String) throws(WebServerError) {
         let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw .accessLog(path: path, errno: errno) }
         self.path = path
-        self.descriptor = descriptor
+        self.descriptor = NIOLockedValueBox(descriptor)
     }
 
     func writeLines(_ buffer: ByteBuffer) {
+        descriptor.withLockedValue { descriptor in
+            guard descriptor >= 0 else { return }
+            Self.writeAll(buffer, to: descriptor)
+        }
+    }
+
+    private static func writeAll(_ buffer: ByteBuffer, to descriptor: CInt) {
         buffer.withUnsafeReadableBytes { raw in
             var offset = 0
             while offset < raw.count {
@@ -123,7 +133,11 @@ final class AccessLogFile: Sendable {
     }
 
     func closeFile() {
-        _ = close(descriptor)
+        descriptor.withLockedValue { descriptor in
+            guard descriptor >= 0 else { return }
+            _ = close(descriptor)
+            descriptor = -1
+        }
     }
 }
 

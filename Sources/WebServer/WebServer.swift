@@ -58,7 +58,14 @@ public final class WebServer: Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let state = NIOLockedValueBox(State.idle)
-    private let connections = NIOLockedValueBox([ObjectIdentifier: any Channel]())
+    private let connections = NIOLockedValueBox(Connections())
+
+    /// Open client connections, for a graceful stop.
+    private struct Connections {
+        var open: [ObjectIdentifier: any Channel] = [:]
+        /// False once `stop()` began: a connection accepted just before the listener closed is refused.
+        var accepting = true
+    }
 
     private enum State {
         case idle
@@ -174,9 +181,13 @@ public final class WebServer: Sendable {
                         )
                     }
                     let key = ObjectIdentifier(channel)
-                    connections.withLockedValue { $0[key] = channel }
+                    let accepted = connections.withLockedValue { connections in
+                        if connections.accepting { connections.open[key] = channel }
+                        return connections.accepting
+                    }
+                    guard accepted else { throw ChannelError.ioOnClosedChannel }
                     channel.closeFuture.whenComplete { _ in
-                        _ = connections.withLockedValue { $0.removeValue(forKey: key) }
+                        _ = connections.withLockedValue { $0.open.removeValue(forKey: key) }
                     }
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(IdleStateHandler(readTimeout: idleTimeout))
@@ -204,7 +215,10 @@ public final class WebServer: Sendable {
         guard let (listeners, loops, accessLog) = running else { return }
 
         for listener in listeners { try? await listener.close() }
-        let open = connections.withLockedValue { Array($0.values) }
+        let open = connections.withLockedValue { connections in
+            connections.accepting = false
+            return Array(connections.open.values)
+        }
         for channel in open {
             // NIO's pipelining handler closes at once when idle, or after the response in flight.
             channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
