@@ -20,10 +20,12 @@ let pureTargets: [Target] = [
     .target(name: "BalancerCore"),
     .target(name: "KeepalivedConfig"),
     .target(name: "VRRPCore"),
+    .target(name: "Preflight", dependencies: ["HAProxyConfig", "KeepalivedConfig"]),
     .testTarget(name: "HAProxyConfigTests", dependencies: ["HAProxyConfig"]),
     .testTarget(name: "BalancerCoreTests", dependencies: ["BalancerCore"]),
     .testTarget(name: "KeepalivedConfigTests", dependencies: ["KeepalivedConfig"]),
     .testTarget(name: "VRRPCoreTests", dependencies: ["VRRPCore"]),
+    .testTarget(name: "PreflightTests", dependencies: ["Preflight"]),
 ]
 
 let ioTargets: [Target] = [
@@ -43,7 +45,7 @@ let ioTargets: [Target] = [
     .executableTarget(
         name: "portico",
         dependencies: [
-            "Balancer", "VRRPDaemon", "WebServer", "Lab", "HAProxyConfig", "KeepalivedConfig",
+            "Balancer", "VRRPDaemon", "WebServer", "Lab", "Preflight", "HAProxyConfig", "KeepalivedConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             logging, lifecycle,
         ]
