@@ -37,6 +37,7 @@ public final class LoadBalancer: Service, Sendable {
         self.config = config
         self.options = options
         self.logger = logger
+        LoadBalancer.warmUpTypeMetadata()
         let count = max(1, threads ?? config.global.threadCount ?? System.coreCount)
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: count)
         do {
@@ -56,6 +57,23 @@ public final class LoadBalancer: Service, Sendable {
             }
         }
         self.checkers = checkers
+    }
+
+    /// Instantiates the generic types every connection uses once, on this thread, before any event loop
+    /// serves. Seen once under load (debug build): two loops instantiating
+    /// `ByteToMessageHandler<HTTPDecoder<...>>` for their first connections at the same moment crashed in
+    /// the Swift runtime's metadata cache (swift_conformsToProtocol during concurrent instantiation).
+    static func warmUpTypeMetadata() {
+        _ = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes))
+        _ = ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes))
+        _ = HTTPRequestEncoder(configuration: HTTPRequestEncoder.Configuration())
+        _ = HTTPResponseEncoder(configuration: HTTPResponseEncoder.Configuration())
+        _ = NIOAny(HTTPServerRequestPart.end(nil))
+        _ = NIOAny(HTTPServerResponsePart.end(nil))
+        _ = NIOAny(HTTPClientRequestPart.end(nil))
+        _ = NIOAny(HTTPClientResponsePart.end(nil))
+        _ = NIOAny(ByteBuffer())
+        _ = NIOAny(IOData.byteBuffer(ByteBuffer()))
     }
 
     /// The addresses actually bound, per frontend (useful with port 0).
