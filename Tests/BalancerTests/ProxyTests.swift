@@ -181,4 +181,42 @@ struct ProxyTests {
             }
         }
     }
+
+    @Test("a listen section on IPv6 loopback: proxied, X-Forwarded-For carries the IPv6 client address")
+    func listenSectionIPv6() async throws {
+        try await withBackends(["web01"], group: testGroup) { backends in
+            let port = freePort()
+            let text = """
+                defaults
+                    mode http
+                    timeout connect 3s
+                    timeout client 30s
+                    timeout server 30s
+
+                listen web
+                    bind [::1]:\(port)
+                    option forwardfor
+                    server web01 127.0.0.1:\(backends[0].port)
+                """
+            let result = BalancerConfig.parse(text, fileName: "listen.cfg")
+            #expect(!result.hasAlerts, "\(result.report)")
+            let balancer = try LoadBalancer(
+                config: result.config,
+                options: BalancerOptions(maxConnections: 100),
+                threads: 2,
+                logger: LogCapture().logger
+            )
+            try await balancer.start()
+            defer { Task { await balancer.stop() } }
+            let response = try await rawExchange(
+                host: "::1",
+                port: port,
+                "GET /headers HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                group: testGroup
+            )
+            #expect(response.hasPrefix("HTTP/1.1 200"))
+            #expect(response.contains("x-forwarded-for: ::1\n"))
+            await balancer.stop()
+        }
+    }
 }
