@@ -151,4 +151,41 @@ struct HealthAndFailoverTests {
             #expect(response.body.contains("No server is available to handle this request."))
         }
     }
+
+    @Test("timeout connect per attempt: a server that never completes the handshake is left for another one")
+    func connectTimeout() async throws {
+        // A listener that never accepts, with its backlog filled: further SYNs are dropped, so connecting hangs.
+        let blackhole = try await ServerBootstrap(group: testGroup)
+            .serverChannelOption(.backlog, value: 1)
+            .serverChannelOption(.autoRead, value: false)
+            .bind(host: "127.0.0.1", port: 0)
+            .get()
+        let blackholePort = blackhole.localAddress?.port ?? 0
+        var fillers: [Channel] = []
+        for _ in 0..<4 {
+            if let channel = try? await ClientBootstrap(group: testGroup)
+                .connectTimeout(.milliseconds(200))
+                .connect(host: "127.0.0.1", port: blackholePort).get()
+            {
+                fillers.append(channel)
+            }
+        }
+        defer {
+            for channel in fillers { channel.close(promise: nil) }
+            blackhole.close(promise: nil)
+        }
+        try await withBackends(["web02"], group: testGroup) { backends in
+            var topology = TestTopology(servers: [("web01", blackholePort), ("web02", backends[0].port)])
+            topology.defaults[2] = "timeout connect 300ms"
+            try await withBalancer(topology) { port, _ in
+                let clock = ContinuousClock()
+                let start = clock.now
+                // Round robin sends the first request to web01: it times out, then goes to web02.
+                let response = try await HTTPTestClient.get(port: port, "/", group: testGroup)
+                #expect(response.status == 200)
+                #expect(response.body == "web02")
+                #expect(clock.now - start >= .milliseconds(250))
+            }
+        }
+    }
 }
