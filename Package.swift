@@ -50,7 +50,7 @@ let ioTargets: [Target] = [
     .testTarget(name: "VRRPDaemonTests", dependencies: ["VRRPDaemon", "VRRPCore", "KeepalivedConfig"] + nio),
     .testTarget(name: "WebServerTests", dependencies: ["WebServer"] + nio),
     .testTarget(name: "LabTests", dependencies: ["Lab"]),
-    .testTarget(name: "PreflightTests", dependencies: ["Preflight"]),
+    .testTarget(name: "PreflightTests", dependencies: ["Preflight"], exclude: ["Fixtures"]),
 ]
 
 let package = Package(
