@@ -22,7 +22,8 @@ private struct RecordDocument {
         self.report = report
     }
 
-    private var reference: LoadedNode? { nodes.first }
+    /// The intended master's files describe the entry; `portico check` reports where the others differ.
+    private var reference: LoadedNode? { PreflightCheck.referenceFirst(nodes).first }
     private var instances: [VRRPInstance] { reference?.vrrp.config.instances ?? [] }
     private var balancer: BalancerConfig { reference?.balancer.config ?? BalancerConfig() }
     private var trafficFrontends: [Frontend] { balancer.frontends.filter { !isStats($0) } }
@@ -323,7 +324,7 @@ private struct RecordDocument {
     private func address(_ node: LoadedNode, _ instance: VRRPInstance?) -> String {
         if let address = node.source.address { return "\(address.address)" }
         if let source = instance?.unicastSourceIP { return "\(source)" }
-        return "(address not given)"
+        return "<address of \(node.name)>"
     }
 
     private func subnet(_ vip: VirtualIPAddress) -> String {

@@ -13,16 +13,29 @@ public struct LoadedNode: Sendable {
     public var vrrp: ParseResult
     /// Every script keepalived.conf references, as found on the file system.
     public var scripts: [ScriptProbe]
+    /// False when haproxy.cfg could not be read: the node is left out of the balancer comparison (the read error
+    /// is reported) rather than reported as missing every section.
+    public var balancerLoaded: Bool
 
     public init(
         source: NodeSource, balancer: ConfigParseResult, balancerText: String, vrrp: ParseResult,
-        scripts: [ScriptProbe] = []
+        scripts: [ScriptProbe] = [], balancerLoaded: Bool = true
     ) {
         self.source = source
         self.balancer = balancer
         self.balancerText = balancerText
         self.vrrp = vrrp
         self.scripts = scripts
+        self.balancerLoaded = balancerLoaded
+    }
+
+    /// False when keepalived.conf yielded no instance because of errors (e.g. it could not be read): the node is
+    /// left out of the VRRP comparison, its errors are reported.
+    public var vrrpLoaded: Bool { !(vrrp.config.instances.isEmpty && vrrp.diagnostics.hasErrors) }
+
+    /// The highest priority among the node's instances that start as MASTER, else among all; nil without instances.
+    var masterRank: (Int, Int)? {
+        vrrp.config.instances.map { ($0.state == .master ? 1 : 0, $0.priority) }.max { $0 < $1 }
     }
 
     public var name: String { source.name }

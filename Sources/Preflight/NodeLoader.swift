@@ -15,10 +15,12 @@ public struct NodeLoader: Sendable {
         let fileSystem = self.fileSystem
         let balancerText: String
         var balancer: ConfigParseResult
+        var balancerLoaded = true
         do {
             balancerText = try fileSystem.readText(source.balancerConfigPath)
             balancer = BalancerConfig.parse([ConfigFile(name: source.balancerConfigPath, text: balancerText)])
         } catch {
+            balancerLoaded = false
             balancerText = ""
             balancer = ConfigParseResult(
                 config: BalancerConfig(),
@@ -32,7 +34,7 @@ public struct NodeLoader: Sendable {
         let vrrp = KeepalivedConfigParser.parse(file: source.vrrpConfigPath, source: configSource)
         return LoadedNode(
             source: source, balancer: balancer, balancerText: balancerText, vrrp: vrrp,
-            scripts: probeScripts(vrrp.config, source: source))
+            scripts: probeScripts(vrrp.config, source: source), balancerLoaded: balancerLoaded)
     }
 
     private func reason(_ error: Error) -> String {

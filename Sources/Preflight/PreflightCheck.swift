@@ -1,14 +1,19 @@
 import HAProxyConfig
 import KeepalivedConfig
 
-/// `portico check` without the I/O: every finding for a set of loaded nodes. The first node is the reference
-/// the others are compared with.
+/// `portico check` without the I/O: every finding for a set of loaded nodes.
+///
+/// Every node is compared with the reference node, the intended master (the node starting as MASTER with the highest
+/// priority; else the highest priority; the first given on a tie): the seed's lesson is that the standby must match
+/// the primary, so differences are reported on the standby's lines.
 public enum PreflightCheck {
     public static func run(_ nodes: [LoadedNode]) -> CheckReport {
+        let ordered = referenceFirst(nodes)
         var findings: [Finding] = []
-        findings += VRRPConsistency.check(nodes)
-        if let reference = nodes.first {
-            for other in nodes.dropFirst() {
+        findings += VRRPConsistency.check(ordered.filter(\.vrrpLoaded))
+        let balancers = ordered.filter(\.balancerLoaded)
+        if let reference = balancers.first {
+            for other in balancers.dropFirst() {
                 findings += BalancerConsistency.compare(reference: reference, other: other)
             }
         }
@@ -18,6 +23,20 @@ public enum PreflightCheck {
         }
         findings += parserFindings(nodes, besides: findings)
         return CheckReport(nodes: nodes.map(NodeSummary.init), findings: findings)
+    }
+
+    /// The nodes with the reference node first, the others in the order given.
+    static func referenceFirst(_ nodes: [LoadedNode]) -> [LoadedNode] {
+        var best: Int?
+        for (index, node) in nodes.enumerated() {
+            guard let rank = node.masterRank else { continue }
+            if let current = best, let currentRank = nodes[current].masterRank, !(currentRank < rank) { continue }
+            best = index
+        }
+        guard let best else { return nodes }
+        var ordered = nodes
+        let reference = ordered.remove(at: best)
+        return [reference] + ordered
     }
 
     /// The parsers' own diagnostics, as `portico lb -c` and `portico vrrp -t` print them. A parser warning on a line
