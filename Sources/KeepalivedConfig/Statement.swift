@@ -62,7 +62,9 @@ struct StatementReader {
                 index = line.index(after: end)
                 continue
             }
-            var end = index
+            // A word runs to the next character handled above; the first character is never one of them,
+            // so every iteration consumes at least one character.
+            var end = line.index(after: index)
             while end < line.endIndex, !line[end].isWhitespace, !"{}\"#!".contains(line[end]) {
                 end = line.index(after: end)
             }
