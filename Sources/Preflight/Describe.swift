@@ -10,8 +10,9 @@ enum Describe {
         if milliseconds == 0 { return "0s" }
         if milliseconds % 1000 != 0 { return "\(milliseconds)ms" }
         let seconds = milliseconds / 1000
-        if seconds % 3600 == 0 { return "\(seconds / 3600)h" }
-        if seconds % 60 == 0 { return "\(seconds / 60)m" }
+        // `60s` reads as written in most files; whole minutes and hours only from two of them on.
+        if seconds >= 7200, seconds % 3600 == 0 { return "\(seconds / 3600)h" }
+        if seconds >= 120, seconds % 60 == 0 { return "\(seconds / 60)m" }
         return "\(seconds)s"
     }
 

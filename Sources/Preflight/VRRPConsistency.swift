@@ -77,10 +77,56 @@ struct VRRPConsistency {
         guard let reference = group.first else { return }
         for member in group.dropFirst() {
             compare(reference, member)
+            trackedChecks(reference, member)
         }
         masters(group)
         priorities(group)
         unicast(group)
+    }
+
+    /// The standby must watch its balancer the way the master does: a node that does not track a check the
+    /// reference tracks keeps the VIP when its own balancer stops.
+    private mutating func trackedChecks(_ reference: Member, _ member: Member) {
+        let name = member.instance.name
+        for item in reference.instance.trackScripts
+        where !member.instance.trackScripts.contains(where: { $0.name == item.name }) {
+            let referenceLine = Describe.location(item.location)
+            findings.append(
+                Finding(
+                    .error, .vrrp, node: member.name, at: member.at("track_script"),
+                    "(\(name)) does not track \(item.name), which \(reference.name) tracks (\(referenceLine)): when "
+                        + "this node holds the VIP and that check fails, the VIP stays here",
+                    related: [referenceLine]))
+        }
+        for item in member.instance.trackScripts {
+            guard let script = member.node.vrrp.config.script(named: item.name),
+                let referenceScript = reference.node.vrrp.config.script(named: item.name)
+            else { continue }
+            let settings: [(String, String, String)] = [
+                ("script", referenceScript.command.joined(separator: " "), script.command.joined(separator: " ")),
+                ("interval", Describe.duration(referenceScript.interval), Describe.duration(script.interval)),
+                ("timeout", Describe.duration(referenceScript.timeout), Describe.duration(script.timeout)),
+                ("fall", "\(referenceScript.fall)", "\(script.fall)"),
+                ("rise", "\(referenceScript.rise)", "\(script.rise)"),
+            ]
+            for (keyword, mine, theirs) in settings where mine != theirs {
+                let referenceLine = Describe.location(referenceScript.location(of: keyword))
+                findings.append(
+                    Finding(
+                        .warning, .vrrp, node: member.name, at: Describe.location(script.location(of: keyword)),
+                        "vrrp_script \(script.name) \(keyword) is \(theirs) here but \(mine) on \(reference.name) "
+                            + "(\(referenceLine)): the nodes notice a failure at different speeds",
+                        related: [referenceLine]))
+            }
+            if item.weight != reference.instance.trackScripts.first(where: { $0.name == item.name })?.weight {
+                let referenceWeight = reference.instance.trackScripts.first { $0.name == item.name }?.weight ?? 0
+                findings.append(
+                    Finding(
+                        .warning, .vrrp, node: member.name, at: Describe.location(script.location(of: "weight")),
+                        "(\(name)) \(item.name) weight is \(item.weight) here but \(referenceWeight) on "
+                            + "\(reference.name): check that every failure still moves the VIP the intended way"))
+            }
+        }
     }
 
     private mutating func compare(_ reference: Member, _ member: Member) {

@@ -26,6 +26,9 @@ import Testing
         Case("nopreempt-with-master", Expected(.error, .vrrp, "lb01", "keepalived.conf", 11, "nopreempt with state MASTER")),
         Case("weight-too-small", Expected(.error, .vrrp, "lb01", "keepalived.conf", 6, "weight -10 cannot move the VIP: when it fails the priority drops from 120 to 110, not below 100")),
         Case("fault-everywhere", Expected(.warning, .vrrp, "lb01", "keepalived.conf", 1, "chk_haproxy has weight 0 on every node")),
+        Case("standby-not-tracking", Expected(.error, .vrrp, "lb02", "keepalived.conf", 9, "does not track chk_haproxy, which lb01 tracks")),
+        Case("different-script-interval", Expected(.warning, .vrrp, "lb02", "keepalived.conf", 3, "vrrp_script chk_haproxy interval is 5s here but 2s on lb01")),
+        Case("different-weight", Expected(.warning, .vrrp, "lb02", "keepalived.conf", 6, "chk_haproxy weight is -20 here but -30 on lb01")),
         Case("unicast-asymmetric", Expected(.error, .vrrp, "lb02", "keepalived.conf", 16, "unicast_peer does not list lb01 (192.168.10.11)")),
         Case("unicast-one-sided", Expected(.error, .vrrp, "lb02", "keepalived.conf", 9, "adverts go to the multicast group here but lb01 uses unicast_peer")),
         Case(
@@ -43,7 +46,7 @@ import Testing
         Case("different-balance", Expected(.error, .balancer, "lb02", "haproxy.cfg", 21, "balance is leastconn here but roundrobin on lb01")),
         Case("different-health-check", Expected(.error, .balancer, "lb02", "haproxy.cfg", 22, "health check is GET /healthz HTTP/1.0, expect status 200 here but GET /health")),
         // `timeout server` sits in `defaults`: reported once at that line, not once per proxy inheriting it.
-        Case("different-timeout", Expected(.error, .balancer, "lb02", "haproxy.cfg", 14, "timeout server is 1m here but 30s on lb01")),
+        Case("different-timeout", Expected(.error, .balancer, "lb02", "haproxy.cfg", 14, "timeout server is 60s here but 30s on lb01")),
         Case("different-bind", Expected(.error, .balancer, "lb02", "haproxy.cfg", 17, "frontend 'web_entry' bind is *:8080 here but *:80 on lb01")),
         Case(
             "stats-bound-to-star",
