@@ -70,7 +70,8 @@ struct BalancerConsistency {
         let theirLogs = theirs.logTargets.map(Describe.logTarget)
         difference(
             "global log", list(mineLogs), list(theirLogs),
-            at: theirs.logTargets.first.map { Describe.location($0.location) } ?? FileLine(file: otherText.file, line: nil),
+            at: theirs.logTargets.first.map { Describe.location($0.location) }
+                ?? FileLine(file: otherText.file, line: nil),
             referenceLine: mine.logTargets.first.map { Describe.location($0.location) }, severity: .warning)
     }
 
@@ -135,7 +136,8 @@ struct BalancerConsistency {
             )
         }
         var (at, from) = lines(["balance"])
-        difference("\(title) balance", mine.balance.description, theirs.balance.description, at: at, referenceLine: from)
+        difference(
+            "\(title) balance", mine.balance.description, theirs.balance.description, at: at, referenceLine: from)
         if mine.origin != .listen {
             (at, from) = lines(["mode"])
             difference("\(title) mode", mine.mode.rawValue, theirs.mode.rawValue, at: at, referenceLine: from)
@@ -210,9 +212,14 @@ struct BalancerConsistency {
             ("backup", mine.isBackup ? "yes" : "no", theirs.isBackup ? "yes" : "no"),
             ("disabled", mine.isDisabled ? "yes" : "no", theirs.isDisabled ? "yes" : "no"),
             ("maxconn", mine.maxConn.map(String.init) ?? "unlimited", theirs.maxConn.map(String.init) ?? "unlimited"),
-            ("check port", mine.checkPort.map(String.init) ?? "server's", theirs.checkPort.map(String.init) ?? "server's"),
-            ("check addr", mine.checkAddress.map(\.description) ?? "server's",
-             theirs.checkAddress.map(\.description) ?? "server's"),
+            (
+                "check port", mine.checkPort.map(String.init) ?? "server's",
+                theirs.checkPort.map(String.init) ?? "server's"
+            ),
+            (
+                "check addr", mine.checkAddress.map(\.description) ?? "server's",
+                theirs.checkAddress.map(\.description) ?? "server's"
+            ),
             ("slowstart", Describe.duration(mine.slowStart), Describe.duration(theirs.slowStart)),
         ]
         // inter also sets fastinter and downinter when they are not written: report the cause only.
@@ -253,8 +260,9 @@ struct BalancerConsistency {
         let intended = otherText.isMarkedIntended(location) || related.contains { referenceText.isMarkedIntended($0) }
         if intended {
             findings.append(
-                Finding(.info, .balancer, node: other.name, at: location, "intended difference: " + message,
-                        related: related))
+                Finding(
+                    .info, .balancer, node: other.name, at: location, "intended difference: " + message,
+                    related: related))
         } else {
             findings.append(Finding(severity, .balancer, node: other.name, at: location, message, related: related))
         }

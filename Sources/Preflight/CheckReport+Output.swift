@@ -16,7 +16,9 @@ extension CheckReport {
         }
         func format(_ row: [String]) -> String {
             var text = "  "
-            for column in 0..<3 { text += row[column].padding(toLength: widths[column] + 2, withPad: " ", startingAt: 0) }
+            for column in 0..<3 {
+                text += row[column].padding(toLength: widths[column] + 2, withPad: " ", startingAt: 0)
+            }
             return text + row[3]
         }
         for category in Finding.Category.allCases {

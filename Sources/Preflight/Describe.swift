@@ -33,7 +33,9 @@ enum Describe {
         let negation = expect.negated ? "! " : ""
         switch expect.match {
         case .status(let ranges):
-            let codes = ranges.map { $0.lowerBound == $0.upperBound ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }
+            let codes = ranges.map {
+                $0.lowerBound == $0.upperBound ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)"
+            }
             return negation + "status " + codes.joined(separator: ",")
         case .statusRegex(let pattern):
             return negation + "rstatus \(pattern)"

@@ -30,7 +30,8 @@ private struct RecordDocument {
     private var statsFrontends: [Frontend] { balancer.frontends.filter(isStats) }
 
     private func isStats(_ frontend: Frontend) -> Bool {
-        frontend.stats != nil && frontend.origin == .listen && balancer.backend(named: frontend.name)?.servers.isEmpty != false
+        frontend.stats != nil && frontend.origin == .listen
+            && balancer.backend(named: frontend.name)?.servers.isEmpty != false
     }
 
     mutating func render(date: String) -> String {
@@ -47,7 +48,8 @@ private struct RecordDocument {
         lines.append("")
         lines.append(
             "Check result: \(report.summary). "
-                + (report.passed ? "Open warnings are listed at the end." : "**Fix the errors listed at the end first.**"))
+                + (report.passed
+                    ? "Open warnings are listed at the end." : "**Fix the errors listed at the end first.**"))
         lines.append("")
         summaryTable()
         vipSection()
@@ -83,8 +85,14 @@ private struct RecordDocument {
             [
                 ["VIP (address, interface, subnet)", vips],
                 ["LB nodes (address, priority, preemption)", lbs],
-                ["Backends (address, port, health check)", backends + "; check " + checks.sorted().joined(separator: "; ")],
-                ["Firewall", "clients → VIP, lb nodes → backends, VRRP between lb nodes, stats from management only (below)"],
+                [
+                    "Backends (address, port, health check)",
+                    backends + "; check " + checks.sorted().joined(separator: "; "),
+                ],
+                [
+                    "Firewall",
+                    "clients → VIP, lb nodes → backends, VRRP between lb nodes, stats from management only (below)",
+                ],
                 ["Logs", "balancer traffic log, VRRP daemon log, backend access logs (below)"],
                 ["Rollback", "stop the VRRP daemons, remove the VIP, restore the old entry (below)"],
             ])
@@ -120,8 +128,10 @@ private struct RecordDocument {
             }
         }
         table(
-            ["Node", "Address", "Instance", "Initial state", "Priority", "If a tracked check fails", "Preemption",
-             "Balancer"],
+            [
+                "Node", "Address", "Instance", "Initial state", "Priority", "If a tracked check fails", "Preemption",
+                "Balancer",
+            ],
             rows)
     }
 
@@ -148,7 +158,8 @@ private struct RecordDocument {
         var entries: [[String]] = []
         for frontend in balancer.frontends {
             entries.append([
-                "\(frontend.origin.rawValue) \(frontend.name)", frontend.binds.map(Describe.bind).joined(separator: ", "),
+                "\(frontend.origin.rawValue) \(frontend.name)",
+                frontend.binds.map(Describe.bind).joined(separator: ", "),
                 isStats(frontend) ? "stats page \(frontend.stats?.uri ?? "")" : (frontend.routedBackend ?? "none"),
             ])
         }
@@ -180,8 +191,10 @@ private struct RecordDocument {
             for server in backend.servers {
                 let traffic = "\(server.address.host) tcp/\(server.address.port)"
                 if seen.insert(traffic).inserted {
-                    rows.append(["lb nodes (\(lbAddresses))", "\(server.name) \(server.address.host)",
-                        "tcp/\(server.address.port)", "\(backend.name): requests and health checks"])
+                    rows.append([
+                        "lb nodes (\(lbAddresses))", "\(server.name) \(server.address.host)",
+                        "tcp/\(server.address.port)", "\(backend.name): requests and health checks",
+                    ])
                 }
                 if server.checkEnabled, server.checkPort != nil || server.checkAddress != nil {
                     let host = server.checkAddress?.description ?? server.address.host.description
@@ -218,7 +231,8 @@ private struct RecordDocument {
                 let local = host.description.hasPrefix("127.")
                 rows.append([
                     "each lb node", local ? "its own syslog daemon (\(host))" : "\(host)", "udp/\(port)",
-                    "traffic log, facility \(target.facility.name)" + (local ? " (loopback: the syslog daemon must accept UDP)" : ""),
+                    "traffic log, facility \(target.facility.name)"
+                        + (local ? " (loopback: the syslog daemon must accept UDP)" : ""),
                 ])
             }
         }
@@ -239,11 +253,14 @@ private struct RecordDocument {
             ])
         }
         if balancer.global.logTargets.isEmpty {
-            rows.append(["\(balancerName) traffic log", "none configured (no `log` in global)", "add one before going live"])
+            rows.append([
+                "\(balancerName) traffic log", "none configured (no `log` in global)", "add one before going live",
+            ])
         }
         let vrrpNames = Set(nodes.map { $0.source.balancer == .haproxy ? "keepalived" : "portico vrrp" })
         for name in vrrpNames.sorted() {
-            let whereText = name == "keepalived" ? "`journalctl -u keepalived`" : "the journal of the `portico vrrp` service"
+            let whereText =
+                name == "keepalived" ? "`journalctl -u keepalived`" : "the journal of the `portico vrrp` service"
             rows.append([
                 "VRRP daemon (\(name))", whereText,
                 "`Entering MASTER STATE` / `BACKUP STATE` / `FAULT STATE`, check script failures, priority changes",
@@ -263,24 +280,29 @@ private struct RecordDocument {
     private mutating func rollbackSection() {
         lines.append("## Rollback")
         lines.append("")
-        let stop = nodes.allSatisfy { $0.source.balancer == .haproxy } ? "`systemctl stop keepalived`" : "stop the `portico vrrp` service"
+        let stop =
+            nodes.allSatisfy { $0.source.balancer == .haproxy }
+            ? "`systemctl stop keepalived`" : "stop the `portico vrrp` service"
         let order = nodes.sorted { a, b in
             (a.vrrp.config.instances.first?.priority ?? 0) < (b.vrrp.config.instances.first?.priority ?? 0)
         }.map(\.name)
-        lines.append("1. Stop the VRRP daemon on every lb node (\(order.joined(separator: ", then "))): \(stop). "
-            + "A stopping node releases the VIP.")
+        lines.append(
+            "1. Stop the VRRP daemon on every lb node (\(order.joined(separator: ", then "))): \(stop). "
+                + "A stopping node releases the VIP.")
         var step = 2
         for instance in instances {
             for vip in instance.virtualIPAddresses {
                 let device = vip.device ?? instance.interface
                 lines.append(
-                    "\(step). On each lb node, check that the VIP is gone: `ip addr show dev \(device) | grep \(vip.address)`; "
+                    "\(step). On each lb node, check that the VIP is gone: "
+                        + "`ip addr show dev \(device) | grep \(vip.address)`; "
                         + "if it is still there, remove it: `ip addr del \(Describe.vip(vip)) dev \(device)`.")
                 step += 1
             }
         }
-        lines.append("\(step). Restore the old entry: ______________________ (previous address or DNS record, "
-            + "filled in by the operator), then `curl -f` it from a client.")
+        lines.append(
+            "\(step). Restore the old entry: ______________________ (previous address or DNS record, "
+                + "filled in by the operator), then `curl -f` it from a client.")
         lines.append("\(step + 1). Keep this record and the `portico check` output with the change ticket.")
         lines.append("")
     }
@@ -357,7 +379,8 @@ private struct RecordDocument {
             func clamp(_ value: Int) -> Int { instance.priority == 255 ? 255 : min(254, max(1, value)) }
             parts.append(
                 clamp(up) == instance.priority
-                    ? "\(item.name) fails → \(clamp(down))" : "\(item.name) up → \(clamp(up)), fails → \(clamp(down))")
+                    ? "\(item.name) fails → \(clamp(down))"
+                    : "\(item.name) up → \(clamp(up)), fails → \(clamp(down))")
         }
         return parts.isEmpty ? "no tracked check" : parts.joined(separator: "; ")
     }

@@ -24,7 +24,9 @@ public struct NodeLoader: Sendable {
             balancerText = ""
             balancer = ConfigParseResult(
                 config: BalancerConfig(),
-                diagnostics: [.alert("Could not open configuration file \(source.balancerConfigPath) : \(reason(error))")]
+                diagnostics: [
+                    .alert("Could not open configuration file \(source.balancerConfigPath) : \(reason(error))")
+                ]
             )
         }
         let configSource = ConfigSource(
@@ -53,7 +55,7 @@ public struct NodeLoader: Sendable {
                 ("notify_master", notify.master), ("notify_backup", notify.backup), ("notify_fault", notify.fault),
                 ("notify_stop", notify.stop), ("notify", notify.any),
             ]
-            for case let (keyword, script?) in named {
+            for case (let keyword, let script?) in named {
                 references.append(("\(keyword) of \(instance.name)", script.location, script.command, script.user))
             }
         }

@@ -22,6 +22,12 @@ public enum PreflightCheck {
             findings += ScriptChecks.check(node)
         }
         findings += parserFindings(nodes, besides: findings)
+        if nodes.count == 1, let node = nodes.first {
+            findings.append(
+                Finding(
+                    .info, .vrrp, node: node.name, at: nil,
+                    "only one node given: its files are checked, but there is no standby to compare them with"))
+        }
         return CheckReport(nodes: nodes.map(NodeSummary.init), findings: findings)
     }
 
@@ -48,7 +54,8 @@ public enum PreflightCheck {
         for node in nodes {
             for diagnostic in node.balancer.diagnostics {
                 let location =
-                    diagnostic.location.map(Describe.location) ?? FileLine(file: node.source.balancerConfigPath, line: nil)
+                    diagnostic.location.map(Describe.location)
+                    ?? FileLine(file: node.source.balancerConfigPath, line: nil)
                 let severity: Finding.Severity = diagnostic.severity == .alert ? .error : .warning
                 if severity == .warning, errorLines.contains(location) { continue }
                 result.append(Finding(severity, .config, node: node.name, at: location, diagnostic.message))
@@ -77,7 +84,9 @@ public struct CheckReport: Sendable, Codable, Equatable {
         let categoryOrder = Dictionary(uniqueKeysWithValues: Finding.Category.allCases.enumerated().map { ($1, $0) })
         self.findings = findings.enumerated().sorted { left, right in
             let (a, b) = (left.element, right.element)
-            if a.category != b.category { return categoryOrder[a.category, default: 0] < categoryOrder[b.category, default: 0] }
+            if a.category != b.category {
+                return categoryOrder[a.category, default: 0] < categoryOrder[b.category, default: 0]
+            }
             if a.severity != b.severity { return a.severity < b.severity }
             let nodeA = a.node.flatMap { nodeOrder[$0] } ?? Int.max
             let nodeB = b.node.flatMap { nodeOrder[$0] } ?? Int.max

@@ -65,7 +65,8 @@ struct VRRPConsistency {
                 findings.append(
                     Finding(
                         .error, .vrrp, node: node.name, at: Describe.location(instance.location),
-                        "vrrp_instance \(instance.name) (VRID \(instance.virtualRouterID)) is not on \(reference.name)"))
+                        "vrrp_instance \(instance.name) (VRID \(instance.virtualRouterID)) is not on \(reference.name)")
+                )
             }
         }
         tracking()
@@ -252,7 +253,8 @@ struct VRRPConsistency {
                     Finding(
                         .error, .vrrp, node: member.name, at: Describe.location(member.instance.location),
                         "(\(name)) adverts go to the multicast group here but \(peerNode.name) uses unicast_peer "
-                            + "(\(peerNode.at("unicast_peer"))): the nodes do not hear each other and both take the VIP",
+                            + "(\(peerNode.at("unicast_peer"))): the nodes do not hear each other and both take "
+                            + "the VIP",
                         related: [peerNode.at("unicast_peer")]))
             }
             return

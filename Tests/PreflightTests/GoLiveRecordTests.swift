@@ -14,7 +14,8 @@ import Testing
         let headings = text.split(separator: "\n").filter { $0.hasPrefix("## ") }.map(String.init)
         #expect(
             headings == [
-                "## VIP", "## LB nodes", "## Backends", "## Firewall", "## Logs", "## Rollback", "## Before moving the VIP",
+                "## VIP", "## LB nodes", "## Backends", "## Firewall", "## Logs", "## Rollback",
+                "## Before moving the VIP",
                 "## Open findings of `portico check`",
             ])
         #expect(text.hasPrefix("# Go-live record: entry 192.168.10.100\n"))
@@ -54,7 +55,8 @@ import Testing
         let text = Self.record("seed")
         #expect(text.contains("| HAProxy traffic log | syslog 127.0.0.1:514 local2"))
         #expect(text.contains("| VRRP daemon (keepalived) | `journalctl -u keepalived` |"))
-        #expect(text.contains("1. Stop the VRRP daemon on every lb node (lb02, then lb01): `systemctl stop keepalived`."))
+        #expect(
+            text.contains("1. Stop the VRRP daemon on every lb node (lb02, then lb01): `systemctl stop keepalived`."))
         #expect(text.contains("`ip addr del 192.168.10.100/24 dev eth0`"))
         #expect(text.contains("Restore the old entry"))
         let portico = Self.record("clean", balancer: .portico)

@@ -21,7 +21,11 @@ import Testing
     @Test func findingsAreSortedErrorsFirstWithinACategory() {
         let report = Fixtures.check("seed")
         let categories = report.findings.map(\.category)
-        #expect(categories == categories.sorted { Finding.Category.allCases.firstIndex(of: $0)! < Finding.Category.allCases.firstIndex(of: $1)! })
+        #expect(
+            categories
+                == categories.sorted {
+                    Finding.Category.allCases.firstIndex(of: $0)! < Finding.Category.allCases.firstIndex(of: $1)!
+                })
     }
 
     @Test func jsonCarriesCountsAndFindings() throws {
@@ -49,7 +53,10 @@ import Testing
     @Test func balancerTextLocatesInheritedKeywordsAndMarkers() {
         let text = BalancerText(
             file: "h.cfg",
-            text: "defaults\n    timeout server 30s\n\nbackend b\n    balance roundrobin\n    server a 1.2.3.4:80 # portico: intended\n")
+            text:
+                "defaults\n    timeout server 30s\n\nbackend b\n    balance roundrobin\n"
+                + "    server a 1.2.3.4:80 # portico: intended\n"
+        )
         #expect(text.line(of: ["balance"], proxyHeader: 4) == FileLine(file: "h.cfg", line: 5))
         #expect(text.line(of: ["timeout", "server"], proxyHeader: 4) == FileLine(file: "h.cfg", line: 2))
         #expect(text.line(of: ["retries"], proxyHeader: 4) == FileLine(file: "h.cfg", line: 4))

@@ -39,8 +39,12 @@ import Testing
         expectExactly(
             report.findings,
             Self.statsWarnings + [
-                Expected(.error, .scripts, "lb01", "check_haproxy.sh", 4, "pidof haproxy >/dev/null) but lb01 runs portico lb"),
-                Expected(.error, .scripts, "lb02", "check_haproxy.sh", 4, "pidof haproxy >/dev/null) but lb02 runs portico lb"),
+                Expected(
+                    .error, .scripts, "lb01", "check_haproxy.sh", 4,
+                    "pidof haproxy >/dev/null) but lb01 runs portico lb"),
+                Expected(
+                    .error, .scripts, "lb02", "check_haproxy.sh", 4,
+                    "pidof haproxy >/dev/null) but lb02 runs portico lb"),
             ])
         #expect(report.exitStatus == 1)
     }
@@ -65,6 +69,13 @@ import Testing
         expectExactly(
             PreflightCheck.run(Array(sources)).findings,
             [Expected(.error, .vrrp, "lb02", "keepalived.conf", 12, "virtual_router_id is 52 here but 51 on lb01")])
+    }
+
+    @Test func singleNodeIsCheckedAlone() {
+        let node = NodeLoader().load(Fixtures.sources("clean")[1])
+        expectExactly(
+            PreflightCheck.run([node]).findings,
+            [Expected(.info, .vrrp, "lb02", nil, nil, "only one node given")])
     }
 
     /// An unreadable node is reported once, not as "every section missing".
