@@ -8,16 +8,20 @@ struct CheckCommand: AsyncParsableCommand {
         abstract: "Preflight of the entry nodes: consistency between lb01 and lb02, scripts, stats, go-live record.",
         discussion: """
             Give each node as NODE=DIR (DIR holds haproxy.cfg, keepalived.conf and copies of the scripts they \
-            reference), or as --node NAME --lb FILE --vrrp FILE (files deployed on this machine; the i-th --lb and \
-            --vrrp belong to the i-th --node). The first node is the reference the others are compared with.
+            reference, found by file name), or as --node NAME --lb FILE --vrrp FILE (files deployed on this \
+            machine, scripts at the paths keepalived.conf names; the i-th --lb and --vrrp belong to the i-th \
+            --node). The intended master (state MASTER, highest priority) is the reference the others are \
+            compared with.
 
-            A balancer difference is an error unless the line says "# portico: intended" on either node.
+            A balancer difference is an error unless the line on either node says "# portico: intended".
             Exit status: 0 when no error is found, 1 otherwise.
 
-              portico check lb01=/etc/portico/lb01 lb02=/etc/portico/lb02 --address lb01=192.168.10.11/24 \\
-                --address lb02=192.168.10.12/24 --record go-live.md
-              portico check --node lb01 --lb /etc/haproxy/haproxy.cfg --vrrp /etc/keepalived/keepalived.conf \\
-                lb02=/srv/lb02
+            Examples:
+              portico check lb01=/srv/lb01 lb02=/srv/lb02 \\
+                --address lb01=192.168.10.11/24 --address lb02=192.168.10.12/24 \\
+                --record go-live.md
+              portico check --node lb01 --lb /etc/haproxy/haproxy.cfg \\
+                --vrrp /etc/keepalived/keepalived.conf lb02=/srv/lb02
             """
     )
 
