@@ -169,6 +169,22 @@ import Testing
             [Expected(.warning, .scripts, "lb01", "keepalived.conf", 6, "'pidof' is not an absolute path")])
     }
 
+    /// `vrrp_track_process` looking for haproxy has the same problem as `pidof haproxy`.
+    @Test func trackedHAProxyProcess() {
+        let config = Self.keepalived().replacingOccurrences(
+            of: "vrrp_instance VI_1 {\n",
+            with: "vrrp_track_process chk_process {\n    process haproxy\n    weight -30\n}\n\n"
+                + "vrrp_instance VI_1 {\n    track_process {\n        chk_process\n    }\n")
+        expectExactly(
+            Self.check(config: config),
+            [
+                Expected(
+                    .error, .scripts, "lb01", "keepalived.conf", 12,
+                    "vrrp_track_process chk_process tracks a process named haproxy")
+            ])
+        expectExactly(Self.check(config: config, balancer: .haproxy), [])
+    }
+
     @Test func processLookupsAreRecognised() {
         #expect(ScriptChecks.looksForHAProxyProcess(["pidof", "haproxy"]))
         #expect(ScriptChecks.looksForHAProxyProcess(["/usr/bin/pgrep", "-x", "haproxy"]))
