@@ -38,7 +38,10 @@ let ioTargets: [Target] = [
         name: "VRRPDaemon",
         dependencies: ["KeepalivedConfig", "VRRPCore", logging, lifecycle] + nio
     ),
-    .target(name: "WebServer", dependencies: [logging, lifecycle] + nio),
+    .target(
+        name: "WebServer",
+        dependencies: [logging, lifecycle, .product(name: "NIOConcurrencyHelpers", package: "swift-nio")] + nio
+    ),
     .target(name: "Lab", dependencies: [logging] + nio),
     .executableTarget(
         name: "portico",
