@@ -19,6 +19,7 @@ public enum PreflightCheck {
         }
         for node in nodes {
             findings += StatsChecks.check(node)
+            findings += BindChecks.check(node)
             findings += ScriptChecks.check(node)
         }
         findings += parserFindings(nodes, besides: findings)

@@ -113,6 +113,10 @@ import Testing
                 .error, .balancer, "lb02", "haproxy.cfg", 17,
                 "frontend 'web_entry' bind is *:8080 here but *:80 on lb01")),
         Case(
+            "bind-on-vip",
+            Expected(.warning, .balancer, "lb01", "haproxy.cfg", 17, "binds the VIP 192.168.10.100:80"),
+            Expected(.warning, .balancer, "lb02", "haproxy.cfg", 17, "binds the VIP 192.168.10.100:80")),
+        Case(
             "stats-bound-to-star",
             Expected(.warning, .stats, "lb01", "haproxy.cfg", 28, "serves the stats page on *:8404"),
             Expected(.warning, .stats, "lb02", "haproxy.cfg", 28, "serves the stats page on *:8404")),

@@ -80,4 +80,6 @@ case("pidof-haproxy", s2={"check_balancer.sh": (clean_s.replace("ss -lnt", "pido
 case("standby-not-tracking", k2=sub(K2, "    track_script {\n        chk_haproxy\n    }\n", ""))
 case("different-script-interval", k2=sub(K2, "    interval 2\n", "    interval 5\n"))
 case("different-weight", k2=sub(K2, "weight -30", "weight -20"))
+vip_bind = sub(clean_h, "bind *:80\n", "bind 192.168.10.100:80\n")
+case("bind-on-vip", h1=vip_bind, h2=vip_bind)
 print("ok")
