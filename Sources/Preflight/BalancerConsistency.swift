@@ -1,6 +1,6 @@
 import HAProxyConfig
 
-/// Compares one node's haproxy.cfg with the reference node's (the first one given): the same frontends and binds,
+/// Compares one node's haproxy.cfg with the reference node's (the intended master): the same frontends and binds,
 /// backends, servers, health checks, timeouts and balance algorithm. Standby and primary must proxy identically,
 /// otherwise "the VIP moved but the service still fails" (seed, sections 八 and 九). A difference is an error unless
 /// the line on either node carries `# portico: intended`, which turns it into an info line.
