@@ -12,8 +12,10 @@ public struct LocalFileSystem: NodeFileSystem {
 
     public func readText(_ path: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
-            let exists = FileManager.default.fileExists(atPath: path)
-            throw FileAccessError(path: path, reason: exists ? "permission denied" : "no such file")
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+            let reason = !exists ? "no such file" : (isDirectory.boolValue ? "is a directory" : "permission denied")
+            throw FileAccessError(path: path, reason: reason)
         }
         return String(decoding: data, as: UTF8.self)
     }

@@ -92,8 +92,13 @@ public struct CheckReport: Sendable, Codable, Equatable {
             let nodeA = a.node.flatMap { nodeOrder[$0] } ?? Int.max
             let nodeB = b.node.flatMap { nodeOrder[$0] } ?? Int.max
             if nodeA != nodeB { return nodeA < nodeB }
-            if a.location != b.location, let la = a.location, let lb = b.location { return la < lb }
-            return left.offset < right.offset
+            // Findings without a line come after those with one, so the order stays a strict weak ordering.
+            switch (a.location, b.location) {
+            case (let la?, let lb?) where la != lb: return la < lb
+            case (.some, .none): return true
+            case (.none, .some): return false
+            default: return left.offset < right.offset
+            }
         }.map(\.element)
     }
 

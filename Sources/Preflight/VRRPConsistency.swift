@@ -5,7 +5,8 @@ import KeepalivedConfig
 /// the VIP, one-sided unicast peers, a VIP outside the node's subnet.
 ///
 /// Instances are matched across nodes by name (the seed uses `VI_1` on both), then by `virtual_router_id`. The
-/// first node is the reference: a difference is reported on the other node's line, citing the reference's.
+/// first node is the reference (``PreflightCheck`` puts the intended master first): a difference is reported on the
+/// other node's line, citing the reference's.
 struct VRRPConsistency {
     /// One instance of one node.
     struct Member {
@@ -36,6 +37,7 @@ struct VRRPConsistency {
                 nopreemptWithMaster(Member(node: node, instance: instance))
             }
         }
+        tracking()
         guard let reference = nodes.first, nodes.count >= 2 else { return }
         var claimed: [String: Set<String>] = [:]
         for instance in reference.vrrp.config.instances {
@@ -69,7 +71,6 @@ struct VRRPConsistency {
                 )
             }
         }
-        tracking()
     }
 
     // MARK: across the nodes of one virtual router
