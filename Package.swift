@@ -25,7 +25,8 @@ let pureTargets: [Target] = [
     .testTarget(name: "BalancerCoreTests", dependencies: ["BalancerCore"]),
     .testTarget(name: "KeepalivedConfigTests", dependencies: ["KeepalivedConfig"]),
     .testTarget(name: "VRRPCoreTests", dependencies: ["VRRPCore"]),
-    .testTarget(name: "PreflightTests", dependencies: ["Preflight"]),
+    // Node-pair fixtures are read through #filePath, not as resources.
+    .testTarget(name: "PreflightTests", dependencies: ["Preflight"], exclude: ["Fixtures"]),
 ]
 
 let ioTargets: [Target] = [
