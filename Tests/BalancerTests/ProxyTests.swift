@@ -219,4 +219,21 @@ struct ProxyTests {
             await balancer.stop()
         }
     }
+
+    @Test("an unused pooled server connection is closed after the pool's idle timeout")
+    func poolIdleTimeout() async throws {
+        try await withBackends(["web01"], group: testGroup) { backends in
+            let topology = TestTopology(servers: backends.map { ($0.name, $0.port) })
+            try await withBalancer(topology, threads: 1, poolIdleTimeout: .milliseconds(200)) { port, _ in
+                let client = try await HTTPTestClient.connect(port: port, group: testGroup)
+                #expect(try await client.request(.GET, "/").body == "web01")
+                #expect(try await client.request(.GET, "/").body == "web01")
+                #expect(backends[0].connections == 1)
+                try await Task.sleep(for: .milliseconds(600))
+                #expect(try await client.request(.GET, "/").body == "web01")
+                #expect(backends[0].connections == 2)
+                await client.close()
+            }
+        }
+    }
 }

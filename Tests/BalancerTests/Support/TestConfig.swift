@@ -85,6 +85,7 @@ func withBalancer<T>(
     _ topology: TestTopology,
     threads: Int = 4,
     logs: LogCapture = LogCapture(),
+    poolIdleTimeout: TimeAmount = .seconds(5),
     _ body: (Int, LoadBalancer) async throws -> T
 ) async throws -> T {
     let config = try topology.config
@@ -92,7 +93,11 @@ func withBalancer<T>(
     let (maxConnections, _) = config.effectiveGlobalMaxConn(fileDescriptorLimit: 20000)
     let balancer = try LoadBalancer(
         config: config,
-        options: BalancerOptions(maxConnections: maxConnections, gracePeriod: .seconds(2)),
+        options: BalancerOptions(
+            maxConnections: maxConnections,
+            gracePeriod: .seconds(2),
+            poolIdleTimeout: poolIdleTimeout
+        ),
         threads: threads,
         logger: logs.logger
     )
