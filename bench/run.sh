@@ -84,6 +84,8 @@ elif "$PORTICO_BIN" web --help >/dev/null 2>&1; then
     mkdir -p "$WORK/www1" "$WORK/www2"
     echo web01 >"$WORK/www1/index.html"
     echo web02 >"$WORK/www2/index.html"
+    echo ok >"$WORK/www1/health"
+    echo ok >"$WORK/www2/health"
     "$PORTICO_BIN" web --root "$WORK/www1" --listen "127.0.0.1:$WEB1" &
     PIDS+=($!)
     "$PORTICO_BIN" web --root "$WORK/www2" --listen "127.0.0.1:$WEB2" &

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The seed's load balancer on loopback: fixtures/seed/haproxy.cfg, unchanged except for its addresses
 # (the seed's 192.168.10.x servers and port 80 become 127.0.0.1 ports, so nothing leaves this machine),
-# in front of two nginx backends that answer "web01" and "web02" (and /health), as in the seed.
+# in front of two nginx backends (or `portico web` without nginx) that answer "web01" and "web02" (and /health), as in the seed.
 #
 # Shows: `portico lb -c`, round robin web01/web02/web01, web02 killed → marked DOWN by the health checks
 # with HAProxy's log line and no request lost, web02 back → UP. Everything started here is stopped on exit.
-# Until `portico lab` exists this is the main job; it needs nginx and curl.
+# Until `portico lab` exists this is the main job; it needs curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,8 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-[ -x "$NGINX" ] || { echo "demo: nginx is required for the backends" >&2; exit 1; }
+NGINX=${DEMO_NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 if [ -z "${PORTICO_BIN:-}" ]; then
     swift build --product portico >/dev/null
     PORTICO_BIN=$(swift build --show-bin-path)/portico
@@ -29,6 +28,15 @@ fi
 
 start_backend() { # name port
     mkdir -p "$WORK/$1"
+    if [ ! -x "$NGINX" ]; then
+        # No nginx: Portico's own backend (static files and /health).
+        echo "$1" >"$WORK/$1/index.html"
+        echo ok >"$WORK/$1/health"
+        "$PORTICO_BIN" web --root "$WORK/$1" --listen "127.0.0.1:$2" 2>/dev/null &
+        PIDS+=($!)
+        eval "PID_$1=$!"
+        return
+    fi
     cat >"$WORK/$1/nginx.conf" <<EOF
 worker_processes 1;
 pid $WORK/$1/nginx.pid;
@@ -57,13 +65,20 @@ sed -e "s/192\.168\.10\.21:80/127.0.0.1:$((BASE + 1))/" \
 echo "== portico lb -c -f haproxy.cfg (the seed's file on loopback addresses)"
 "$PORTICO_BIN" lb -c -f "$WORK/haproxy.cfg"
 
+wait_listening() { # port: without sending a request (a request would take a round robin turn)
+    for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
+    echo "demo: nothing listens on port $1" >&2
+    return 1
+}
+
 start_backend web01 $((BASE + 1))
 start_backend web02 $((BASE + 2))
+wait_listening $((BASE + 1))
+wait_listening $((BASE + 2))
 "$PORTICO_BIN" lb -f "$WORK/haproxy.cfg" 2> >(sed 's/^/    lb: /' >&2) &
 LB=$!
 PIDS+=("$LB")
-# Wait until it listens, without sending a request (a request would take a round robin turn).
-for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$BASE") 2>/dev/null && break; sleep 0.1; done
+wait_listening "$BASE"
 
 echo "== three requests (round robin)"
 for _ in 1 2 3; do curl -s "http://127.0.0.1:$BASE/"; done

@@ -105,6 +105,7 @@ final class ClientConnection: ChannelDuplexHandler {
     }
 
     private var frontend: FrontendRuntime { self.environment.frontend }
+    private var isIdempotent: Bool { HTTPMessageRules.isIdempotent(self.method) }
     private var backend: BackendRuntime? { self.environment.frontend.backend }
 
     // MARK: - Channel events
@@ -323,7 +324,9 @@ final class ClientConnection: ChannelDuplexHandler {
         case .server(let index):
             self.slot = index
             let server = backend.servers[index]
-            if let connection = self.environment.pool.take(server) {
+            // Like HAProxy's `http-reuse safe`: a request that must not be replayed never goes on an idle
+            // connection, which the server may be closing at this very moment.
+            if self.isIdempotent, let connection = self.environment.pool.take(server) {
                 self.attach(connection)
             } else {
                 self.connect(to: server, backend: backend)
@@ -432,7 +435,7 @@ final class ClientConnection: ChannelDuplexHandler {
             let retry = { [self] in
                 guard self.exchangeID == exchange, self.phase == .connecting else { return }
                 // The slot taken by the first pick is kept: the retry goes to the same server.
-                if let connection = self.environment.pool.take(server) {
+                if self.isIdempotent, let connection = self.environment.pool.take(server) {
                     self.attach(connection)
                 } else {
                     self.connect(to: server, backend: backend)

@@ -49,10 +49,6 @@ final class HealthChecker: @unchecked Sendable {
         self.logger = logger
     }
 
-    func start(after delay: Duration) {
-        self.eventLoop.execute { self.schedule(in: delay.timeAmount) }
-    }
-
     func stop() {
         self.eventLoop.execute {
             self.stopped = true
@@ -63,6 +59,8 @@ final class HealthChecker: @unchecked Sendable {
 
     private func schedule(in delay: TimeAmount) {
         guard !self.stopped else { return }
+        // The core's scheduleCheck replaces any pending check of this server.
+        self.timer?.cancel()
         self.timer = self.eventLoop.scheduleTask(in: delay) { self.runCheck() }
     }
 

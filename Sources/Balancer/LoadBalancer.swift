@@ -46,6 +46,7 @@ public final class LoadBalancer: Service, Sendable {
         self.config = config
         self.options = options
         self.logger = logger
+        LoadBalancer.warmUpTypeMetadata()
         let count = max(1, threads ?? config.global.threadCount ?? System.coreCount)
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: count)
         do {
@@ -69,6 +70,23 @@ public final class LoadBalancer: Service, Sendable {
             config: config, topology: self.topology, maxConnections: options.maxConnections, threads: count,
             syslog: SyslogSender.open(targets: config.allLogTargets, group: self.group, logger: logger))
         self.control = RuntimeControl(topology: self.topology, operations: self.operations)
+    }
+
+    /// Instantiates the generic types every connection uses once, on this thread, before any event loop
+    /// serves. Seen once under load (debug build): two loops instantiating
+    /// `ByteToMessageHandler<HTTPDecoder<...>>` for their first connections at the same moment crashed in
+    /// the Swift runtime's metadata cache (swift_conformsToProtocol during concurrent instantiation).
+    static func warmUpTypeMetadata() {
+        _ = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes))
+        _ = ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes))
+        _ = HTTPRequestEncoder(configuration: HTTPRequestEncoder.Configuration())
+        _ = HTTPResponseEncoder(configuration: HTTPResponseEncoder.Configuration())
+        _ = NIOAny(HTTPServerRequestPart.end(nil))
+        _ = NIOAny(HTTPServerResponsePart.end(nil))
+        _ = NIOAny(HTTPClientRequestPart.end(nil))
+        _ = NIOAny(HTTPClientResponsePart.end(nil))
+        _ = NIOAny(ByteBuffer())
+        _ = NIOAny(IOData.byteBuffer(ByteBuffer()))
     }
 
     /// The addresses actually bound, per frontend (useful with port 0).
@@ -95,7 +113,11 @@ public final class LoadBalancer: Service, Sendable {
             for bind in frontend.config.binds {
                 let channel: Channel
                 do {
-                    channel = try await self.bind(frontend, host: bind.address.host.description, port: bind.address.port)
+                    channel = try await self.bind(
+                        frontend,
+                        host: bind.address.host.description,
+                        port: bind.address.port
+                    )
                 } catch {
                     await self.stop()
                     throw BalancerStartError.bindFailed(
@@ -167,7 +189,9 @@ public final class LoadBalancer: Service, Sendable {
                     try sync.addHandler(traffic)
                     try sync.addHandler(meter)
                     try sync.addHandler(
-                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits))
+                        ByteToMessageHandler(
+                            HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)
+                        )
                     )
                     var encoderConfiguration = HTTPResponseEncoder.Configuration()
                     encoderConfiguration.automaticallySetFramingHeaders = false

@@ -1,14 +1,15 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import ArgumentParser
 import Balancer
 import Foundation
 import HAProxyConfig
 import Logging
 import ServiceLifecycle
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// `portico lb`: the HAProxy role, with HAProxy's command line (`-f`, `-c`, `-D`, `-p`, `-db`).
 ///
@@ -146,7 +147,13 @@ struct LBCommand: AsyncParsableCommand {
         posix_spawn_file_actions_init(&fileActions)
         defer { posix_spawn_file_actions_destroy(&fileActions) }
         for descriptor in [Int32(0), 1, 2] {
-            posix_spawn_file_actions_addopen(&fileActions, descriptor, "/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY, 0)
+            posix_spawn_file_actions_addopen(
+                &fileActions,
+                descriptor,
+                "/dev/null",
+                descriptor == 0 ? O_RDONLY : O_WRONLY,
+                0
+            )
         }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

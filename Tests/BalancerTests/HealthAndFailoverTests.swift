@@ -45,6 +45,23 @@ struct HealthAndFailoverTests {
         }
     }
 
+    @Test("timeout check: a /health that never answers marks the server DOWN with 'Layer7 timeout'")
+    func checkTimeout() async throws {
+        try await withBackends(["web01", "web02"], group: testGroup) { backends in
+            var topology = TestTopology(servers: backends.map { ($0.name, $0.port) })
+            topology.serverOptions = "check inter 200ms fall 2 rise 2"
+            topology.defaults.append("timeout check 300ms")
+            let logs = LogCapture()
+            try await withBalancer(topology, logs: logs) { _, _ in
+                backends[0].healthHangs = true
+                #expect(await eventually { logs.lines.contains { $0.contains("web_backend/web01 is DOWN") } })
+                let line = logs.lines.first { $0.contains("web_backend/web01 is DOWN") } ?? ""
+                #expect(line.contains("reason: Layer7 timeout"))
+                #expect(!logs.lines.contains { $0.contains("web_backend/web02 is DOWN") })
+            }
+        }
+    }
+
     @Test("every server DOWN: 503 with HAProxy's body")
     func allDown() async throws {
         try await withBackends(["web01"], group: testGroup) { backends in
@@ -80,7 +97,8 @@ struct HealthAndFailoverTests {
                     for client in 0..<20 {
                         group.addTask {
                             let keepAlive = client < 10
-                            var connection = keepAlive ? try await HTTPTestClient.connect(port: port, group: testGroup) : nil
+                            var connection =
+                                keepAlive ? try await HTTPTestClient.connect(port: port, group: testGroup) : nil
                             for _ in 0..<25 {
                                 do {
                                     let response: TestResponse
@@ -107,7 +125,9 @@ struct HealthAndFailoverTests {
                     }
                     group.addTask {
                         // Kill web02 once about a fifth of the load went through (bounded wait).
-                        _ = await eventually(timeout: .seconds(10)) { served.withLock { $0.values.reduce(0, +) } >= 100 }
+                        _ = await eventually(timeout: .seconds(10)) {
+                            served.withLock { $0.values.reduce(0, +) } >= 100
+                        }
                         await backends[1].kill()
                     }
                     try await group.waitForAll()
@@ -129,6 +149,43 @@ struct HealthAndFailoverTests {
             let response = try await HTTPTestClient.get(port: port, "/", group: testGroup)
             #expect(response.status == 503)
             #expect(response.body.contains("No server is available to handle this request."))
+        }
+    }
+
+    @Test("timeout connect per attempt: a server that never completes the handshake is left for another one")
+    func connectTimeout() async throws {
+        // A listener that never accepts, with its backlog filled: further SYNs are dropped, so connecting hangs.
+        let blackhole = try await ServerBootstrap(group: testGroup)
+            .serverChannelOption(.backlog, value: 1)
+            .serverChannelOption(.autoRead, value: false)
+            .bind(host: "127.0.0.1", port: 0)
+            .get()
+        let blackholePort = blackhole.localAddress?.port ?? 0
+        var fillers: [Channel] = []
+        for _ in 0..<4 {
+            if let channel = try? await ClientBootstrap(group: testGroup)
+                .connectTimeout(.milliseconds(200))
+                .connect(host: "127.0.0.1", port: blackholePort).get()
+            {
+                fillers.append(channel)
+            }
+        }
+        defer {
+            for channel in fillers { channel.close(promise: nil) }
+            blackhole.close(promise: nil)
+        }
+        try await withBackends(["web02"], group: testGroup) { backends in
+            var topology = TestTopology(servers: [("web01", blackholePort), ("web02", backends[0].port)])
+            topology.defaults[2] = "timeout connect 300ms"
+            try await withBalancer(topology) { port, _ in
+                let clock = ContinuousClock()
+                let start = clock.now
+                // Round robin sends the first request to web01: it times out, then goes to web02.
+                let response = try await HTTPTestClient.get(port: port, "/", group: testGroup)
+                #expect(response.status == 200)
+                #expect(response.body == "web02")
+                #expect(clock.now - start >= .milliseconds(250))
+            }
         }
     }
 }

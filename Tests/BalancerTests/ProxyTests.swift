@@ -61,7 +61,9 @@ struct ProxyTests {
                 let echoed = try await client.request(
                     .GET,
                     "/headers",
-                    headers: [("Connection", "X-Secret"), ("X-Secret", "1"), ("Keep-Alive", "timeout=5"), ("TE", "trailers")]
+                    headers: [
+                        ("Connection", "X-Secret"), ("X-Secret", "1"), ("Keep-Alive", "timeout=5"), ("TE", "trailers"),
+                    ]
                 )
                 #expect(!echoed.body.contains("x-secret"))
                 #expect(!echoed.body.contains("keep-alive"))
@@ -160,6 +162,77 @@ struct ProxyTests {
                 }
                 await client.close()
                 #expect(backends[0].connections == 3)
+            }
+        }
+    }
+
+    @Test("a POST never rides an idle pooled connection (http-reuse safe); a GET does")
+    func postOnFreshConnection() async throws {
+        try await withBackends(["web01"], group: testGroup) { backends in
+            let topology = TestTopology(servers: backends.map { ($0.name, $0.port) })
+            try await withBalancer(topology, threads: 1) { port, _ in
+                let client = try await HTTPTestClient.connect(port: port, group: testGroup)
+                #expect(try await client.request(.GET, "/").body == "web01")
+                #expect(try await client.request(.POST, "/", body: [ByteBuffer(string: "x")]).body == "web01")
+                #expect(try await client.request(.GET, "/").body == "web01")
+                await client.close()
+                // GET, then the POST on a new connection, then the last GET reuses a pooled one.
+                #expect(backends[0].connections == 2)
+            }
+        }
+    }
+
+    @Test("a listen section on IPv6 loopback: proxied, X-Forwarded-For carries the IPv6 client address")
+    func listenSectionIPv6() async throws {
+        try await withBackends(["web01"], group: testGroup) { backends in
+            let port = freePort()
+            let text = """
+                defaults
+                    mode http
+                    timeout connect 3s
+                    timeout client 30s
+                    timeout server 30s
+
+                listen web
+                    bind [::1]:\(port)
+                    option forwardfor
+                    server web01 127.0.0.1:\(backends[0].port)
+                """
+            let result = BalancerConfig.parse(text, fileName: "listen.cfg")
+            #expect(!result.hasAlerts, "\(result.report)")
+            let balancer = try LoadBalancer(
+                config: result.config,
+                options: BalancerOptions(maxConnections: 100),
+                threads: 2,
+                logger: LogCapture().logger
+            )
+            try await balancer.start()
+            defer { Task { await balancer.stop() } }
+            let response = try await rawExchange(
+                host: "::1",
+                port: port,
+                "GET /headers HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                group: testGroup
+            )
+            #expect(response.hasPrefix("HTTP/1.1 200"))
+            #expect(response.contains("x-forwarded-for: ::1\n"))
+            await balancer.stop()
+        }
+    }
+
+    @Test("an unused pooled server connection is closed after the pool's idle timeout")
+    func poolIdleTimeout() async throws {
+        try await withBackends(["web01"], group: testGroup) { backends in
+            let topology = TestTopology(servers: backends.map { ($0.name, $0.port) })
+            try await withBalancer(topology, threads: 1, poolIdleTimeout: .milliseconds(200)) { port, _ in
+                let client = try await HTTPTestClient.connect(port: port, group: testGroup)
+                #expect(try await client.request(.GET, "/").body == "web01")
+                #expect(try await client.request(.GET, "/").body == "web01")
+                #expect(backends[0].connections == 1)
+                try await Task.sleep(for: .milliseconds(600))
+                #expect(try await client.request(.GET, "/").body == "web01")
+                #expect(backends[0].connections == 2)
+                await client.close()
             }
         }
     }

@@ -19,7 +19,8 @@ struct ServiceTests {
             try await balancer.start()
             let port = topology.port
             async let inFlight = HTTPTestClient.get(port: port, "/slow", group: testGroup)
-            try await Task.sleep(for: .milliseconds(100))
+            // Stop once the request is with the server (an idle connection would simply be closed).
+            #expect(await eventually { backends[0].requests == 1 })
             async let stopped: Void = balancer.stop()
             try await Task.sleep(for: .milliseconds(100))
             await #expect(throws: (any Error).self) {

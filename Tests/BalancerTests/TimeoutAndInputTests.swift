@@ -112,11 +112,18 @@ struct TimeoutAndInputTests {
         }
     }
 
-    @Test("frontend maxconn: excess connections wait in the backlog and are served later, not refused")
-    func frontendMaxConn() async throws {
+    @Test(
+        "frontend or global maxconn: excess connections wait in the backlog and are served later, not refused",
+        arguments: ["frontend", "global"]
+    )
+    func maxConnBacklog(_ section: String) async throws {
         try await withBackends(["web01"], group: testGroup, slowDelay: .milliseconds(300)) { backends in
             var topology = TestTopology(servers: backends.map { ($0.name, $0.port) })
-            topology.frontend.append("maxconn 2")
+            if section == "frontend" {
+                topology.frontend.append("maxconn 2")
+            } else {
+                topology.global = ["maxconn 2"]
+            }
             try await withBalancer(topology) { port, _ in
                 let clock = ContinuousClock()
                 let start = clock.now
@@ -173,7 +180,9 @@ struct TimeoutAndInputTests {
                     group: testGroup,
                     headers: [("X-Client", "198.51.100.1")]
                 )
-                #expect(kept.body.split(separator: "\n").filter { $0.hasPrefix("x-client:") } == ["x-client: 198.51.100.1"])
+                #expect(
+                    kept.body.split(separator: "\n").filter { $0.hasPrefix("x-client:") } == ["x-client: 198.51.100.1"]
+                )
                 let added = try await HTTPTestClient.get(port: port, "/headers", group: testGroup)
                 #expect(added.body.contains("x-client: 127.0.0.1\n"))
                 #expect(!added.body.contains("x-forwarded-for"))
@@ -186,12 +195,24 @@ struct TimeoutAndInputTests {
     static let badRequests: [(String, String)] = [
         ("malformed request line", "GET\r\n\r\n"),
         ("malformed header", "GET / HTTP/1.1\r\nHost x\r\n\r\n"),
-        ("Content-Length with Transfer-Encoding", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
-        ("differing Content-Lengths", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"),
-        ("invalid chunk size", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"),
+        (
+            "Content-Length with Transfer-Encoding",
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+        ),
+        (
+            "differing Content-Lengths",
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"
+        ),
+        (
+            "invalid chunk size",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"
+        ),
         ("obs-fold", "GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n  folded\r\n\r\n"),
         ("bare CR", "GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r2\r\n\r\n"),
-        ("Transfer-Encoding not ending in chunked", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"),
+        (
+            "Transfer-Encoding not ending in chunked",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"
+        ),
         ("Transfer-Encoding in HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
     ]
 
@@ -218,7 +239,11 @@ struct TimeoutAndInputTests {
             topology.global.append("tune.bufsize 4096")
             try await withBalancer(topology) { port, _ in
                 let big = String(repeating: "a", count: 5000)
-                let response = try await rawExchange(port: port, "GET / HTTP/1.1\r\nHost: x\r\nX-Big: \(big)\r\n\r\n", group: testGroup)
+                let response = try await rawExchange(
+                    port: port,
+                    "GET / HTTP/1.1\r\nHost: x\r\nX-Big: \(big)\r\n\r\n",
+                    group: testGroup
+                )
                 #expect(statusCode(response) == 431)
                 let fits = try await HTTPTestClient.get(
                     port: port,

@@ -15,6 +15,7 @@ final class TestBackend: @unchecked Sendable {
     private var channel: Channel?
     private let lock = TestLock()
     private var _healthy = true
+    private var _healthHangs = false
     private var _requests = 0
     private var _connections = 0
     private var children: [Channel] = []
@@ -25,6 +26,12 @@ final class TestBackend: @unchecked Sendable {
     var healthy: Bool {
         get { self.lock.withLock { self._healthy } }
         set { self.lock.withLock { self._healthy = newValue } }
+    }
+
+    /// /health never answers (the check must time out).
+    var healthHangs: Bool {
+        get { self.lock.withLock { self._healthHangs } }
+        set { self.lock.withLock { self._healthHangs = newValue } }
     }
 
     var requests: Int { self.lock.withLock { self._requests } }
@@ -120,6 +127,7 @@ private final class TestBackendHandler: ChannelInboundHandler {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
         switch path {
         case "/health":
+            if self.backend.healthHangs { return }
             self.send(context, status: self.backend.healthy ? .ok : .serviceUnavailable, body: "ok\n")
         case "/headers":
             let text = head.headers.map { "\($0.name.lowercased()): \($0.value)" }.joined(separator: "\n")
@@ -180,7 +188,10 @@ private final class TestBackendHandler: ChannelInboundHandler {
             self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
             promise: nil
         )
-        context.write(self.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
+        context.write(
+            self.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))),
+            promise: nil
+        )
         context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
     }
 }

@@ -121,6 +121,7 @@ private final class ResponseCollector: ChannelInboundHandler, @unchecked Sendabl
 
 /// Sends raw bytes and returns everything the peer sent until it closed (or `timeout`).
 func rawExchange(
+    host: String = "127.0.0.1",
     port: Int,
     _ text: String,
     group: EventLoopGroup,
@@ -134,7 +135,7 @@ func rawExchange(
                 try channel.pipeline.syncOperations.addHandler(RawCollector(promise: promise))
             }
         }
-        .connect(host: "127.0.0.1", port: port)
+        .connect(host: host, port: port)
         .get()
     try await channel.writeAndFlush(ByteBuffer(string: text))
     let timer = channel.eventLoop.scheduleTask(in: timeout) {

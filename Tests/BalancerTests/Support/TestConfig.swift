@@ -4,7 +4,6 @@ import Logging
 import NIOCore
 import NIOPosix
 
-
 /// The seed's haproxy.cfg shape on loopback, as text: one frontend `web_entry` on an ephemeral port
 /// and one backend `web_backend`. Tests change lines the way an operator would edit the file; the
 /// text goes through the real parser, so the whole path from haproxy.cfg to sockets is exercised.
@@ -86,11 +85,19 @@ func withBalancer<T>(
     _ topology: TestTopology,
     threads: Int = 4,
     logs: LogCapture = LogCapture(),
+    poolIdleTimeout: TimeAmount = .seconds(5),
     _ body: (Int, LoadBalancer) async throws -> T
 ) async throws -> T {
+    let config = try topology.config
+    // As `portico lb` does: global maxconn, capped to what the descriptor limit allows.
+    let (maxConnections, _) = config.effectiveGlobalMaxConn(fileDescriptorLimit: 20000)
     let balancer = try LoadBalancer(
-        config: try topology.config,
-        options: BalancerOptions(maxConnections: 1000, gracePeriod: .seconds(2)),
+        config: config,
+        options: BalancerOptions(
+            maxConnections: maxConnections,
+            gracePeriod: .seconds(2),
+            poolIdleTimeout: poolIdleTimeout
+        ),
         threads: threads,
         logger: logs.logger
     )
