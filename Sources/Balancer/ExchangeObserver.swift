@@ -79,6 +79,8 @@ final class ExchangeObserver: ChannelDuplexHandler {
         var localName: String?
         var retries = 0
         var redispatched = false
+        /// The server of the last failed connection attempt: retries and redispatches are its warnings.
+        var failedServer: Int?
         var status: Int?
         var bytesOutAtStart: Int
         var bytesInAtStart: Int
@@ -156,13 +158,15 @@ final class ExchangeObserver: ChannelDuplexHandler {
                 backend.servers[server].sessionOpened(atMilliseconds: Self.monotonicMilliseconds())
                 backend.servers[server].requestReceived()
             }
-            if retries > exchange.retries {
+            // As in HAProxy, `wretr` and `wredis` count against the server whose attempt failed.
+            let failed = exchange.failedServer ?? exchange.server ?? server
+            for _ in exchange.retries..<max(exchange.retries, retries) {
                 backend.counters.retried()
-                backend.servers[server].retried()
+                backend.servers[failed].retried()
             }
             if redispatched && !exchange.redispatched {
                 backend.counters.redispatched()
-                backend.servers[server].redispatched()
+                backend.servers[failed].redispatched()
             }
             exchange.server = server
             exchange.retries = retries
@@ -173,6 +177,7 @@ final class ExchangeObserver: ChannelDuplexHandler {
             guard let backend = self.backend, backend.servers.indices.contains(server) else { return }
             backend.counters.connectionFailed()
             backend.servers[server].connectionFailed()
+            self.exchange?.failedServer = server
         case .servedLocally(let name):
             self.exchange?.localName = name
         }

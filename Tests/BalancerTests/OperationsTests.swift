@@ -297,3 +297,56 @@ struct OperationsTests {
         }
     }
 }
+
+@Suite("Stats page in a browser")
+struct StatsPageBrowserTests {
+    static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
+
+    @Test(
+        "headless Chromium renders the page served over HTTP (screenshot in the test's temporary directory)",
+        .enabled(if: StatsPageBrowserTests.chromium != nil, "chromium is not installed"))
+    func screenshot() async throws {
+        let chromium = try #require(Self.chromium)
+        try await withBackends(["web01", "web02"], group: testGroup) { backends in
+            try await withOperationsBalancer({ syslog in
+                OperationsTopology(
+                    servers: backends.map { ($0.name, $0.port) }, syslogPort: syslog, socketPath: temporarySocketPath())
+            }) { topology, _, _ in
+                _ = try await answers(port: topology.frontendPort, count: 4)
+                _ = try await runtimeCommand(topology.socketPath, "set server web_backend/web02 state drain")
+                let page = try await HTTPTestClient.get(
+                    port: topology.statsPort, "/stats", group: testGroup,
+                    headers: [basicAuthorization("admin", "strong_password_here")])
+                #expect(page.status == 200)
+                let directory = FileManager.default.temporaryDirectory
+                    .appendingPathComponent("pops-stats-\(UInt32.random(in: 0...UInt32.max))")
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(at: directory) }
+                let html = directory.appendingPathComponent("stats.html")
+                let png = directory.appendingPathComponent("stats.png")
+                try page.body.write(to: html, atomically: true, encoding: .utf8)
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: chromium)
+                process.arguments = [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1400,700",
+                    "--user-data-dir=\(directory.path)/profile", "--screenshot=\(png.path)", html.absoluteString,
+                ]
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                // Bounded: a browser that hangs is killed after 60 s.
+                let deadline = ContinuousClock.now + .seconds(60)
+                while process.isRunning, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                if process.isRunning { process.terminate() }
+                let data = try Data(contentsOf: png)
+                #expect(data.starts(with: [0x89, 0x50, 0x4E, 0x47]), "a PNG file")
+                // A blank page compresses to a few kilobytes; tables, colours and text do not.
+                #expect(data.count > 20_000, "\(data.count) bytes")
+            }
+        }
+    }
+}
