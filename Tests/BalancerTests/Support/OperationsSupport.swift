@@ -129,14 +129,20 @@ func withOperationsBalancer<T>(
 /// One runtime API exchange over a UNIX socket: the command line out, everything until the close in.
 func runtimeCommand(_ path: String, _ command: String, timeout: TimeAmount = .seconds(5)) async throws -> String {
     let promise = testGroup.next().makePromise(of: String.self)
-    let channel = try await ClientBootstrap(group: testGroup)
-        .channelInitializer { channel in
-            channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(UntilCloseCollector(promise: promise))
+    let channel: Channel
+    do {
+        channel = try await ClientBootstrap(group: testGroup)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(UntilCloseCollector(promise: promise))
+                }
             }
-        }
-        .connect(unixDomainSocketPath: path)
-        .get()
+            .connect(unixDomainSocketPath: path)
+            .get()
+    } catch {
+        promise.fail(error)  // no-op when the handler already did
+        throw error
+    }
     try await channel.writeAndFlush(ByteBuffer(string: command + "\n"))
     let timer = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
     defer { timer.cancel() }
@@ -158,6 +164,11 @@ private final class UntilCloseCollector: ChannelInboundHandler, @unchecked Senda
 
     func channelInactive(context: ChannelHandlerContext) {
         self.promise.succeed(self.received)
+    }
+
+    /// A connection that never became active (refused) ends here without `channelInactive`.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.promise.fail(ChannelError.ioOnClosedChannel)
     }
 }
 
