@@ -89,6 +89,8 @@ final class ExchangeObserver: ChannelDuplexHandler {
     private let operations: FrontendOperations
     private let meter: TrafficMeter
     private var exchange: Exchange?
+    /// Pipelined requests read while an earlier one is still being answered, in order.
+    private var waiting: [Exchange] = []
     private var clientIP = "-"
     private var clientPort = 0
     private var sessionOpen = false
@@ -125,12 +127,17 @@ final class ExchangeObserver: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head(let head) = self.unwrapInboundIn(data), self.exchange == nil {
+        if case .head(let head) = self.unwrapInboundIn(data) {
             let now = NIODeadline.now()
-            self.exchange = Exchange(
+            let exchange = Exchange(
                 requestLine: "\(head.method.rawValue) \(head.uri) HTTP/\(head.version.major).\(head.version.minor)",
                 firstByteAt: self.meter.firstByteAt ?? now, headAt: now, date: Self.date(self.meter.firstByteAt),
                 bytesOutAtStart: self.meter.bytesOut, bytesInAtStart: self.meter.bytesInAtRequestStart)
+            if self.exchange == nil {
+                self.exchange = exchange
+            } else {
+                self.waiting.append(exchange)
+            }
             self.operations.counters.requestReceived()
             self.operations.process.requestReceived()
         }
@@ -222,6 +229,12 @@ final class ExchangeObserver: ChannelDuplexHandler {
     private func finish(termination: TerminationState) {
         guard let exchange = self.exchange else { return }
         self.exchange = nil
+        if !self.waiting.isEmpty {
+            // The next pipelined request's response starts now.
+            var next = self.waiting.removeFirst()
+            next.bytesOutAtStart = self.meter.bytesOut
+            self.exchange = next
+        }
         self.meter.firstByteAt = nil
         let status = exchange.status ?? -1
         let bytesOut = self.meter.bytesOut - exchange.bytesOutAtStart
@@ -256,7 +269,8 @@ final class ExchangeObserver: ChannelDuplexHandler {
         let entry = HTTPLogEntry(
             clientIP: self.clientIP, clientPort: self.clientPort, requestDate: exchange.date,
             frontend: self.operations.name,
-            backend: backend?.name ?? self.operations.name,
+            // A request answered by Portico itself never reached a backend: HAProxy logs the frontend there.
+            backend: exchange.localName == nil ? (backend?.name ?? self.operations.name) : self.operations.name,
             server: serverName ?? exchange.localName,
             requestTime: milliseconds(exchange.firstByteAt, exchange.headAt),
             queueTime: exchange.attachedAt != nil || exchange.localName != nil ? 0 : nil,

@@ -7,10 +7,12 @@ import NIOHTTP1
 /// `;json`, admin actions posted by the page) and the Prometheus exposition
 /// (`http-request use-service prometheus-exporter if { path /metrics }`). Other requests go on to the
 /// proxy handler untouched. Each local answer closes the connection, so the proxy handler's timers
-/// never see a request it did not receive.
-final class StatsEndpoint: ChannelInboundHandler {
+/// never see a request it did not receive. A local request pipelined behind proxied ones is answered once
+/// their responses are out, so responses stay in request order.
+final class StatsEndpoint: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
     private enum Target {
@@ -24,6 +26,10 @@ final class StatsEndpoint: ChannelInboundHandler {
     private var current: (target: Target, head: HTTPRequestHead, body: [UInt8])?
     /// A request was answered here: everything after it on this connection is ignored until the close.
     private var finished = false
+    /// Requests passed on to the proxy handler whose response has not ended yet.
+    private var outstanding = 0
+    /// A complete local request waiting for the proxied responses before it.
+    private var held: (target: Target, head: HTTPRequestHead, body: [UInt8])?
 
     init(page: StatsPage?, prometheusPath: String?, control: RuntimeControl) {
         self.page = page
@@ -42,6 +48,7 @@ final class StatsEndpoint: ChannelInboundHandler {
         switch part {
         case .head(let head):
             guard self.current == nil, let target = self.target(for: head.uri) else {
+                self.outstanding += 1
                 context.fireChannelRead(data)
                 return
             }
@@ -62,7 +69,23 @@ final class StatsEndpoint: ChannelInboundHandler {
             }
             self.current = nil
             self.finished = true
-            self.respond(context: context, target: current.target, head: current.head, body: current.body)
+            if self.outstanding > 0 {
+                self.held = current
+            } else {
+                self.respond(context: context, target: current.target, head: current.head, body: current.body)
+            }
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let isEnd: Bool
+        if case .end = self.unwrapOutboundIn(data) { isEnd = true } else { isEnd = false }
+        context.write(data, promise: promise)
+        guard isEnd else { return }
+        self.outstanding = max(0, self.outstanding - 1)
+        if self.outstanding == 0, let held = self.held {
+            self.held = nil
+            self.respond(context: context, target: held.target, head: held.head, body: held.body)
         }
     }
 

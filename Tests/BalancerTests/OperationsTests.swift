@@ -151,6 +151,34 @@ struct OperationsTests {
         }
     }
 
+    @Test("pipelined proxied and local requests are answered in order, and each one is logged")
+    func pipelinedLocalAfterProxied() async throws {
+        try await withBackends(["web01", "web02"], group: testGroup) { backends in
+            try await withOperationsBalancer({ syslog in
+                OperationsTopology(
+                    servers: backends.map { ($0.name, $0.port) }, syslogPort: syslog, socketPath: temporarySocketPath())
+            }) { topology, _, syslog in
+                #expect(await self.waitUp(topology))
+                let raw = try await rawExchange(
+                    port: topology.frontendPort,
+                    "GET /first HTTP/1.1\r\nHost: x\r\n\r\nGET /second HTTP/1.1\r\nHost: x\r\n\r\n"
+                        + "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n",
+                    group: testGroup)
+                let statuses = raw.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
+                #expect(statuses == ["200", "200", "200"], "\(raw.prefix(400))")
+                // The metrics come last, after both proxied responses.
+                let metricsStart = try #require(raw.range(of: "# HELP"))
+                #expect(raw[..<metricsStart.lowerBound].components(separatedBy: "HTTP/1.1 200").count == 4)
+                #expect(await eventually {
+                    ["/first", "/second", "/metrics"].allSatisfy { path in
+                        syslog.lines.contains { $0.contains("\"GET \(path) HTTP/1.1\"") }
+                    }
+                })
+                #expect(syslog.lines.contains { $0.contains(" web_entry web_entry/<PROMEX> ") })
+            }
+        }
+    }
+
     @Test("httplog lines over UDP syslog match HAProxy's format field by field; dontlognull skips empty connections")
     func httplogOverSyslog() async throws {
         try await withBackends(["web01", "web02"], group: testGroup) { backends in
