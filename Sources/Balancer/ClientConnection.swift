@@ -277,7 +277,8 @@ final class ClientConnection: ChannelDuplexHandler {
             self.respondError(.badRequest)
             return
         }
-        guard head.version.major == 1 else {
+        // CONNECT would turn the exchange into a tunnel, which Portico does not support (like `Upgrade`).
+        guard head.version.major == 1, head.method != .CONNECT else {
             self.respondError(.badRequest)
             return
         }

@@ -214,6 +214,7 @@ struct TimeoutAndInputTests {
             "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"
         ),
         ("Transfer-Encoding in HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+        ("CONNECT (tunnels are not supported)", "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"),
     ]
 
     @Test("bad requests get 400 and a closed connection; no byte reaches a server", arguments: badRequests)
