@@ -771,6 +771,10 @@ final class ClientConnection: ChannelDuplexHandler {
                 channel.close(promise: nil)
             }
         }
+        // A client that stops reading never lets the last write complete: `timeout client` bounds that.
+        loop.scheduleTask(in: self.frontend.clientTimeout ?? .seconds(30)) {
+            channel.close(promise: nil)
+        }
     }
 
     /// Closes at once (client timeout, truncated response, end of the grace period).
