@@ -23,9 +23,14 @@ public final class GratuitousARP: @unchecked Sendable {
     public let hardwareAddress: [UInt8]
     private let fd: Int32
 
-    public init(interfaceName: String, interfaceIndex: Int32) throws {
+    /// - Parameter hardwareAddress: the interface's MAC, from `RouteNetlink.links()` (sysfs would show the
+    ///   namespace sysfs was mounted in, not necessarily ours).
+    public init(interfaceName: String, interfaceIndex: Int32, hardwareAddress: [UInt8]) throws {
+        guard hardwareAddress.count == 6 else {
+            throw SystemError("interface \(interfaceName) has no Ethernet address", errno: EINVAL)
+        }
         self.interfaceIndex = interfaceIndex
-        hardwareAddress = try Self.hardwareAddress(of: interfaceName)
+        self.hardwareAddress = hardwareAddress
         fd = socket(AF_PACKET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(Self.ethertypeARP.bigEndian))
         guard fd >= 0 else { throw SystemError.last("socket(AF_PACKET) on \(interfaceName)") }
     }
@@ -56,15 +61,6 @@ public final class GratuitousARP: @unchecked Sendable {
             }
         }
         guard n == f.count else { throw SystemError.last("sendto(AF_PACKET) gratuitous ARP for \(vip)") }
-    }
-
-    /// Reads the interface's MAC from sysfs, which reflects the namespace the process runs in.
-    static func hardwareAddress(of interface: String) throws -> [UInt8] {
-        let path = "/sys/class/net/\(interface)/address"
-        guard let text = readSmallFile(path) else { throw SystemError("read \(path)", errno: ENOENT) }
-        let octets = text.trimmed(of: " \n").split(separator: ":").compactMap { UInt8($0, radix: 16) }
-        guard octets.count == 6 else { throw SystemError("parse MAC in \(path)", errno: EINVAL) }
-        return octets
     }
 }
 

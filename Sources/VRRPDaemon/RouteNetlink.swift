@@ -42,6 +42,8 @@ public struct NetworkLink: Hashable, Sendable {
     public var index: Int32
     public var name: String
     public var flags: UInt32
+    /// The MAC address (IFLA_ADDRESS); empty for links without one.
+    public var hardwareAddress: [UInt8] = []
 
     /// Keepalived treats an interface as usable when it is administratively up and has carrier.
     public var isUp: Bool { flags & UInt32(IFF_UP) != 0 && flags & UInt32(IFF_RUNNING) != 0 }
@@ -80,6 +82,7 @@ enum Netlink {
     static let ifaLocal: UInt16 = 2
     static let ifaLabel: UInt16 = 3
     static let ifaBroadcast: UInt16 = 4
+    static let iflaAddress: UInt16 = 1
     static let iflaIfname: UInt16 = 3
 
     /// RTMGRP_LINK: the multicast group for link changes (RTNLGRP_LINK = 1).
@@ -381,6 +384,7 @@ extension NetworkLink {
         // A deleted link is gone: report it down whatever its last flags were.
         flags = reply.type == Netlink.delLink ? 0 : reply.body.le32(at: s + 8)
         name = attrs[Netlink.iflaIfname]?.cString ?? ""
+        hardwareAddress = attrs[Netlink.iflaAddress].map(Array.init) ?? []
     }
 }
 
