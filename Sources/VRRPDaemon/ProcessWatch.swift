@@ -16,9 +16,9 @@ public struct RunningProcess: Equatable, Sendable {
 public enum ParameterMatch: String, Sendable {
     /// All arguments after the program, exactly.
     case exact
-    /// The configured arguments are the first ones of the process.
+    /// Same arguments, but the last configured one may be a prefix of the process's last one.
     case initial
-    /// The configured text appears somewhere in the arguments.
+    /// The configured arguments are the first ones of the process; further ones are ignored.
     case partial
 }
 
@@ -46,8 +46,10 @@ public struct ProcessPattern: Sendable, Equatable {
         let args = Array(p.arguments.dropFirst())
         switch match {
         case .exact: return args == parameters
-        case .initial: return args.starts(with: parameters)
-        case .partial: return args.joined(separator: " ").contains(parameters.joined(separator: " "))
+        case .initial:
+            guard args.count == parameters.count, let last = parameters.last, let theirs = args.last else { return false }
+            return args.dropLast() == parameters.dropLast() && theirs.hasPrefix(last)
+        case .partial: return args.starts(with: parameters)
         }
     }
 }

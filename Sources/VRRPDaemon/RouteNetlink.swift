@@ -5,7 +5,7 @@ import KeepalivedConfig
 
 extension IPv4Address {
     init(bytes: some Collection<UInt8>) {
-        self.init(value: bytes.prefix(4).reduce(0) { $0 << 8 | UInt32($1) })
+        self.init(bytes.prefix(4).reduce(0) { $0 << 8 | UInt32($1) })
     }
 
     /// The address as `in_addr` (network byte order).
@@ -300,9 +300,9 @@ public final class RouteNetlink: @unchecked Sendable {
         msg.append8(0)
         msg.append8(a.scope)
         msg.append32(UInt32(bitPattern: a.interfaceIndex))
-        msg.attribute(Netlink.ifaLocal, a.address.octets)
-        msg.attribute(Netlink.ifaAddress, a.address.octets)
-        if let broadcast = a.broadcast { msg.attribute(Netlink.ifaBroadcast, broadcast.octets) }
+        msg.attribute(Netlink.ifaLocal, a.address.bytes)
+        msg.attribute(Netlink.ifaAddress, a.address.bytes)
+        if let broadcast = a.broadcast { msg.attribute(Netlink.ifaBroadcast, broadcast.bytes) }
         // The kernel matches a label on delete too; an adopted VIP may carry another one, so only add sets it.
         if let label = a.label, type == Netlink.newAddr { msg.attribute(Netlink.ifaLabel, Array(label.utf8.prefix(15)) + [0]) }
         return msg

@@ -85,6 +85,7 @@ public final class ScriptCheck: @unchecked Sendable {
     }
 
     public let settings: Settings
+    private let arguments: [String]
     private let onChange: @Sendable (_ good: Bool, _ outcome: ScriptOutcome) -> Void
     private var thread: WakeableThread?
     private var lock = pthread_mutex_t()
@@ -93,8 +94,13 @@ public final class ScriptCheck: @unchecked Sendable {
     private var _runs = 0
 
     /// - Parameter onChange: called on the check's thread when the script's state changes.
-    public init(_ settings: Settings, onChange: @escaping @Sendable (_ good: Bool, _ outcome: ScriptOutcome) -> Void) {
+    /// - Parameter arguments: the command already split into words (from the config); default: split `script`.
+    public init(
+        _ settings: Settings, arguments: [String]? = nil,
+        onChange: @escaping @Sendable (_ good: Bool, _ outcome: ScriptOutcome) -> Void
+    ) {
         self.settings = settings
+        self.arguments = arguments ?? ChildProcess.words(settings.script)
         self.onChange = onChange
         _good = !settings.initFail
         pthread_mutex_init(&lock, nil)
@@ -128,7 +134,7 @@ public final class ScriptCheck: @unchecked Sendable {
         var failures = 0
         while !thread.isStopping {
             let started = monotonicSeconds()
-            let outcome = ChildProcess.run(settings.script, timeout: settings.timeout)
+            let outcome = ChildProcess.run(arguments: arguments, timeout: settings.timeout)
             if thread.isStopping { return }
             if outcome.succeeded {
                 successes += 1
