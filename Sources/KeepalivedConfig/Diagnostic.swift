@@ -8,20 +8,20 @@ public struct Diagnostic: Hashable, Sendable, CustomStringConvertible {
 
     public var severity: Severity
     /// Nil only for findings about the whole configuration (e.g. no vrrp_instance at all).
-    public var location: SourceLocation?
+    public var location: ConfigLocation?
     public var message: String
 
-    public init(_ severity: Severity, _ location: SourceLocation?, _ message: String) {
+    public init(_ severity: Severity, _ location: ConfigLocation?, _ message: String) {
         self.severity = severity
         self.location = location
         self.message = message
     }
 
-    public static func error(_ location: SourceLocation?, _ message: String) -> Diagnostic {
+    public static func error(_ location: ConfigLocation?, _ message: String) -> Diagnostic {
         Diagnostic(.error, location, message)
     }
 
-    public static func warning(_ location: SourceLocation?, _ message: String) -> Diagnostic {
+    public static func warning(_ location: ConfigLocation?, _ message: String) -> Diagnostic {
         Diagnostic(.warning, location, message)
     }
 

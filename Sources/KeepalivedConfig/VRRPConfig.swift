@@ -37,14 +37,14 @@ public struct VRRPConfig: Hashable, Sendable {
 /// or at the block header when the value is a default.
 public protocol KeywordLocated {
     /// The line of the block header (`vrrp_instance VI_1 {`) or of the item itself.
-    var location: SourceLocation { get }
+    var location: ConfigLocation { get }
     /// Lines of the keywords written in this block, by keyword (last occurrence wins, as in Keepalived).
-    var keywordLocations: [String: SourceLocation] { get }
+    var keywordLocations: [String: ConfigLocation] { get }
 }
 
 extension KeywordLocated {
     /// The line that set `keyword`, or the block's own line when the keyword was not written (default value).
-    public func location(of keyword: String) -> SourceLocation { keywordLocations[keyword] ?? location }
+    public func location(of keyword: String) -> ConfigLocation { keywordLocations[keyword] ?? location }
 
     /// Whether the operator wrote `keyword` (as opposed to the value being Keepalived's default).
     public func isSet(_ keyword: String) -> Bool { keywordLocations[keyword] != nil }
@@ -53,8 +53,8 @@ extension KeywordLocated {
 /// `global_defs { }`.
 public struct GlobalDefinitions: Hashable, Sendable, KeywordLocated {
     /// The `global_defs` line, or line 1 of the main file when the block is absent.
-    public var location: SourceLocation
-    public var keywordLocations: [String: SourceLocation]
+    public var location: ConfigLocation
+    public var keywordLocations: [String: ConfigLocation]
     /// `router_id`. Keepalived defaults it to the host name; nil here means "not written".
     public var routerID: String?
     /// `script_user USER [GROUP]`. Default (keepalived.conf(5)): `keepalived_script` if that user exists,
@@ -80,8 +80,8 @@ public struct GlobalDefinitions: Hashable, Sendable, KeywordLocated {
     public var vrrpStrict: Bool
 
     public init(
-        location: SourceLocation = SourceLocation(file: "", line: 0),
-        keywordLocations: [String: SourceLocation] = [:],
+        location: ConfigLocation = ConfigLocation(file: "", line: 0),
+        keywordLocations: [String: ConfigLocation] = [:],
         routerID: String? = nil,
         scriptUser: ScriptUser? = nil,
         enableScriptSecurity: Bool = false,
@@ -124,8 +124,8 @@ public struct ScriptUser: Hashable, Sendable {
 /// the instances that track it.
 public struct VRRPScript: Hashable, Sendable, KeywordLocated {
     public var name: String
-    public var location: SourceLocation
-    public var keywordLocations: [String: SourceLocation]
+    public var location: ConfigLocation
+    public var keywordLocations: [String: ConfigLocation]
     /// `script`: the command line split into words like Keepalived does (quotes group words); `[0]` is the path.
     public var command: [String]
     /// `interval`: seconds between runs. Default 1 s ("default: 1 second", keepalived.conf(5)).
@@ -149,8 +149,8 @@ public struct VRRPScript: Hashable, Sendable, KeywordLocated {
 
     public init(
         name: String,
-        location: SourceLocation,
-        keywordLocations: [String: SourceLocation] = [:],
+        location: ConfigLocation,
+        keywordLocations: [String: ConfigLocation] = [:],
         command: [String] = [],
         interval: Duration = .seconds(1),
         timeout: Duration? = nil,
@@ -189,8 +189,8 @@ public struct VRRPTrackProcess: Hashable, Sendable, KeywordLocated {
     }
 
     public var name: String
-    public var location: SourceLocation
-    public var keywordLocations: [String: SourceLocation]
+    public var location: ConfigLocation
+    public var keywordLocations: [String: ConfigLocation]
     /// `process NAME [PARAM ...]`: `[0]` is the process name, the rest its parameters.
     public var process: [String]
     /// `param_match`; nil when not written (Keepalived then matches the name only, unless parameters are given).
@@ -209,8 +209,8 @@ public struct VRRPTrackProcess: Hashable, Sendable, KeywordLocated {
 
     public init(
         name: String,
-        location: SourceLocation,
-        keywordLocations: [String: SourceLocation] = [:],
+        location: ConfigLocation,
+        keywordLocations: [String: ConfigLocation] = [:],
         process: [String] = [],
         parameterMatch: ParameterMatch? = nil,
         weight: Int = 1,

@@ -7,8 +7,8 @@ public struct VRRPInstance: Hashable, Sendable, KeywordLocated {
     }
 
     public var name: String
-    public var location: SourceLocation
-    public var keywordLocations: [String: SourceLocation]
+    public var location: ConfigLocation
+    public var keywordLocations: [String: ConfigLocation]
     /// `state`. Default BACKUP (an instance without `state MASTER` waits for the master-down timer).
     public var state: InitialState
     /// `interface`: required.
@@ -59,8 +59,8 @@ public struct VRRPInstance: Hashable, Sendable, KeywordLocated {
 
     public init(
         name: String,
-        location: SourceLocation,
-        keywordLocations: [String: SourceLocation] = [:],
+        location: ConfigLocation,
+        keywordLocations: [String: ConfigLocation] = [:],
         state: InitialState = .backup,
         interface: String = "",
         virtualRouterID: Int = 0,
@@ -120,12 +120,12 @@ public struct VRRPInstance: Hashable, Sendable, KeywordLocated {
 
 /// `authentication { auth_type PASS; auth_pass SECRET }` (VRRPv2 only; AH is not supported).
 public struct Authentication: Hashable, Sendable {
-    public var location: SourceLocation
+    public var location: ConfigLocation
     /// `auth_pass` as written (may be longer than 8 characters; a warning says so).
     public var password: String
-    public var passwordLocation: SourceLocation
+    public var passwordLocation: ConfigLocation
 
-    public init(location: SourceLocation, password: String, passwordLocation: SourceLocation) {
+    public init(location: ConfigLocation, password: String, passwordLocation: ConfigLocation) {
         self.location = location
         self.password = password
         self.passwordLocation = passwordLocation
@@ -142,7 +142,7 @@ public struct Authentication: Hashable, Sendable {
 /// One `track_script { NAME [weight N [reverse]] }` item.
 public struct TrackedScript: Hashable, Sendable {
     public var name: String
-    public var location: SourceLocation
+    public var location: ConfigLocation
     /// The effective weight: the item's `weight` if written, otherwise the `vrrp_script`'s (default 0).
     public var weight: Int
     /// The effective direction: the item's `reverse` if it has a weight, otherwise the `vrrp_script`'s.
@@ -150,7 +150,7 @@ public struct TrackedScript: Hashable, Sendable {
     /// True when the item wrote its own `weight` (overriding the script's).
     public var weightOverridden: Bool
 
-    public init(name: String, location: SourceLocation, weight: Int, reverse: Bool = false, weightOverridden: Bool) {
+    public init(name: String, location: ConfigLocation, weight: Int, reverse: Bool = false, weightOverridden: Bool) {
         self.name = name
         self.location = location
         self.weight = weight
@@ -162,13 +162,13 @@ public struct TrackedScript: Hashable, Sendable {
 /// One `track_process { NAME [weight N [reverse]] }` item.
 public struct TrackedProcess: Hashable, Sendable {
     public var name: String
-    public var location: SourceLocation
+    public var location: ConfigLocation
     /// The effective weight: the item's `weight` if written, otherwise the `vrrp_track_process`'s (default 1).
     public var weight: Int
     public var reverse: Bool
     public var weightOverridden: Bool
 
-    public init(name: String, location: SourceLocation, weight: Int, reverse: Bool = false, weightOverridden: Bool) {
+    public init(name: String, location: ConfigLocation, weight: Int, reverse: Bool = false, weightOverridden: Bool) {
         self.name = name
         self.location = location
         self.weight = weight
@@ -181,11 +181,11 @@ public struct TrackedProcess: Hashable, Sendable {
 /// going down puts the instance in FAULT.
 public struct TrackedInterface: Hashable, Sendable {
     public var name: String
-    public var location: SourceLocation
+    public var location: ConfigLocation
     public var weight: Int
     public var reverse: Bool
 
-    public init(name: String, location: SourceLocation, weight: Int = 0, reverse: Bool = false) {
+    public init(name: String, location: ConfigLocation, weight: Int = 0, reverse: Bool = false) {
         self.name = name
         self.location = location
         self.weight = weight
@@ -195,7 +195,7 @@ public struct TrackedInterface: Hashable, Sendable {
 
 /// One `virtual_ipaddress { ADDR[/PREFIX] [brd X] [dev IF] [scope S] [label L] }` line.
 public struct VirtualIPAddress: Hashable, Sendable, CustomStringConvertible {
-    public var location: SourceLocation
+    public var location: ConfigLocation
     public var address: IPv4Address
     /// The prefix length; 32 when `/PREFIX` is omitted, as in Keepalived and `ip address add`.
     public var prefixLength: Int
@@ -209,7 +209,7 @@ public struct VirtualIPAddress: Hashable, Sendable, CustomStringConvertible {
     public var label: String?
 
     public init(
-        location: SourceLocation,
+        location: ConfigLocation,
         address: IPv4Address,
         prefixLength: Int = 32,
         broadcast: IPv4Address? = nil,
@@ -239,9 +239,9 @@ public struct VirtualIPAddress: Hashable, Sendable, CustomStringConvertible {
 /// One `unicast_peer { ADDR }` line.
 public struct UnicastPeer: Hashable, Sendable {
     public var address: IPv4Address
-    public var location: SourceLocation
+    public var location: ConfigLocation
 
-    public init(address: IPv4Address, location: SourceLocation) {
+    public init(address: IPv4Address, location: ConfigLocation) {
         self.address = address
         self.location = location
     }
@@ -251,12 +251,12 @@ public struct UnicastPeer: Hashable, Sendable {
 /// arguments; Keepalived appends nothing to `notify_master/backup/fault/stop`, and appends
 /// `INSTANCE NAME STATE PRIORITY` to `notify`.
 public struct NotifyScript: Hashable, Sendable {
-    public var location: SourceLocation
+    public var location: ConfigLocation
     /// The command split into words; `[0]` is the path.
     public var command: [String]
     public var user: ScriptUser?
 
-    public init(location: SourceLocation, command: [String], user: ScriptUser? = nil) {
+    public init(location: ConfigLocation, command: [String], user: ScriptUser? = nil) {
         self.location = location
         self.command = command
         self.user = user

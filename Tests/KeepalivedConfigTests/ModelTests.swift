@@ -3,7 +3,7 @@ import Testing
 
 @Suite struct ModelTests {
     @Test func diagnosticUsesKeepalivedShape() {
-        let diagnostic = Diagnostic.error(SourceLocation(file: "keepalived.conf", line: 12), "Unknown keyword 'priorty'")
+        let diagnostic = Diagnostic.error(ConfigLocation(file: "keepalived.conf", line: 12), "Unknown keyword 'priorty'")
         #expect(diagnostic.description == "(keepalived.conf: Line 12) Unknown keyword 'priorty'")
     }
 
@@ -16,7 +16,7 @@ import Testing
     }
 
     @Test func wirePasswordIsTruncatedAndPadded() {
-        let location = SourceLocation(file: "k", line: 1)
+        let location = ConfigLocation(file: "k", line: 1)
         #expect(Authentication(location: location, password: "1234567890", passwordLocation: location).wirePassword
             == Array("12345678".utf8))
         #expect(Authentication(location: location, password: "ab", passwordLocation: location).wirePassword

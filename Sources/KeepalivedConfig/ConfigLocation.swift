@@ -1,7 +1,7 @@
 /// Where a configuration item was written: the file (as the operator named it, or as resolved from an
 /// `include`) and its 1-based line. Every model item carries one so that `portico check` can point at
 /// the exact line when two nodes disagree.
-public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
+public struct ConfigLocation: Hashable, Sendable, CustomStringConvertible {
     public var file: String
     public var line: Int
 
