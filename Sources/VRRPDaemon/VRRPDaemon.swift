@@ -58,7 +58,13 @@ public final class VRRPDaemon: Service, @unchecked Sendable {
     public func run() async throws {
         try start()
         try? await gracefulShutdown()
-        stop()
+        // The handover waits for the peer (a few advert intervals): block a thread of our own, not the pool.
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            runDetached {
+                self.stop()
+                done.resume()
+            }
+        }
     }
 
     // MARK: Start
