@@ -28,25 +28,26 @@ public final class AdvertSocket: @unchecked Sendable {
     private var reader: ReadinessThread?
 
     /// - Parameter joinMulticast: false in unicast mode, where adverts go to each peer directly.
-    public init(interfaceName: String, interfaceIndex: Int32, joinMulticast: Bool) throws {
+    /// - Parameter ttl: always 255 in the daemon (RFC 5798 §5.1.1.3); tests send other values to check the drop.
+    public init(interfaceName: String, interfaceIndex: Int32, joinMulticast: Bool, ttl: Int32 = 255) throws {
         self.interfaceName = interfaceName
         self.interfaceIndex = interfaceIndex
         fd = socket(AF_INET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Self.vrrpProtocol)
         guard fd >= 0 else { throw SystemError.last("socket(AF_INET, SOCK_RAW, 112)") }
         do {
-            try configure(joinMulticast: joinMulticast)
+            try configure(joinMulticast: joinMulticast, ttl: ttl)
         } catch {
             close(fd)
             throw error
         }
     }
 
-    private func configure(joinMulticast: Bool) throws {
+    private func configure(joinMulticast: Bool, ttl: Int32) throws {
         var name = Array(interfaceName.utf8) + [0]
         guard setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, &name, socklen_t(name.count)) == 0 else {
             throw SystemError.last("SO_BINDTODEVICE \(interfaceName)")
         }
-        var ttl: Int32 = 255
+        var ttl = ttl
         try option(Int32(IPPROTO_IP), IP_TTL, &ttl, "IP_TTL")
         try option(Int32(IPPROTO_IP), IP_MULTICAST_TTL, &ttl, "IP_MULTICAST_TTL")
         // Our own adverts must not come back to us as if another router sent them.
