@@ -1,0 +1,44 @@
+import Foundation
+import Glibc
+import Testing
+
+/// Debian's keepalived on one node and `portico vrrp` on the other, both ways round: they must agree on one
+/// master (lb01, priority 120), and when the master stops the other takes over.
+@Suite(.serialized, .timeLimit(.minutes(1)), .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/keepalived")))
+struct InteropTests {
+    let pair = FailoverTests()
+
+    @Test(arguments: [
+        (VRRPNode.Kind.keepalived, VRRPNode.Kind.portico),
+        (VRRPNode.Kind.portico, VRRPNode.Kind.keepalived),
+    ])
+    func keepalivedAndPorticoAgreeOnOneMaster(lb01Kind: VRRPNode.Kind, lb02Kind: VRRPNode.Kind) throws {
+        let tag = lb01Kind == .keepalived ? "ik" : "ip"
+        try pair.withPair(tag, lb01: FailoverTests.lb01(), lb02: FailoverTests.lb02(), kinds: (lb01Kind, lb02Kind)) {
+            lab, n1, n2 in
+            #expect(pair.vipMoves(to: "lb01", in: lab, within: 8) != nil)
+            #expect(pair.vipStays(on: "lb01", in: lab, for: 3))
+            let portico = lb01Kind == .portico ? n1 : n2
+            let state = portico.state()
+            #expect(state == (lb01Kind == .portico ? "MASTER" : "BACKUP"))
+            // The other side's adverts pass every check: nothing dropped, adverts counted.
+            let counters = portico.instanceStatus()?["counters"] as? [String: Any]
+            #expect(counters?["droppedTotal"] as? Int == 0)
+            if lb01Kind == .keepalived { #expect((counters?["advertsReceived"] as? Int ?? 0) >= 2) }
+
+            // The master stops (SIGTERM): priority 0, the backup takes over after Skew_Time.
+            let t0 = Date()
+            let stopper = Thread { _ = n1.stop(timeout: 10) }
+            stopper.start()
+            let moved = waitFor(4) { lab.has("lb02", FailoverTests.vip) && !lab.has("lb01", FailoverTests.vip) }
+            #expect(moved != nil)
+            print("FIGURE interop \(lb01Kind)->\(lb02Kind) stop handover: \(Date().timeIntervalSince(t0)) s")
+            #expect(waitFor(10) { !lab.has("lb01", FailoverTests.vip) && n1.pidIsGone } != nil)
+            #expect(pair.vipStays(on: "lb02", in: lab, for: 1))
+        }
+    }
+}
+
+extension VRRPNode {
+    var pidIsGone: Bool { pid.map { kill($0, 0) != 0 } ?? true }
+}
