@@ -22,6 +22,10 @@ public enum Daemonize {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0)
+        // The daemon must not hold the caller's descriptors (a supervisor's pipe would never see EOF).
+        for fd in openDescriptors() where fd > STDERR_FILENO {
+            posix_spawn_file_actions_addclose(&actions, fd)
+        }
         var exe = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &exe, exe.count - 1)
         guard n > 0 else { throw SystemError.last("readlink /proc/self/exe") }
@@ -41,6 +45,18 @@ public enum Daemonize {
         let rc = posix_spawn(&pid, path, &actions, &attr, argv, env)
         guard rc == 0 else { throw SystemError("spawn daemon \(path)", errno: rc) }
         return pid
+    }
+
+    static func openDescriptors() -> [Int32] {
+        guard let dir = opendir("/proc/self/fd") else { return [] }
+        var fds: [Int32] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if let fd = Int32(name) { fds.append(fd) }
+        }
+        let own = dirfd(dir)
+        closedir(dir)
+        return fds.filter { $0 != own }
     }
 
     /// Writes the pid file (`-p`), creating its directory.
