@@ -9,12 +9,21 @@ struct InteropTests {
     let pair = FailoverTests()
 
     @Test(arguments: [
-        (VRRPNode.Kind.keepalived, VRRPNode.Kind.portico),
-        (VRRPNode.Kind.portico, VRRPNode.Kind.keepalived),
+        (VRRPNode.Kind.keepalived, VRRPNode.Kind.portico, 2),
+        (VRRPNode.Kind.portico, VRRPNode.Kind.keepalived, 2),
+        // VRRPv3 at advert_int 0.1: the pseudo-header checksum and centisecond interval must agree too.
+        (VRRPNode.Kind.keepalived, VRRPNode.Kind.portico, 3),
+        (VRRPNode.Kind.portico, VRRPNode.Kind.keepalived, 3),
     ])
-    func keepalivedAndPorticoAgreeOnOneMaster(lb01Kind: VRRPNode.Kind, lb02Kind: VRRPNode.Kind) throws {
-        let tag = lb01Kind == .keepalived ? "ik" : "ip"
-        try pair.withPair(tag, lb01: FailoverTests.lb01(), lb02: FailoverTests.lb02(), kinds: (lb01Kind, lb02Kind)) {
+    func keepalivedAndPorticoAgreeOnOneMaster(lb01Kind: VRRPNode.Kind, lb02Kind: VRRPNode.Kind, version: Int) throws {
+        let tag = (lb01Kind == .keepalived ? "ik" : "ip") + "\(version)"
+        let v3: (inout NodeConfig) -> Void = {
+            if version == 3 {
+                $0.version = 3
+                $0.advertInt = "0.1"
+            }
+        }
+        try pair.withPair(tag, lb01: FailoverTests.lb01(v3), lb02: FailoverTests.lb02(v3), kinds: (lb01Kind, lb02Kind)) {
             lab, n1, n2 in
             #expect(pair.vipMoves(to: "lb01", in: lab, within: 8) != nil)
             #expect(pair.vipStays(on: "lb01", in: lab, for: 3))
@@ -32,7 +41,7 @@ struct InteropTests {
             stopper.start()
             let moved = waitFor(4) { lab.has("lb02", FailoverTests.vip) && !lab.has("lb01", FailoverTests.vip) }
             #expect(moved != nil)
-            print("FIGURE interop \(lb01Kind)->\(lb02Kind) stop handover: \(Date().timeIntervalSince(t0)) s")
+            print("FIGURE interop v\(version) \(lb01Kind)->\(lb02Kind) stop handover: \(Date().timeIntervalSince(t0)) s")
             #expect(waitFor(10) { !lab.has("lb01", FailoverTests.vip) && n1.pidIsGone } != nil)
             #expect(pair.vipStays(on: "lb02", in: lab, for: 1))
         }
