@@ -3,9 +3,31 @@ extension ConfigParser {
     /// fields and the traps of `nopreempt`, authentication and unicast peers.
     mutating func finish() {
         config.instances = pendingInstances.map { finish($0) }
+        duplicateRouterIDs()
         if config.instances.isEmpty && !diagnostics.hasErrors {
             // Without an instance `portico vrrp` would have nothing to do; Keepalived would idle silently.
             warning(nil, "No vrrp_instance defined")
+        }
+    }
+
+    /// Two instances with one VRID on one interface would answer each other's adverts. Keepalived allows it
+    /// only with unicast peers that do not overlap (keepalived.conf(5), "virtual_router_id").
+    private mutating func duplicateRouterIDs() {
+        let instances = config.instances
+        for (index, instance) in instances.enumerated() where instance.isSet("virtual_router_id") {
+            let clash = instances[..<index].first { earlier in
+                guard earlier.virtualRouterID == instance.virtualRouterID, earlier.interface == instance.interface
+                else { return false }
+                guard earlier.isUnicast, instance.isUnicast else { return true }
+                let peers = Set(earlier.unicastPeers.map(\.address))
+                return instance.unicastPeers.contains { peers.contains($0.address) }
+            }
+            guard let earlier = clash else { continue }
+            error(
+                instance.location(of: "virtual_router_id"),
+                "\(earlier.name) and \(instance.name) both use VRID \(instance.virtualRouterID) with IPv4 on interface "
+                    + "\(instance.interface)"
+            )
         }
     }
 
@@ -32,8 +54,9 @@ extension ConfigParser {
         if instance.isSet("authentication") {
             if instance.version == 3 {
                 // RFC 5798 removed authentication; Keepalived ignores the block for v3.
-                warning(instance.location(of: "authentication"),
-                        "\(context)VRRP version 3 does not support authentication. Ignoring.")
+                warning(
+                    instance.location(of: "authentication"),
+                    "\(context)VRRP version 3 does not support authentication. Ignoring.")
             } else {
                 instance.authentication = pending.authentication
             }
@@ -86,7 +109,9 @@ extension ConfigParser {
         }
 
         if !instance.isSet("interface") { error(instance.location, "\(context)interface must be set") }
-        if !instance.isSet("virtual_router_id") { error(instance.location, "\(context)the virtual router id must be set") }
+        if !instance.isSet("virtual_router_id") {
+            error(instance.location, "\(context)the virtual router id must be set")
+        }
         if instance.virtualIPAddresses.isEmpty && !pending.hadInvalidVIP {
             error(instance.location(of: "virtual_ipaddress"), "\(context)No VIP specified; at least one is required")
         }
@@ -96,12 +121,15 @@ extension ConfigParser {
     /// Applies the per-version advert limits, rounding like Keepalived: whole seconds up to 255 for v2
     /// (RFC 3768 §5.3.7, an 8-bit field of seconds), centiseconds up to 40.95 s for v3 (RFC 5798 §5.2.7,
     /// a 12-bit field of centiseconds).
-    private mutating func advertInterval(_ microseconds: Int, version: Int, location: ConfigLocation,
-                                         context: String) -> Int {
+    private mutating func advertInterval(
+        _ microseconds: Int, version: Int, location: ConfigLocation,
+        context: String
+    ) -> Int {
         let shown = ValueParsing.formatSeconds(microseconds: microseconds)
         if version == 2 {
             if microseconds < 1_000_000 {
-                error(location, "\(context)VRRPv2 advertisement interval \(shown)s is out of range. Must be at least 1s")
+                error(
+                    location, "\(context)VRRPv2 advertisement interval \(shown)s is out of range. Must be at least 1s")
                 return 100
             }
             if microseconds % 1_000_000 != 0 {

@@ -30,14 +30,16 @@ extension ConfigParser {
                 instance.interface = value
             case "virtual_router_id":
                 guard expectArguments(statement, 1, 1, context: context),
-                    let vrid = integer(statement, in: 1...255,
-                                       message: "(\(name)): VRID '\(value)' not valid - must be between 1 & 255")
+                    let vrid = integer(
+                        statement, in: 1...255,
+                        message: "(\(name)): VRID '\(value)' not valid - must be between 1 & 255")
                 else { continue }
                 instance.virtualRouterID = vrid
             case "priority":
                 guard expectArguments(statement, 1, 1, context: context),
-                    let priority = integer(statement, in: 1...255,
-                                           message: "\(context)Priority not valid! must be between 1 & 255")
+                    let priority = integer(
+                        statement, in: 1...255,
+                        message: "\(context)Priority not valid! must be between 1 & 255")
                 else { continue }
                 instance.priority = priority
             case "advert_int":
@@ -46,8 +48,9 @@ extension ConfigParser {
                 // [0.01, 255] here and checks the per-version limits once the version is known.
                 guard let microseconds = ValueParsing.microseconds(value), (10_000...255_000_000).contains(microseconds)
                 else {
-                    error(statement.location,
-                          "\(context)Advert interval (\(value)) not valid! must be between 0.01 and 255")
+                    error(
+                        statement.location,
+                        "\(context)Advert interval (\(value)) not valid! must be between 0.01 and 255")
                     continue
                 }
                 pending.advertMicroseconds = microseconds
@@ -72,8 +75,9 @@ extension ConfigParser {
                 instance.preemptDelay = .microseconds(microseconds)
             case "garp_master_delay", "garp_master_refresh":
                 guard expectArguments(statement, 1, 1, context: context),
-                    let seconds = integer(statement, in: 0...86400,
-                                          message: "(\(name)): \(keyword) '\(value)' invalid")
+                    let seconds = integer(
+                        statement, in: 0...86400,
+                        message: "(\(name)): \(keyword) '\(value)' invalid")
                 else { continue }
                 if keyword == "garp_master_delay" {
                     instance.garpMasterDelay = .seconds(seconds)
@@ -82,8 +86,9 @@ extension ConfigParser {
                 }
             case "garp_master_repeat", "garp_master_refresh_repeat":
                 guard expectArguments(statement, 1, 1, context: context),
-                    let count = integer(statement, in: 1...Int(Int32.max),
-                                        message: "(\(name)): \(keyword) must be greater than 0")
+                    let count = integer(
+                        statement, in: 1...Int(Int32.max),
+                        message: "(\(name)): \(keyword) must be greater than 0")
                 else { continue }
                 if keyword == "garp_master_repeat" {
                     instance.garpMasterRepeat = count
@@ -106,8 +111,9 @@ extension ConfigParser {
                 guard let inner = expectBlock(statement, arguments: 0, context: context) else { continue }
                 for item in trackItems(inner, context: context, kind: keyword, weights: -253...253) {
                     instance.trackInterfaces.append(
-                        TrackedInterface(name: item.name, location: item.location, weight: item.weight ?? 0,
-                                         reverse: item.reverse ?? false)
+                        TrackedInterface(
+                            name: item.name, location: item.location, weight: item.weight ?? 0,
+                            reverse: item.reverse ?? false)
                     )
                 }
             case "virtual_ipaddress", "virtual_ipaddress_excluded":
@@ -154,8 +160,10 @@ extension ConfigParser {
         pendingInstances.append(pending)
     }
 
-    private mutating func authentication(_ block: [Statement], location: ConfigLocation,
-                                         context: String) -> Authentication? {
+    private mutating func authentication(
+        _ block: [Statement], location: ConfigLocation,
+        context: String
+    ) -> Authentication? {
         var password: (String, ConfigLocation)?
         var typeSeen = false
         var usable = true
@@ -170,8 +178,9 @@ extension ConfigParser {
                     error(statement.location, "\(context)auth_type AH is not supported yet")
                     usable = false
                 default:
-                    error(statement.location,
-                          "\(context)unknown authentication type '\(statement.words[1].text)' - must be PASS or AH")
+                    error(
+                        statement.location,
+                        "\(context)unknown authentication type '\(statement.words[1].text)' - must be PASS or AH")
                     usable = false
                 }
             case "auth_pass":
@@ -179,8 +188,10 @@ extension ConfigParser {
                 let text = statement.words[1].text
                 if text.utf8.count > 8 {
                     // keepalived.conf(5): "Only the first eight (8) characters are used."
-                    warning(statement.location,
-                            "Truncating auth_pass to 8 characters (only the first 8 are sent: all nodes must agree on them)")
+                    warning(
+                        statement.location,
+                        "Truncating auth_pass to 8 characters (only the first 8 are sent: all nodes must agree on them)"
+                    )
                 }
                 password = (text, statement.location)
             default:
@@ -200,8 +211,10 @@ extension ConfigParser {
     }
 
     /// Items of `track_script`, `track_process` and `track_interface`: `NAME [weight N [reverse|noreverse]]`.
-    private mutating func trackItems(_ block: [Statement], context: String, kind: String,
-                                     weights: ClosedRange<Int>) -> [PendingTrack] {
+    private mutating func trackItems(
+        _ block: [Statement], context: String, kind: String,
+        weights: ClosedRange<Int>
+    ) -> [PendingTrack] {
         var items: [PendingTrack] = []
         for statement in block {
             let name = statement.keyword
@@ -221,13 +234,15 @@ extension ConfigParser {
                     continue
                 }
                 guard statement.words.count >= 3, statement.words.count <= 4,
-                    let weight = integer(statement, at: 2, in: weights,
-                                         message: "\(context)\(kind) \(name): weight must be between \(bounds) inclusive"),
+                    let weight = integer(
+                        statement, at: 2, in: weights,
+                        message: "\(context)\(kind) \(name): weight must be between \(bounds) inclusive"),
                     let reverse = reverseFlag(statement, at: 3, context: context)
                 else {
                     if statement.words.count < 3 || statement.words.count > 4 {
-                        error(statement.location,
-                              "\(context)\(kind) \(name): weight must be between \(bounds) inclusive")
+                        error(
+                            statement.location,
+                            "\(context)\(kind) \(name): weight must be between \(bounds) inclusive")
                     }
                     continue
                 }
@@ -315,8 +330,9 @@ extension ConfigParser {
             if text.contains(":") {
                 error(statement.location, "IPv6 unicast peer \(text) is not supported yet")
             } else {
-                error(statement.location,
-                      "Configuration error: VRRP instance[\(instance)] malformed unicast peer address[\(text)]")
+                error(
+                    statement.location,
+                    "Configuration error: VRRP instance[\(instance)] malformed unicast peer address[\(text)]")
             }
             return nil
         }

@@ -19,26 +19,30 @@ extension ConfigParser {
                 // keepalived.conf(5): "seconds between script invocations, (default: 1 second)"; whole seconds
                 // only, as Keepalived 2.2.7 rejects `interval 0.5`.
                 guard expectArguments(statement, 1, 1, context: context),
-                    let seconds = integer(statement, in: 1...4294,
-                                          message: "\(context)vrrp script interval '\(value)' must be between 1 and 4294")
+                    let seconds = integer(
+                        statement, in: 1...4294,
+                        message: "\(context)vrrp script interval '\(value)' must be between 1 and 4294")
                 else { continue }
                 script.interval = .seconds(seconds)
             case "timeout":
                 guard expectArguments(statement, 1, 1, context: context),
-                    let seconds = integer(statement, in: 1...4294,
-                                          message: "\(context)vrrp script timeout '\(value)' invalid")
+                    let seconds = integer(
+                        statement, in: 1...4294,
+                        message: "\(context)vrrp script timeout '\(value)' invalid")
                 else { continue }
                 script.timeout = .seconds(seconds)
             case "fall", "rise":
                 guard expectArguments(statement, 1, 1, context: context),
-                    let count = integer(statement, in: 1...Int(Int32.max),
-                                        message: "\(context)vrrp script \(keyword) value '\(value)' invalid")
+                    let count = integer(
+                        statement, in: 1...Int(Int32.max),
+                        message: "\(context)vrrp script \(keyword) value '\(value)' invalid")
                 else { continue }
                 if keyword == "fall" { script.fall = count } else { script.rise = count }
             case "weight":
                 guard expectArguments(statement, 1, 2, context: context),
-                    let weight = integer(statement, in: -253...253,
-                                         message: "vrrp_script \(name) weight \(value) must be in [-253, 253]"),
+                    let weight = integer(
+                        statement, in: -253...253,
+                        message: "vrrp_script \(name) weight \(value) must be in [-253, 253]"),
                     let reverse = reverseFlag(statement, at: 2, context: context)
                 else { continue }
                 script.weight = weight
@@ -103,14 +107,17 @@ extension ConfigParser {
                 case "initial": process.parameterMatch = .initial
                 case "partial": process.parameterMatch = .partial
                 default:
-                    error(statement.location, "\(context)Unknown param_match type '\(value)' - must be initial or partial")
+                    error(
+                        statement.location, "\(context)Unknown param_match type '\(value)' - must be initial or partial"
+                    )
                     continue
                 }
             case "weight":
                 guard expectArguments(statement, 1, 2, context: context),
                     let weight = integer(
                         statement, in: -254...254,
-                        message: "Weight (\(value)) for vrrp_track_process \(name) must be between [-254..254] inclusive"
+                        message:
+                            "Weight (\(value)) for vrrp_track_process \(name) must be between [-254..254] inclusive"
                     ),
                     let reverse = reverseFlag(statement, at: 2, context: context)
                 else { continue }
@@ -128,7 +135,8 @@ extension ConfigParser {
                 guard expectArguments(statement, 1, 1, context: context),
                     let maximum = integer(
                         statement, in: 0...65535,
-                        message: "Quorum max (\(value)) for vrrp_track_process \(name) must be between [0..65535] inclusive"
+                        message:
+                            "Quorum max (\(value)) for vrrp_track_process \(name) must be between [0..65535] inclusive"
                     )
                 else { continue }
                 process.quorumMax = maximum
@@ -138,7 +146,8 @@ extension ConfigParser {
                 else {
                     error(
                         statement.location,
-                        "\(keyword) (\(value)) for vrrp_track_process \(name) must be between [0.000001..3600] inclusive"
+                        "\(keyword) (\(value)) for vrrp_track_process \(name) "
+                            + "must be between [0.000001..3600] inclusive"
                     )
                     continue
                 }

@@ -48,7 +48,7 @@ struct ConfigParser {
                 let text = try source.read(mainFile)
                 statements = read(text: text, file: mainFile, depth: 0)
             } catch {
-                diagnostics.append(.error(nil, "Configuration file '\(mainFile)' could not be read (\(error))"))
+                diagnostics.append(.error(nil, "Configuration file '\(mainFile)' could not be read: \(error)"))
                 statements = []
             }
         }
@@ -129,7 +129,8 @@ struct ConfigParser {
     }
 
     /// Checks that a simple keyword has no block and between `minimum` and `maximum` arguments.
-    mutating func expectArguments(_ statement: Statement, _ minimum: Int, _ maximum: Int, context: String = "") -> Bool {
+    mutating func expectArguments(_ statement: Statement, _ minimum: Int, _ maximum: Int, context: String = "") -> Bool
+    {
         if statement.block != nil {
             error(statement.location, "\(context)'\(statement.keyword)' does not take a '{' block")
             return false
@@ -161,8 +162,10 @@ struct ConfigParser {
     }
 
     /// An integer argument in `range`; `message` is reported otherwise.
-    mutating func integer(_ statement: Statement, at index: Int = 1, in range: ClosedRange<Int>,
-                          message: String) -> Int? {
+    mutating func integer(
+        _ statement: Statement, at index: Int = 1, in range: ClosedRange<Int>,
+        message: String
+    ) -> Int? {
         guard index < statement.words.count, let value = ValueParsing.integer(statement.words[index].text),
             range.contains(value)
         else {
@@ -186,10 +189,6 @@ struct ConfigParser {
 
     private mutating func topLevel(_ statement: Statement) {
         let keyword = statement.keyword
-        if keyword.isEmpty {
-            error(statement.location, "'{' block without a keyword")
-            return
-        }
         switch keyword {
         case "global_defs":
             guard let block = expectBlock(statement, arguments: 0) else { return }
@@ -246,26 +245,30 @@ struct ConfigParser {
                 global.vrrpVersion = value
             case "vrrp_garp_master_delay":
                 guard expectArguments(statement, 1, 1),
-                    let value = integer(statement, in: 0...86400,
-                                        message: "vrrp_garp_master_delay '\(statement.words[1].text)' invalid")
+                    let value = integer(
+                        statement, in: 0...86400,
+                        message: "vrrp_garp_master_delay '\(statement.words[1].text)' invalid")
                 else { continue }
                 global.garpMasterDelay = .seconds(value)
             case "vrrp_garp_master_repeat":
                 guard expectArguments(statement, 1, 1),
-                    let value = integer(statement, in: 1...Int(Int32.max),
-                                        message: "vrrp_garp_master_repeat must be greater than 0")
+                    let value = integer(
+                        statement, in: 1...Int(Int32.max),
+                        message: "vrrp_garp_master_repeat must be greater than 0")
                 else { continue }
                 global.garpMasterRepeat = value
             case "vrrp_garp_master_refresh":
                 guard expectArguments(statement, 1, 1),
-                    let value = integer(statement, in: 0...86400,
-                                        message: "vrrp_garp_master_refresh '\(statement.words[1].text)' invalid")
+                    let value = integer(
+                        statement, in: 0...86400,
+                        message: "vrrp_garp_master_refresh '\(statement.words[1].text)' invalid")
                 else { continue }
                 global.garpMasterRefresh = .seconds(value)
             case "vrrp_garp_master_refresh_repeat":
                 guard expectArguments(statement, 1, 1),
-                    let value = integer(statement, in: 1...Int(Int32.max),
-                                        message: "vrrp_garp_master_refresh_repeat must be greater than 0")
+                    let value = integer(
+                        statement, in: 1...Int(Int32.max),
+                        message: "vrrp_garp_master_refresh_repeat must be greater than 0")
                 else { continue }
                 global.garpMasterRefreshRepeat = value
             default:

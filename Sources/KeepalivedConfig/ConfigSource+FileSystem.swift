@@ -4,7 +4,7 @@ extension ConfigSource {
     public struct UnreadableFile: Error, Hashable, Sendable, CustomStringConvertible {
         public var path: String
         public var reason: String
-        public var description: String { "\(path): \(reason)" }
+        public var description: String { reason }
     }
 
     /// Reads files from disk. Relative paths are relative to the process's working directory, as for keepalived -f.

@@ -14,9 +14,10 @@ public struct ConfigSource: Sendable {
         self.listDirectory = listDirectory
     }
 
-    public struct FileNotFound: Error, Hashable, Sendable {
+    public struct FileNotFound: Error, Hashable, Sendable, CustomStringConvertible {
         public var path: String
         public init(path: String) { self.path = path }
+        public var description: String { "no such file" }
     }
 
     /// Files held in memory, by absolute or relative path (paths are compared after normalisation).

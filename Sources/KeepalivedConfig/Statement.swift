@@ -53,7 +53,8 @@ struct StatementReader {
             if character == "\"" {
                 let start = line.index(after: index)
                 guard let end = line[start...].firstIndex(of: "\"") else {
-                    diagnostics.append(.error(ConfigLocation(file: file, line: lineNumber), "Unterminated quoted string"))
+                    diagnostics.append(
+                        .error(ConfigLocation(file: file, line: lineNumber), "Unterminated quoted string"))
                     tokens.append((.word(Word(text: String(line[start...]), quoted: true)), lineNumber))
                     return
                 }
@@ -61,7 +62,9 @@ struct StatementReader {
                 index = line.index(after: end)
                 continue
             }
-            var end = index
+            // A word runs to the next character handled above; the first character is never one of them,
+            // so every iteration consumes at least one character.
+            var end = line.index(after: index)
             while end < line.endIndex, !line[end].isWhitespace, !"{}\"#!".contains(line[end]) {
                 end = line.index(after: end)
             }
@@ -104,6 +107,8 @@ struct StatementReader {
                 } else if let last = stack[stack.count - 1].statements.last, last.block == nil {
                     owner = stack[stack.count - 1].statements.removeLast()
                 } else {
+                    // Its contents are still read (for brace balance) but dropped: there is no keyword to give them.
+                    diagnostics.append(.error(location, "'{' without a keyword"))
                     owner = Statement(words: [], location: location, block: nil)
                 }
                 owner.block = []
@@ -115,7 +120,7 @@ struct StatementReader {
                     continue
                 }
                 let frame = stack.removeLast()
-                if var owner = frame.owner {
+                if var owner = frame.owner, !owner.words.isEmpty {
                     owner.block = frame.statements
                     stack[stack.count - 1].statements.append(owner)
                 }
@@ -126,7 +131,8 @@ struct StatementReader {
             let missing = stack.count - 1
             let name = outer.words.map(\.text).joined(separator: " ")
             diagnostics.append(
-                .error(outer.location, "There are \(missing) missing '}'s or extra '{'s (block '\(name)' is not closed)")
+                .error(
+                    outer.location, "There are \(missing) missing '}'s or extra '{'s (block '\(name)' is not closed)")
             )
             // Keep what was read so later keywords are still checked.
             while stack.count > 1 {

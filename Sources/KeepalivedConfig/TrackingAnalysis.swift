@@ -19,11 +19,12 @@ public func trackingAnalysis(nodes: [VRRPConfig]) -> [Diagnostic] {
 
     for member in members where member.instance.priority == 255 {
         for tracker in member.trackers where tracker.weight != 0 {
-            diagnostics.append(.warning(
-                tracker.weightLocation,
-                "(\(member.instance.name)) \(tracker.kind) \(tracker.name) weight \(tracker.weight) has no effect: "
-                    + "priority 255 (address owner) is never changed by tracking"
-            ))
+            diagnostics.append(
+                .warning(
+                    tracker.weightLocation,
+                    "(\(member.instance.name)) \(tracker.kind) \(tracker.name) weight \(tracker.weight) has no effect: "
+                        + "priority 255 (address owner) is never changed by tracking"
+                ))
         }
     }
 
@@ -73,20 +74,28 @@ private struct TrackedMember {
         self.instance = instance
         var trackers: [Tracker] = []
         for item in instance.trackScripts {
-            let weightLocation = item.weightOverridden
+            let weightLocation =
+                item.weightOverridden
                 ? item.location : (node.script(named: item.name)?.location(of: "weight") ?? item.location)
-            trackers.append(Tracker(kind: "track_script", name: item.name, weight: item.weight, reverse: item.reverse,
-                                    location: item.location, weightLocation: weightLocation))
+            trackers.append(
+                Tracker(
+                    kind: "track_script", name: item.name, weight: item.weight, reverse: item.reverse,
+                    location: item.location, weightLocation: weightLocation))
         }
         for item in instance.trackProcesses {
-            let weightLocation = item.weightOverridden
+            let weightLocation =
+                item.weightOverridden
                 ? item.location : (node.trackProcess(named: item.name)?.location(of: "weight") ?? item.location)
-            trackers.append(Tracker(kind: "track_process", name: item.name, weight: item.weight,
-                                    reverse: item.reverse, location: item.location, weightLocation: weightLocation))
+            trackers.append(
+                Tracker(
+                    kind: "track_process", name: item.name, weight: item.weight,
+                    reverse: item.reverse, location: item.location, weightLocation: weightLocation))
         }
         for item in instance.trackInterfaces {
-            trackers.append(Tracker(kind: "track_interface", name: item.name, weight: item.weight,
-                                    reverse: item.reverse, location: item.location, weightLocation: item.location))
+            trackers.append(
+                Tracker(
+                    kind: "track_interface", name: item.name, weight: item.weight,
+                    reverse: item.reverse, location: item.location, weightLocation: item.location))
         }
         self.trackers = trackers
     }
@@ -110,11 +119,12 @@ private func equalPriorities(_ group: [TrackedMember]) -> [Diagnostic] {
     for (index, member) in group.enumerated() {
         guard let earlier = group[..<index].first(where: { $0.instance.priority == member.instance.priority })
         else { continue }
-        diagnostics.append(.warning(
-            member.instance.location(of: "priority"),
-            "(\(member.instance.name)) priority \(member.instance.priority) is the same as \(earlier.label): "
-                + "all nodes should have different priorities"
-        ))
+        diagnostics.append(
+            .warning(
+                member.instance.location(of: "priority"),
+                "(\(member.instance.name)) priority \(member.instance.priority) is the same as \(earlier.label): "
+                    + "all nodes should have different priorities"
+            ))
     }
     return diagnostics
 }
@@ -137,11 +147,12 @@ private func immovableVIP(_ group: [TrackedMember]) -> [Diagnostic] {
         guard let failed = master.effectivePriority(failing: index), failed < healthy else { continue }
         guard failed >= backupPriority else { continue }
         let name = master.instance.name
-        diagnostics.append(.error(
-            tracker.weightLocation,
-            "(\(name)) \(tracker.kind) \(tracker.name) weight \(tracker.weight) cannot move the VIP: when it fails "
-                + "the priority drops from \(healthy) to \(failed), not below \(backupPriority) of \(backup.label)"
-        ))
+        diagnostics.append(
+            .error(
+                tracker.weightLocation,
+                "(\(name)) \(tracker.kind) \(tracker.name) weight \(tracker.weight) cannot move the VIP: when it fails "
+                    + "the priority drops from \(healthy) to \(failed), not below \(backupPriority) of \(backup.label)"
+            ))
     }
     return diagnostics
 }
@@ -154,11 +165,13 @@ private func faultEverywhere(_ group: [TrackedMember]) -> [Diagnostic] {
             member.trackers.contains { $0.kind == tracker.kind && $0.name == tracker.name && $0.weight == 0 }
         }
         guard everywhere else { continue }
-        diagnostics.append(.warning(
-            tracker.weightLocation,
-            "(\(first.instance.name)) \(tracker.kind) \(tracker.name) has weight 0 on every node: if it fails on all "
-                + "of them at once (e.g. a shared backend down), every node enters FAULT and none holds the VIP"
-        ))
+        diagnostics.append(
+            .warning(
+                tracker.weightLocation,
+                "(\(first.instance.name)) \(tracker.kind) \(tracker.name) has weight 0 on every node: "
+                    + "if it fails on all "
+                    + "of them at once (e.g. a shared backend down), every node enters FAULT and none holds the VIP"
+            ))
     }
     return diagnostics
 }

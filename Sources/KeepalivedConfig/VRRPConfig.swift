@@ -51,6 +51,10 @@ extension KeywordLocated {
 }
 
 /// `global_defs { }`.
+///
+/// `vrrp_strict` is rejected as "not supported yet" rather than accepted: in Keepalived it changes the protocol
+/// (no_accept mode enforced with firewall rules, no authentication, no unicast, no preempt_delay, state MASTER
+/// only with priority 255), so ignoring it would run something other than what the operator configured.
 public struct GlobalDefinitions: Hashable, Sendable, KeywordLocated {
     /// The `global_defs` line, or line 1 of the main file when the block is absent.
     public var location: ConfigLocation
@@ -75,9 +79,6 @@ public struct GlobalDefinitions: Hashable, Sendable, KeywordLocated {
     public var garpMasterRefreshRepeat: Int
     /// `vrrp_skip_check_adv_addr`: don't re-check the addresses of adverts from the same master. Default off.
     public var skipCheckAdvertAddresses: Bool
-    /// `vrrp_strict`: strict RFC compliance. Portico rejects it as not supported yet (it changes many defaults
-    /// and forbids authentication, unicast and preempt_delay), so this is always false in a valid config.
-    public var vrrpStrict: Bool
 
     public init(
         location: ConfigLocation = ConfigLocation(file: "", line: 0),
@@ -90,8 +91,7 @@ public struct GlobalDefinitions: Hashable, Sendable, KeywordLocated {
         garpMasterRepeat: Int = 5,
         garpMasterRefresh: Duration = .zero,
         garpMasterRefreshRepeat: Int = 1,
-        skipCheckAdvertAddresses: Bool = false,
-        vrrpStrict: Bool = false
+        skipCheckAdvertAddresses: Bool = false
     ) {
         self.location = location
         self.keywordLocations = keywordLocations
@@ -104,7 +104,6 @@ public struct GlobalDefinitions: Hashable, Sendable, KeywordLocated {
         self.garpMasterRefresh = garpMasterRefresh
         self.garpMasterRefreshRepeat = garpMasterRefreshRepeat
         self.skipCheckAdvertAddresses = skipCheckAdvertAddresses
-        self.vrrpStrict = vrrpStrict
     }
 }
 
@@ -130,12 +129,13 @@ public struct VRRPScript: Hashable, Sendable, KeywordLocated {
     public var command: [String]
     /// `interval`: seconds between runs. Default 1 s ("default: 1 second", keepalived.conf(5)).
     public var interval: Duration
-    /// `timeout`: a run taking longer counts as a failure. Keepalived's default is the interval; nil here
-    /// means "not written".
+    /// `timeout`: a run taking longer counts as a failure. Nil when not written (Keepalived stores 0,
+    /// `VRRP_SCRIPT_DT`, and then bounds a run by the interval): see `effectiveTimeout`.
     public var timeout: Duration?
-    /// `fall`: consecutive failures before the script is KO. Default 1 (Keepalived's vrrp_script default).
+    /// `fall`: consecutive failures before the script is KO. Default 1: keepalived.conf(5) gives none, Keepalived's
+    /// `alloc_vrrp_script()` (vrrp_data.c) sets `fall = 1`, and `fall 0` is rejected.
     public var fall: Int
-    /// `rise`: consecutive successes before the script is OK. Default 1.
+    /// `rise`: consecutive successes before the script is OK. Default 1 (same source as `fall`).
     public var rise: Int
     /// `weight N`: -253...253. Default 0 ("adjust priority by this weight, (default: 0)"), meaning
     /// a KO script puts tracking instances in FAULT.
@@ -174,6 +174,9 @@ public struct VRRPScript: Hashable, Sendable, KeywordLocated {
         self.user = user
         self.initFail = initFail
     }
+
+    /// How long one run may take: `timeout` when written, otherwise the interval, so runs never pile up.
+    public var effectiveTimeout: Duration { timeout ?? interval }
 }
 
 /// `vrrp_track_process NAME { }`: a process whose presence (a quorum of matching processes) moves the

@@ -270,7 +270,8 @@ extension VRRPAdvert {
             // RFC 5798 §5.2.8 and RFC 2460 §8.1's IPv4 counterpart (RFC 768 style): src, dst, zero, protocol, length.
             sum = InternetChecksum.add(source.bytes, to: sum)
             sum = InternetChecksum.add(destination.bytes, to: sum)
-            sum = InternetChecksum.add([0, ipProtocol, UInt8(message.count >> 8), UInt8(message.count & 0xFF)], to: sum)
+            sum = InternetChecksum.add(
+                [0, ipProtocol, UInt8(message.count >> 8), UInt8(message.count & 0xFF)], to: sum)
         }
         sum = InternetChecksum.add(message, to: sum)
         return InternetChecksum.finish(sum)

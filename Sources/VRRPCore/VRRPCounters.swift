@@ -1,5 +1,7 @@
 /// Why a received packet was not used. Each reason is counted on its own.
-public enum VRRPDropReason: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+public enum VRRPDropReason: String, Hashable, Sendable, CaseIterable, CustomStringConvertible, Codable,
+    CodingKeyRepresentable
+{
     case tooShort = "too_short"
     /// Not VRRP version 2 or 3, or not the version this instance runs.
     case badVersion = "bad_version"
@@ -21,7 +23,7 @@ public enum VRRPDropReason: String, Hashable, Sendable, CaseIterable, CustomStri
 }
 
 /// What an instance has seen and done, for `portico vrrp status` and metrics.
-public struct VRRPCounters: Hashable, Sendable {
+public struct VRRPCounters: Hashable, Sendable, Codable {
     /// Adverts that passed every receive check.
     public var advertsReceived = 0
     public var advertsSent = 0

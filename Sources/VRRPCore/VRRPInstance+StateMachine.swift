@@ -13,7 +13,7 @@ extension VRRPInstance {
             actions.append(.log(.debug, "(\(name)) start ignored: already \(state)"))
             return
         }
-        masterAdvertInterval = config.advertInterval
+        masterAdvertInterval = advertInterval
         effectivePriority = computeEffectivePriority()
         if faultCondition {
             state = .fault
@@ -42,11 +42,14 @@ extension VRRPInstance {
 
     // MARK: Receiving
 
-    mutating func receive(_ advert: VRRPAdvert, header: ReceivedIPHeader, now: VRRPInstant, into actions: inout [Action]) {
+    mutating func receive(
+        _ advert: VRRPAdvert, header: ReceivedIPHeader, now: VRRPInstant, into actions: inout [Action]
+    ) {
         let addressesMatch: Bool
         switch config.check(advert, header: header) {
         case .drop(let reason):
-            drop(reason, from: header.source, detail: describe(reason, advert: advert, header: header), now: now,
+            drop(
+                reason, from: header.source, detail: describe(reason, advert: advert, header: header), now: now,
                 into: &actions)
             return
         case .accept(let matches):
@@ -61,7 +64,8 @@ extension VRRPInstance {
                 let theirs = advert.addresses.map(\.description).joined(separator: ",")
                 let ours = config.virtualAddresses.map(\.description).joined(separator: ",")
                 actions.append(
-                    .log(.warning,
+                    .log(
+                        .warning,
                         "(\(name)) advert from \(header.source) lists addresses \(theirs), ours are \(ours)"))
             }
         }
@@ -77,7 +81,8 @@ extension VRRPInstance {
     }
 
     /// RFC 5798 §6.4.2, "If an ADVERTISEMENT is received".
-    mutating func backupReceived(_ advert: VRRPAdvert, from source: IPv4Address, now: VRRPInstant,
+    mutating func backupReceived(
+        _ advert: VRRPAdvert, from source: IPv4Address, now: VRRPInstant,
         into actions: inout [Action]
     ) {
         if advert.priority == VRRPAdvert.resignPriority {
@@ -86,10 +91,13 @@ extension VRRPInstance {
             setTimer(.masterDown, at: now + skewTime, into: &actions)
             return
         }
+        // RFC 5798 §6.1 Preempt_Mode: the address owner always preempts, whatever `nopreempt` says. A held-back
+        // instance (after a planned handover) never does.
+        let mayPreempt = handover != .heldBack && (config.preempt || config.isAddressOwner)
         let preemptDelayHolds = config.preemptDelay > .zero && preemptDelayState != .expired
-        if !config.preempt || handover == .heldBack || advert.priority >= effectivePriority || preemptDelayHolds {
+        if !mayPreempt || advert.priority >= effectivePriority || preemptDelayHolds {
             acceptMaster(advert, from: source, now: now, into: &actions)
-            guard config.preempt, handover != .heldBack, config.preemptDelay > .zero else { return }
+            guard mayPreempt, config.preemptDelay > .zero else { return }
             if advert.priority >= effectivePriority {
                 if preemptDelayState != .idle {
                     actions.append(.log(.info, "VRRP_Instance(\(name)) stop preempt delay"))
@@ -116,7 +124,8 @@ extension VRRPInstance {
     }
 
     /// A backup accepts the sender as master: learn its interval (VRRPv3) and restart Master_Down_Timer.
-    mutating func acceptMaster(_ advert: VRRPAdvert, from source: IPv4Address, now: VRRPInstant,
+    mutating func acceptMaster(
+        _ advert: VRRPAdvert, from source: IPv4Address, now: VRRPInstant,
         into actions: inout [Action]
     ) {
         learnInterval(from: advert, into: &actions)
@@ -131,21 +140,24 @@ extension VRRPInstance {
         let advertised = advert.interval
         guard advertised != masterAdvertInterval, advertised > .zero else { return }
         actions.append(
-            .log(.info,
+            .log(
+                .info,
                 "(\(name)) advertisement interval updated to \(Self.milliseconds(advertised)) milli-sec from "
                     + "\(Self.milliseconds(masterAdvertInterval)) milli-sec"))
         masterAdvertInterval = advertised
     }
 
     /// RFC 5798 §6.4.3, "If an ADVERTISEMENT is received".
-    mutating func masterReceived(_ advert: VRRPAdvert, from source: IPv4Address, now: VRRPInstant,
+    mutating func masterReceived(
+        _ advert: VRRPAdvert, from source: IPv4Address, now: VRRPInstant,
         into actions: inout [Action]
     ) {
         if handover == .resigning {
             guard advert.priority != VRRPAdvert.resignPriority else { return }
             // Another router now advertises as master: the handover is done, release the VIPs.
             actions.append(
-                .log(.info,
+                .log(
+                    .info,
                     "(\(name)) Master received advert from \(source) with higher priority \(advert.priority), ours 0"))
             learnInterval(from: advert, into: &actions)
             leaveMasterForBackup(master: source, priority: advert.priority, now: now, into: &actions)
@@ -157,7 +169,7 @@ extension VRRPInstance {
             // Another master is resigning: advertise at once so its backups see us (RFC 5798 §6.4.3).
             actions.append(.log(.info, "(\(name)) Master received priority 0 message"))
             sendAdvert(priority: effectivePriority, into: &actions)
-            setTimer(.advert, at: now + config.advertInterval, into: &actions)
+            setTimer(.advert, at: now + advertInterval, into: &actions)
             return
         }
         let higher = advert.priority > effectivePriority
@@ -165,12 +177,14 @@ extension VRRPInstance {
         if higher || sameButHigherAddress {
             if higher {
                 actions.append(
-                    .log(.info,
+                    .log(
+                        .info,
                         "(\(name)) Master received advert from \(source) with higher priority \(advert.priority), "
                             + "ours \(effectivePriority)"))
             } else {
                 actions.append(
-                    .log(.info,
+                    .log(
+                        .info,
                         "(\(name)) Master received advert from \(source) with same priority \(advert.priority) "
                             + "but higher IP address than ours"))
             }
@@ -181,7 +195,8 @@ extension VRRPInstance {
         // A lower-priority router thinks it is master (it missed our adverts): answer at once, as Keepalived
         // does, so it steps down without waiting for our next periodic advert.
         actions.append(
-            .log(.info,
+            .log(
+                .info,
                 "(\(name)) Received advert from \(source) with lower priority \(advert.priority), "
                     + "ours \(effectivePriority), forcing new election"))
         sendAdvert(priority: effectivePriority, into: &actions)
@@ -205,7 +220,7 @@ extension VRRPInstance {
             } else {
                 sendAdvert(priority: effectivePriority, into: &actions)
             }
-            setTimer(.advert, at: now + config.advertInterval, into: &actions)
+            setTimer(.advert, at: now + advertInterval, into: &actions)
         case .preemptDelay:
             guard state == .backup else { return }
             // From now on lower-priority adverts are discarded, so Master_Down_Timer runs out.
@@ -224,11 +239,12 @@ extension VRRPInstance {
             guard state == .master, handover == .resigning else { return }
             handover = .none
             actions.append(
-                .log(.warning,
+                .log(
+                    .warning,
                     "(\(name)) handover: no other router took over within "
                         + "\(Self.format(handoverWait)), staying MASTER"))
             sendAdvert(priority: effectivePriority, into: &actions)
-            setTimer(.advert, at: now + config.advertInterval, into: &actions)
+            setTimer(.advert, at: now + advertInterval, into: &actions)
             actions.append(.handoverFinished(released: false))
         }
     }
@@ -247,7 +263,8 @@ extension VRRPInstance {
         let previous = effectivePriority
         effectivePriority = computeEffectivePriority()
         if effectivePriority != previous {
-            actions.append(.log(.info, "(\(name)) Changing effective priority from \(previous) to \(effectivePriority)"))
+            actions.append(
+                .log(.info, "(\(name)) Changing effective priority from \(previous) to \(effectivePriority)"))
         }
         switch state {
         case .initialize:
@@ -261,7 +278,7 @@ extension VRRPInstance {
                 // Tell the backups now rather than at the next interval: a backup that now outranks us (and
                 // preempts on lower-priority adverts) can take over one interval sooner.
                 sendAdvert(priority: effectivePriority, into: &actions)
-                setTimer(.advert, at: now + config.advertInterval, into: &actions)
+                setTimer(.advert, at: now + advertInterval, into: &actions)
             }
         }
     }
@@ -293,7 +310,7 @@ extension VRRPInstance {
 
     /// Leaving FAULT goes to BACKUP (an address owner with `state MASTER` goes to MASTER, as at startup).
     mutating func leaveFault(now: VRRPInstant, into actions: inout [Action]) {
-        masterAdvertInterval = config.advertInterval
+        masterAdvertInterval = advertInterval
         if config.isAddressOwner, config.initialState == .master, handover == .none {
             becomeMaster(now: now, into: &actions)
             return
@@ -314,7 +331,7 @@ extension VRRPInstance {
             actions.append(
                 .log(.info, "(\(name)) handing over: advertising priority 0 until another router takes over"))
             sendResign(into: &actions)
-            setTimer(.advert, at: now + config.advertInterval, into: &actions)
+            setTimer(.advert, at: now + advertInterval, into: &actions)
             setTimer(.handoverDeadline, at: now + handoverWait, into: &actions)
         case .backup, .fault, .initialize:
             handover = .heldBack
@@ -329,7 +346,7 @@ extension VRRPInstance {
 
     /// How long a resigning master waits for a backup: a backup at the lowest priority takes over within
     /// Skew_Time (< one interval) of our first priority-0 advert; four intervals leave room for lost packets.
-    var handoverWait: Duration { config.advertInterval * 4 }
+    var handoverWait: Duration { advertInterval * 4 }
 
     mutating func endHandover(now: VRRPInstant, into actions: inout [Action]) {
         switch handover {
@@ -343,7 +360,7 @@ extension VRRPInstance {
             actions.append(.log(.info, "(\(name)) handover cancelled: staying MASTER"))
             cancelTimer(.handoverDeadline, into: &actions)
             sendAdvert(priority: effectivePriority, into: &actions)
-            setTimer(.advert, at: now + config.advertInterval, into: &actions)
+            setTimer(.advert, at: now + advertInterval, into: &actions)
             actions.append(.handoverFinished(released: false))
         }
     }
@@ -380,7 +397,7 @@ extension VRRPInstance {
         preemptDelayState = .idle
         handover = .none
         state = .master
-        masterAdvertInterval = config.advertInterval
+        masterAdvertInterval = advertInterval
         masterAddress = config.primaryAddress
         masterPriority = effectivePriority
         counters.becameMaster += 1
@@ -397,11 +414,12 @@ extension VRRPInstance {
         }
         actions.append(.runNotify(.master, priority: Int(effectivePriority)))
         sendAdvert(priority: effectivePriority, into: &actions)
-        setTimer(.advert, at: now + config.advertInterval, into: &actions)
+        setTimer(.advert, at: now + advertInterval, into: &actions)
     }
 
     /// A master that heard a better master: release the addresses and watch the new one (RFC 5798 §6.4.3).
-    mutating func leaveMasterForBackup(master: IPv4Address, priority: UInt8, now: VRRPInstant,
+    mutating func leaveMasterForBackup(
+        master: IPv4Address, priority: UInt8, now: VRRPInstant,
         into actions: inout [Action]
     ) {
         cancelTimer(.advert, into: &actions)
@@ -469,7 +487,8 @@ extension VRRPInstance {
 
     // MARK: Drops
 
-    mutating func drop(_ reason: VRRPDropReason, from source: IPv4Address, detail: String, now: VRRPInstant,
+    mutating func drop(
+        _ reason: VRRPDropReason, from source: IPv4Address, detail: String, now: VRRPInstant,
         into actions: inout [Action]
     ) {
         counters.countDrop(reason)

@@ -127,6 +127,8 @@ public struct VRRPInstance: Sendable {
     }
 
     public let config: VRRPInstanceConfig
+    /// Advertisement_Interval exactly as the wire carries it (the config's value rounded to centiseconds).
+    public let advertInterval: Duration
     public internal(set) var state: VRRPState = .initialize
     public internal(set) var counters = VRRPCounters()
     /// Each tracked item's last reported state, by name.
@@ -169,7 +171,8 @@ public struct VRRPInstance: Sendable {
         self.config = config
         self.intervalCentiseconds = centiseconds
         self.trackerStates = states
-        self.masterAdvertInterval = config.advertInterval
+        self.advertInterval = .milliseconds(Int(centiseconds) * 10)
+        self.masterAdvertInterval = self.advertInterval
         self.effectivePriority = config.priority
         self.effectivePriority = computeEffectivePriority()
     }
@@ -236,7 +239,8 @@ public struct VRRPInstance: Sendable {
             timerFired(timer, now: now, into: &actions)
         case .trackerChanged(let name, let up):
             guard trackerStates[name] != nil else {
-                actions.append(.log(.warning, "(\(config.name)) unknown tracked item \(name) reported \(up ? "up" : "down")"))
+                actions.append(
+                    .log(.warning, "(\(config.name)) unknown tracked item \(name) reported \(up ? "up" : "down")"))
                 break
             }
             guard trackerStates[name] != up else { break }

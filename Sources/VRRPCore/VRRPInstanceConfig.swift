@@ -89,14 +89,18 @@ public struct VRRPInstanceConfig: Hashable, Sendable {
     /// True for the address owner, whose priority tracking never changes (RFC 5798 §5.2.4).
     public var isAddressOwner: Bool { priority == VRRPAdvert.ownerPriority }
 
-    /// The advert interval in the wire's centiseconds, if the version can carry it.
+    /// The advert interval in the wire's centiseconds, if the version can carry it. A parsed `0.1` may arrive
+    /// as a Double-derived Duration a few attoseconds off, so the nearest centisecond within 1 µs counts.
     public var intervalCentiseconds: UInt16? {
         let (seconds, attoseconds) = advertInterval.components
-        guard seconds >= 0, attoseconds >= 0, attoseconds % 10_000_000_000_000_000 == 0 else { return nil }
-        let centiseconds = seconds * 100 + attoseconds / 10_000_000_000_000_000
+        let perCentisecond: Int64 = 10_000_000_000_000_000
+        guard seconds >= 0, attoseconds >= 0, seconds <= 255 else { return nil }
+        let roundedCentiseconds = (attoseconds + perCentisecond / 2) / perCentisecond
+        guard abs(attoseconds - roundedCentiseconds * perCentisecond) <= 1_000_000_000_000 else { return nil }
+        let centiseconds = seconds * 100 + roundedCentiseconds
         switch version {
         case .v2:
-            guard attoseconds == 0, (1...255).contains(seconds) else { return nil }
+            guard centiseconds % 100 == 0, (1...255).contains(centiseconds / 100) else { return nil }
         case .v3:
             guard (1...0x0FFF).contains(centiseconds) else { return nil }
         }

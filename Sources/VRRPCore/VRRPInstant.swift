@@ -28,3 +28,16 @@ public struct VRRPInstant: Comparable, Hashable, Sendable, CustomStringConvertib
 
     public var description: String { "t+\(sinceOrigin)" }
 }
+
+extension VRRPInstant {
+    /// The instant `instant` is past `origin`: the daemon keeps one origin (its start) and converts every
+    /// clock reading with it. Converting reads no clock itself.
+    public init(_ instant: ContinuousClock.Instant, origin: ContinuousClock.Instant) {
+        self.init(origin.duration(to: instant))
+    }
+
+    /// The clock instant to schedule a timer at, for the same origin.
+    public func continuousClockInstant(origin: ContinuousClock.Instant) -> ContinuousClock.Instant {
+        origin.advanced(by: sinceOrigin)
+    }
+}

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import KeepalivedConfig
 
 /// The seed's files, read from the repository (`fixtures/seed/`) so the test works in any clone.
@@ -47,12 +48,14 @@ enum Seed {
             garpMasterRefreshRepeat: 1,
             authentication: Authentication(location: at(19), password: "12345678", passwordLocation: at(21)),
             trackScripts: [
-                TrackedScript(name: "chk_haproxy", location: at(25), weight: -30, reverse: false,
-                              weightOverridden: false)
+                TrackedScript(
+                    name: "chk_haproxy", location: at(25), weight: -30, reverse: false,
+                    weightOverridden: false)
             ],
             virtualIPAddresses: [
-                VirtualIPAddress(location: at(29), address: IPv4Address(192, 168, 10, 100), prefixLength: 24,
-                                 device: "eth0")
+                VirtualIPAddress(
+                    location: at(29), address: IPv4Address(192, 168, 10, 100), prefixLength: 24,
+                    device: "eth0")
             ]
         )
         return VRRPConfig(

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VRRPCore
 
 @Suite struct IPv4AddressTests {
@@ -19,5 +20,17 @@ import Testing
         #expect(IPv4Address(10, 0, 0, 2) < IPv4Address(192, 168, 0, 1))
         #expect(IPv4Address.vrrpMulticastGroup.isMulticast)
         #expect(!IPv4Address(192, 168, 10, 11).isMulticast)
+    }
+}
+
+@Suite struct VRRPInstantTests {
+    @Test func convertsToAndFromContinuousClockWithAnOrigin() {
+        let origin = ContinuousClock().now
+        let later = origin.advanced(by: .milliseconds(3609))
+        let instant = VRRPInstant(later, origin: origin)
+        #expect(instant == VRRPInstant(.milliseconds(3609)))
+        #expect(instant.continuousClockInstant(origin: origin) == later)
+        #expect(instant + .seconds(1) - instant == .seconds(1))
+        #expect(VRRPInstant.zero < instant)
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VRRPCore
 
 @Suite struct VRRPAdvertCodecTests {
@@ -48,7 +49,8 @@ import Testing
     }
 
     @Test func encodesAndDecodesV3WithPseudoHeaderChecksum() throws {
-        let advert = VRRPAdvert(version: .v3, virtualRouterID: 51, priority: 100, intervalCentiseconds: 10, addresses: [vip])
+        let advert = VRRPAdvert(
+            version: .v3, virtualRouterID: 51, priority: 100, intervalCentiseconds: 10, addresses: [vip])
         #expect(try advert.encode(source: lb02, destination: group) == seedV3)
         let decoded = try VRRPAdvert.decode(seedV3, source: lb02, destination: group)
         #expect(decoded == advert)
@@ -63,10 +65,12 @@ import Testing
     }
 
     @Test func v3WithoutPseudoHeaderVariant() throws {
-        let advert = VRRPAdvert(version: .v3, virtualRouterID: 51, priority: 100, intervalCentiseconds: 10, addresses: [vip])
+        let advert = VRRPAdvert(
+            version: .v3, virtualRouterID: 51, priority: 100, intervalCentiseconds: 10, addresses: [vip])
         let bytes = try advert.encode(source: lb02, destination: group, v3Checksum: .withoutPseudoHeader)
         #expect(bytes[6] == 0x9F && bytes[7] == 0xB4)
-        #expect(try VRRPAdvert.decode(bytes, source: lb01, destination: lb02, v3Checksum: .withoutPseudoHeader) == advert)
+        #expect(
+            try VRRPAdvert.decode(bytes, source: lb01, destination: lb02, v3Checksum: .withoutPseudoHeader) == advert)
         #expect(throws: VRRPPacketError.self) {
             try VRRPAdvert.decode(bytes, source: lb02, destination: group, v3Checksum: .withPseudoHeader)
         }
@@ -107,7 +111,8 @@ import Testing
         // Fix the checksum for the changed word: the reserved bits are covered by it.
         bytes[6] = 0
         bytes[7] = 0
-        let sum = VRRPAdvert.checksum(of: bytes, version: .v3, source: lb02, destination: group, v3Checksum: .withPseudoHeader)
+        let sum = VRRPAdvert.checksum(
+            of: bytes, version: .v3, source: lb02, destination: group, v3Checksum: .withPseudoHeader)
         bytes[6] = UInt8(sum >> 8)
         bytes[7] = UInt8(sum & 0xFF)
         #expect(try VRRPAdvert.decode(bytes, source: lb02, destination: group).intervalCentiseconds == 10)
@@ -166,15 +171,18 @@ import Testing
     }
 
     @Test func refusesToEncodeWhatTheWireCannotCarry() {
-        let halfSecondV2 = VRRPAdvert(version: .v2, virtualRouterID: 1, priority: 100, intervalCentiseconds: 50, addresses: [vip])
+        let halfSecondV2 = VRRPAdvert(
+            version: .v2, virtualRouterID: 1, priority: 100, intervalCentiseconds: 50, addresses: [vip])
         #expect(throws: VRRPEncodeError.intervalNotRepresentable(version: .v2, centiseconds: 50)) {
             try halfSecondV2.encode(source: lb01, destination: group)
         }
-        let tooSlowV3 = VRRPAdvert(version: .v3, virtualRouterID: 1, priority: 100, intervalCentiseconds: 4096, addresses: [vip])
+        let tooSlowV3 = VRRPAdvert(
+            version: .v3, virtualRouterID: 1, priority: 100, intervalCentiseconds: 4096, addresses: [vip])
         #expect(throws: VRRPEncodeError.intervalNotRepresentable(version: .v3, centiseconds: 4096)) {
             try tooSlowV3.encode(source: lb01, destination: group)
         }
-        let noAddresses = VRRPAdvert(version: .v2, virtualRouterID: 1, priority: 100, intervalCentiseconds: 100, addresses: [])
+        let noAddresses = VRRPAdvert(
+            version: .v2, virtualRouterID: 1, priority: 100, intervalCentiseconds: 100, addresses: [])
         #expect(throws: VRRPEncodeError.addressCount(0)) {
             try noAddresses.encode(source: lb01, destination: group)
         }
