@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import VRRPCore
 import KeepalivedConfig
 
 /// Sleeps on a dedicated thread that `stop()` can wake at once.
@@ -56,8 +57,8 @@ final class WakeableThread: @unchecked Sendable {
     }
 }
 
-/// A `vrrp_script`: run every `interval` seconds, killed after `timeout`, `fall` failures in a row make it
-/// failed and `rise` successes make it good again. One run at a time: a slow script delays the next run
+/// A `vrrp_script`: run every `interval` seconds, killed after `timeout`; results are counted with Keepalived's
+/// rise/fall accounting (`VRRPCore.ScriptCheckState`). One run at a time: a slow script delays the next run
 /// instead of piling up.
 public final class ScriptCheck: @unchecked Sendable {
     public struct Settings: Sendable, Equatable {
@@ -90,6 +91,7 @@ public final class ScriptCheck: @unchecked Sendable {
     private var thread: WakeableThread?
     private var lock = pthread_mutex_t()
     private var _good: Bool
+    private var accounting: ScriptCheckState
     private var _lastOutcome: ScriptOutcome?
     private var _runs = 0
 
@@ -103,6 +105,7 @@ public final class ScriptCheck: @unchecked Sendable {
         self.arguments = arguments ?? ChildProcess.words(settings.script)
         self.onChange = onChange
         _good = !settings.initFail
+        accounting = ScriptCheckState(rise: settings.rise, fall: settings.fall, initFail: settings.initFail)
         pthread_mutex_init(&lock, nil)
     }
 
@@ -130,28 +133,18 @@ public final class ScriptCheck: @unchecked Sendable {
     }
 
     private func loop(_ thread: WakeableThread) {
-        var successes = 0
-        var failures = 0
         while !thread.isStopping {
             let started = monotonicSeconds()
             let outcome = ChildProcess.run(arguments: arguments, timeout: settings.timeout)
             if thread.isStopping { return }
-            if outcome.succeeded {
-                successes += 1
-                failures = 0
-            } else {
-                failures += 1
-                successes = 0
-            }
-            let (changed, good): (Bool, Bool) = locked {
+            let change: Bool? = locked {
                 _runs += 1
                 _lastOutcome = outcome
-                let before = _good
-                if _good && failures >= settings.fall { _good = false }
-                if !_good && successes >= settings.rise { _good = true }
-                return (before != _good, _good)
+                let change = accounting.record(success: outcome.succeeded)
+                if let change { _good = change }
+                return change
             }
-            if changed { onChange(good, outcome) }
+            if let change { onChange(change, outcome) }
             let next = started + settings.interval
             if !thread.sleep(next - monotonicSeconds()) { return }
         }

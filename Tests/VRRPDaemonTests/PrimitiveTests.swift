@@ -154,11 +154,15 @@ struct PrimitiveTests {
         defer { check.stop() }
         usleep(300_000)
         #expect(check.isGood)
+        let runsBefore = check.runs
         try FileManager.default.removeItem(atPath: flag)
         #expect(waitFor(2) { !check.isGood } != nil)
+        // fall 3: three failed runs in a row (a run in flight at the removal may still have succeeded).
+        #expect(check.runs - runsBefore >= 3)
         FileManager.default.createFile(atPath: flag, contents: nil)
         #expect(waitFor(2) { check.isGood } != nil)
-        #expect(changes.lock.withLock { changes.list } == [false, true])
+        // Keepalived reports the first result, then each change.
+        #expect(changes.lock.withLock { changes.list } == [true, false, true])
 
         // A script slower than its timeout is killed and counts as a failure; runs never overlap.
         let slow = ScriptCheck(.init(name: "slow", script: "\(script) 5", interval: 0.1, timeout: 0.2, fall: 1)) { _, _ in }
