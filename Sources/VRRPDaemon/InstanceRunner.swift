@@ -26,7 +26,8 @@ public final class InstanceRunner: @unchecked Sendable {
     private let notifier: Notifier
     private let logger: Logger
     private let interfaceName: String
-    private var timers: [VRRPTimer: DispatchWorkItem] = [:]
+    private var timers: [VRRPTimer: (source: DispatchSourceTimer, generation: Int)] = [:]
+    private var timerGeneration = 0
     private var handoverWaiters: [(Bool) -> Void] = []
     private var sendErrors = RateLimitedLog(interval: 10)
 
@@ -152,18 +153,25 @@ public final class InstanceRunner: @unchecked Sendable {
                 }
             }
         case .setTimer(let timer, let at):
-            timers[timer]?.cancel()
-            let item = DispatchWorkItem { [weak self] in
-                guard let self else { return }
+            timers.removeValue(forKey: timer)?.source.cancel()
+            timerGeneration += 1
+            let generation = timerGeneration
+            // A timer source with a 1 ms leeway: asyncAfter lets libdispatch fire up to 10% late, which would
+            // stretch Master_Down_Interval past the RFC bound.
+            let source = DispatchSource.makeTimerSource(flags: .strict, queue: queue)
+            let delay = at - now()
+            let nanos = max(0, delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000)
+            source.schedule(deadline: .now() + .nanoseconds(Int(nanos)), leeway: .milliseconds(1))
+            source.setEventHandler { [weak self] in
+                guard let self, let current = self.timers[timer], current.generation == generation else { return }
+                current.source.cancel()
                 self.timers[timer] = nil
                 self.handle(.timerFired(timer))
             }
-            timers[timer] = item
-            let delay = at - now()
-            let nanos = max(0, delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000)
-            queue.asyncAfter(deadline: .now() + .nanoseconds(Int(nanos)), execute: item)
+            timers[timer] = (source, generation)
+            source.resume()
         case .cancelTimer(let timer):
-            timers.removeValue(forKey: timer)?.cancel()
+            timers.removeValue(forKey: timer)?.source.cancel()
         case .runNotify(let state, let priority):
             guard let notified = Notifier.NotifiedState(rawValue: state.rawValue) else { return }
             if notified == .stop {
@@ -188,7 +196,7 @@ public final class InstanceRunner: @unchecked Sendable {
     /// Cancels timers after shutdown so nothing fires into a stopped instance.
     func stopTimers() {
         queue.sync {
-            timers.values.forEach { $0.cancel() }
+            timers.values.forEach { $0.source.cancel() }
             timers = [:]
         }
     }

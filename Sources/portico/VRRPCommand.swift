@@ -80,10 +80,10 @@ struct VRRPRun: AsyncParsableCommand {
         defer { if let pidPath { Daemonize.removePidFile(pidPath) } }
 
         logger.info("Starting portico vrrp (Keepalived role), config \(file)")
-        let options = VRRPDaemon.Options(
+        let options = VRRPService.Options(
             controlSocketPath: noControlSocket ? nil : (controlSocket ?? defaultControlSocket(routerID: config.global.routerID)),
             handOverOnStop: !noHandoverOnStop)
-        let daemon = VRRPDaemon(config: config, options: options, logger: logger)
+        let daemon = VRRPService(config: config, options: options, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [daemon], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {

@@ -205,9 +205,15 @@ struct FailoverTests {
                 let sock255 = try AdvertSocket(interfaceName: "eth0", interfaceIndex: eth0.index, joinMulticast: false)
                 let sock254 = try AdvertSocket(
                     interfaceName: "eth0", interfaceIndex: eth0.index, joinMulticast: false, ttl: 254)
-                for _ in 0..<5 {
+                var badChecksum = goodAuth
+                badChecksum[7] ^= 0xFF
+                for i in 0..<5 {
                     try sock255.send(wrongAuth, from: src, to: .vrrpMulticastGroup)
                     try sock254.send(goodAuth, from: src, to: .vrrpMulticastGroup)
+                    if i < 3 {
+                        try sock255.send(Array(goodAuth.prefix(6)), from: src, to: .vrrpMulticastGroup)
+                        try sock255.send(badChecksum, from: src, to: .vrrpMulticastGroup)
+                    }
                     usleep(200_000)
                 }
             }
@@ -218,6 +224,10 @@ struct FailoverTests {
             #expect(n1.dropped("wrong_ttl") == 5)
             #expect(n2.dropped("auth_mismatch") == 5)
             #expect(n2.dropped("wrong_ttl") == 5)
+            #expect(n1.dropped("too_short") == 3)
+            #expect(n1.dropped("bad_checksum") == 3)
+            // Logged, but rate-limited: one line per reason, not one per packet.
+            #expect(n1.log.components(separatedBy: "invalid TTL/HL. Received 254").count - 1 == 1)
         }
     }
 

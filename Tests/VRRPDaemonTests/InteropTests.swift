@@ -48,6 +48,32 @@ struct InteropTests {
     }
 }
 
+extension InteropTests {
+    /// The master loses its cable; the other implementation takes over within the RFC bound, and when the
+    /// cable comes back lb01 preempts and the two agree on one master again.
+    @Test(arguments: [
+        (VRRPNode.Kind.keepalived, VRRPNode.Kind.portico),
+        (VRRPNode.Kind.portico, VRRPNode.Kind.keepalived),
+    ])
+    func linkLossAndRecoveryWithKeepalived(lb01Kind: VRRPNode.Kind, lb02Kind: VRRPNode.Kind) throws {
+        let tag = lb01Kind == .keepalived ? "lk" : "lp"
+        try pair.withPair(tag, lb01: FailoverTests.lb01(), lb02: FailoverTests.lb02(), kinds: (lb01Kind, lb02Kind)) {
+            lab, _, _ in
+            #expect(pair.vipMoves(to: "lb01", in: lab, within: 8) != nil)
+            #expect(pair.vipStays(on: "lb01", in: lab, for: 1))
+            let pulled = Date()
+            sh("ip -n \(lab.bridgeNamespace) link set \(lab.outerLink("lb01")) down")
+            #expect(waitFor(5) { lab.has("lb02", FailoverTests.vip) } != nil)
+            let seconds = Date().timeIntervalSince(pulled)
+            print("FIGURE interop link loss \(lb01Kind)->\(lb02Kind): \(seconds) s")
+            #expect(seconds <= 3 + 156.0 / 256.0 + 0.25)
+            sh("ip -n \(lab.bridgeNamespace) link set \(lab.outerLink("lb01")) up")
+            #expect(pair.vipMoves(to: "lb01", in: lab, within: 8) != nil)
+            #expect(pair.vipStays(on: "lb01", in: lab, for: 2))
+        }
+    }
+}
+
 extension VRRPNode {
     var pidIsGone: Bool { pid.map { kill($0, 0) != 0 } ?? true }
 }

@@ -9,7 +9,7 @@ import VRRPCore
 public typealias IPv4Address = VRRPCore.IPv4Address
 
 /// Why the daemon cannot start, with what it was starting.
-public struct VRRPDaemonError: Error, CustomStringConvertible, Sendable {
+public struct VRRPServiceError: Error, CustomStringConvertible, Sendable {
     public var description: String
     init(_ description: String) { self.description = description }
 }
@@ -18,7 +18,7 @@ public struct VRRPDaemonError: Error, CustomStringConvertible, Sendable {
 /// share, a raw VRRP socket per interface, the link watch and the control socket; runs until graceful shutdown
 /// (SIGTERM/SIGINT), then hands over (a master resigns with priority-0 adverts until a peer has taken over),
 /// releases its VIPs and stops.
-public final class VRRPDaemon: Service, @unchecked Sendable {
+public final class VRRPService: Service, @unchecked Sendable {
     public struct Options: Sendable {
         /// The unix control socket; nil for none.
         public var controlSocketPath: String?
@@ -80,11 +80,11 @@ public final class VRRPDaemon: Service, @unchecked Sendable {
             links = try netlink.links()
             addresses = try netlink.addresses()
         } catch {
-            throw VRRPDaemonError("rtnetlink: \(error)")
+            throw VRRPServiceError("rtnetlink: \(error)")
         }
         func link(_ name: String) throws -> NetworkLink {
             guard let l = links.first(where: { $0.name == name }) else {
-                throw VRRPDaemonError("interface \(name) not found")
+                throw VRRPServiceError("interface \(name) not found")
             }
             return l
         }
@@ -103,7 +103,7 @@ public final class VRRPDaemon: Service, @unchecked Sendable {
             } else if let first = addresses.first(where: { $0.interfaceIndex == iface.index }) {
                 primary = IPv4Address(first.address.value)
             } else {
-                throw VRRPDaemonError("(\(instance.name)) interface \(instance.interface) has no IPv4 address")
+                throw VRRPServiceError("(\(instance.name)) interface \(instance.interface) has no IPv4 address")
             }
             var placements: [IPv4Address: InstanceRunner.VIPPlacement] = [:]
             for vip in instance.virtualIPAddresses {
@@ -123,7 +123,7 @@ public final class VRRPDaemon: Service, @unchecked Sendable {
             var items: [TrackedItem] = []
             for tracked in instance.trackScripts {
                 guard let script = config.script(named: tracked.name) else {
-                    throw VRRPDaemonError("(\(instance.name)) track_script \(tracked.name) is not defined")
+                    throw VRRPServiceError("(\(instance.name)) track_script \(tracked.name) is not defined")
                 }
                 items.append(
                     TrackedItem(
@@ -135,7 +135,7 @@ public final class VRRPDaemon: Service, @unchecked Sendable {
             }
             for tracked in instance.trackProcesses {
                 guard let process = config.trackProcess(named: tracked.name) else {
-                    throw VRRPDaemonError("(\(instance.name)) track_process \(tracked.name) is not defined")
+                    throw VRRPServiceError("(\(instance.name)) track_process \(tracked.name) is not defined")
                 }
                 let watch = processWatches[process.name] ?? makeProcessWatch(process)
                 processWatches[process.name] = watch
@@ -155,7 +155,7 @@ public final class VRRPDaemon: Service, @unchecked Sendable {
                 machine = try VRRPCore.VRRPInstance(
                     config: Self.machineConfig(instance, primary: primary, trackedItems: items))
             } catch {
-                throw VRRPDaemonError("(\(instance.name)) \(error)")
+                throw VRRPServiceError("(\(instance.name)) \(error)")
             }
             let socket: AdvertSocket
             if let existing = sockets[instance.interface] {
@@ -166,7 +166,7 @@ public final class VRRPDaemon: Service, @unchecked Sendable {
                         interfaceName: instance.interface, interfaceIndex: iface.index,
                         joinMulticast: config.instances.contains { $0.interface == instance.interface && !$0.isUnicast })
                 } catch {
-                    throw VRRPDaemonError("(\(instance.name)) VRRP socket on \(instance.interface): \(error)")
+                    throw VRRPServiceError("(\(instance.name)) VRRP socket on \(instance.interface): \(error)")
                 }
                 sockets[instance.interface] = socket
             }
@@ -263,7 +263,7 @@ public final class VRRPDaemon: Service, @unchecked Sendable {
         _ instance: KeepalivedConfig.VRRPInstance, primary: IPv4Address, trackedItems: [TrackedItem]
     ) throws -> VRRPInstanceConfig {
         guard let vrid = UInt8(exactly: instance.virtualRouterID), let priority = UInt8(exactly: instance.priority)
-        else { throw VRRPDaemonError("virtual_router_id or priority out of range") }
+        else { throw VRRPServiceError("virtual_router_id or priority out of range") }
         let auth: VRRPAuthentication =
             instance.authentication.map { .password(Array($0.wirePassword.prefix { $0 != 0 })) } ?? .none
         return VRRPInstanceConfig(
