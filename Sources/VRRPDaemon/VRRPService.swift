@@ -48,6 +48,7 @@ public final class VRRPService: Service, @unchecked Sendable {
     private var unknownVRID: [String: Int] = [:]
     private let dropLog = RateLimitedLog(interval: 60)
     private var started = false
+    private var hangup: DispatchSourceSignal?
 
     public init(config: VRRPConfig, options: Options = Options(), logger: Logger) {
         self.config = config
@@ -204,6 +205,15 @@ public final class VRRPService: Service, @unchecked Sendable {
                 self?.answer(command) ?? "{\"error\":\"stopping\"}"
             }
         }
+        // SIGHUP's default action would kill the daemon with the VIP still up and no priority-0 advert.
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        let logger = logger
+        hangup.setEventHandler {
+            logger.warning("SIGHUP: configuration reload is not supported yet; restart portico vrrp to apply changes")
+        }
+        hangup.resume()
+        self.hangup = hangup
         started = true
     }
 
@@ -405,6 +415,8 @@ public final class VRRPService: Service, @unchecked Sendable {
         started = false
         control?.stop()
         control = nil
+        hangup?.cancel()
+        hangup = nil
         let rs = lock.withLock { runners }
         if options.handOverOnStop {
             let masters = rs.filter { $0.state == .master }

@@ -14,13 +14,15 @@ struct FailoverTests {
     /// Sets up lb01/lb02, runs `body`, and always tears everything down.
     func withPair(
         _ tag: String, lb01: NodeConfig, lb02: NodeConfig, kinds: (VRRPNode.Kind, VRRPNode.Kind) = (.portico, .portico),
-        extraNodes: [String: String] = [:], _ body: (NetworkLab, VRRPNode, VRRPNode) throws -> Void
+        extraNodes: [String: String] = [:], setUp: (NetworkLab) -> Void = { _ in },
+        _ body: (NetworkLab, VRRPNode, VRRPNode) throws -> Void
     ) throws {
         let lab = try NetworkLab(tag: tag)
         defer { lab.tearDown() }
         try lab.addNode("lb01", address: "192.168.77.11/24")
         try lab.addNode("lb02", address: "192.168.77.12/24")
         for (node, address) in extraNodes { try lab.addNode(node, address: address) }
+        setUp(lab)
         let n1 = try VRRPNode("lb01", kind: kinds.0, lab: lab, config: lb01)
         defer { n1.cleanUp() }
         let n2 = try VRRPNode("lb02", kind: kinds.1, lab: lab, config: lb02)
@@ -261,6 +263,44 @@ struct FailoverTests {
             #expect(Date().timeIntervalSince(t0) < 1.0)
             #expect(n1.state() == "FAULT")
             #expect(n1.log.contains("Quorum lost for tracked process trk_lb"))
+        }
+    }
+
+    @Test func trackedInterfaceDownFaultsTheMaster() throws {
+        let lb01 = Self.lb01 { $0.trackInterface = "eth1" }
+        try withPair("ti", lb01: lb01, lb02: Self.lb02(), setUp: { lab in
+            let ns = lab.namespace("lb01")
+            sh("ip -n \(ns) link add eth1 type veth peer name eth1p && ip -n \(ns) link set eth1p up && ip -n \(ns) link set eth1 up")
+        }) { lab, n1, _ in
+            #expect(vipMoves(to: "lb01", in: lab, within: 8) != nil)
+            let t0 = Date()
+            sh("ip -n \(lab.namespace("lb01")) link set eth1 down")
+            // track_interface with weight 0: FAULT, priority-0 advert, lb02 takes over after Skew_Time.
+            #expect(vipMoves(to: "lb02", in: lab, within: 3) != nil)
+            #expect(Date().timeIntervalSince(t0) < 1.5)
+            #expect(n1.state() == "FAULT")
+            sh("ip -n \(lab.namespace("lb01")) link set eth1 up")
+            #expect(vipMoves(to: "lb01", in: lab, within: 8) != nil)
+        }
+    }
+
+    @Test func twoInstancesOnOneInterfaceAreKeptApartByVRID() throws {
+        // Dual master: VI_1 (VRID 51) prefers lb01, VI_2 (VRID 52) prefers lb02.
+        let lb01 = Self.lb01 { $0.secondInstance = ("BACKUP", 100) }
+        let lb02 = Self.lb02 { $0.secondInstance = ("MASTER", 120) }
+        try withPair("vr", lb01: lb01, lb02: lb02) { lab, n1, n2 in
+            let settled = waitFor(8) {
+                lab.has("lb01", Self.vip) && !lab.has("lb02", Self.vip) && lab.has("lb02", "192.168.77.200")
+                    && !lab.has("lb01", "192.168.77.200")
+            }
+            #expect(settled != nil)
+            let states = (n1.status()?["instances"] as? [[String: Any]])?.map { $0["state"] as? String ?? "" }
+            #expect(states == ["MASTER", "BACKUP"])
+            let counters = (n2.status()?["instances"] as? [[String: Any]])?.map {
+                ($0["counters"] as? [String: Any])?["droppedTotal"] as? Int ?? -1
+            }
+            // Each advert went to its own instance only: nothing counted as a wrong VRID.
+            #expect(counters == [0, 0])
         }
     }
 

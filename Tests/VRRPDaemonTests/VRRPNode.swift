@@ -28,6 +28,9 @@ struct NodeConfig {
     var unicastSource: String?
     var unicastPeers: [String] = []
     var notify: String?
+    var trackInterface: String?
+    /// A second instance (VRID 52, VIP .200), e.g. for a dual-master setup: (state, priority).
+    var secondInstance: (state: String, priority: Int)?
 
     var text: String {
         var t = "global_defs {\n    router_id \(routerID)\n}\n"
@@ -68,7 +71,13 @@ struct NodeConfig {
             t += "    }\n"
         }
         if let notify { t += "    notify \"\(notify)\"\n" }
+        if let trackInterface { t += "    track_interface {\n        \(trackInterface)\n    }\n" }
         t += "    virtual_ipaddress {\n        \(vip) dev eth0\n    }\n}\n"
+        if let second = secondInstance {
+            t += "vrrp_instance VI_2 {\n    state \(second.state)\n    interface eth0\n    virtual_router_id 52\n"
+            t += "    priority \(second.priority)\n    advert_int \(advertInt)\n"
+            t += "    virtual_ipaddress {\n        192.168.77.200/24 dev eth0\n    }\n}\n"
+        }
         return t
     }
 }
@@ -151,7 +160,8 @@ final class VRRPNode {
 
     /// Always safe to call: stops the daemon (keepalived's children included) and removes the files.
     func cleanUp() {
-        if process?.isRunning == true { _ = stop(timeout: 5) }
+        // The namespaces go away with the test: no need for a (slow, handing-over) graceful stop of portico.
+        if kind == .portico { kill9() } else if process?.isRunning == true { _ = stop(timeout: 5) }
         if kind == .keepalived {
             for file in ["keepalived.pid", "vrrp.pid", "checkers.pid"] {
                 if let text = try? String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8),
