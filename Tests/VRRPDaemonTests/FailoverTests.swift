@@ -62,7 +62,13 @@ struct FailoverTests {
     }
 
     @Test func lb01IsElectedAndHoldsTheOnlyVIP() throws {
-        try withPair("el", lb01: Self.lb01(), lb02: Self.lb02()) { lab, n1, n2 in
+        // A VIP left behind on lb02 (a crashed daemon's) must not stay beside the real master's.
+        let leftover = { (lab: NetworkLab) in
+            sh("ip -n \(lab.namespace("lb02")) addr add \(Self.vip)/24 dev eth0")
+            return
+        }
+        try withPair("el", lb01: Self.lb01(), lb02: Self.lb02(), setUp: leftover) { lab, n1, n2 in
+            #expect(waitFor(3) { !lab.has("lb02", Self.vip) } != nil)
             #expect(vipMoves(to: "lb01", in: lab, within: 8) != nil)
             #expect(vipStays(on: "lb01", in: lab, for: 2))
             #expect(n1.state() == "MASTER")
