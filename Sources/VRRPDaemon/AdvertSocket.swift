@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import KeepalivedConfig
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A VRRP packet as it came off the wire, with the IP header fields the RFC checks (§7.1: TTL must be 255).
 public struct ReceivedAdvert: Sendable {

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import KeepalivedConfig
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// pidfd_open / pidfd_send_signal (glibc 2.36, Linux 5.3). Looked up at run time because Swift's Glibc module
 /// does not import <sys/pidfd.h> and cannot call the variadic syscall().

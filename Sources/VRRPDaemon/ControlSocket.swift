@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The daemon's local control socket (a unix stream socket): one command line in, one answer out.
@@ -15,13 +15,16 @@ final class ControlSocket: @unchecked Sendable {
         self.path = path
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError.last("socket(AF_UNIX)") }
-        let directory = String(path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/"))
+        let directory = String(
+            path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/"))
         if !directory.isEmpty { mkdir(directory, 0o755) }
         // A socket file left by a crashed daemon would make bind fail; a live daemon would still answer.
         if (try? ControlSocket.request(path: path, command: "ping", timeout: 0.5)) == nil { unlink(path) }
         var addr = try unixAddress(path)
         let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard rc == 0 else {
             let error = SystemError.last("bind control socket \(path)")
@@ -72,7 +75,9 @@ final class ControlSocket: @unchecked Sendable {
         defer { close(fd) }
         var addr = try unixAddress(path)
         let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard rc == 0 else { throw SystemError.last("connect \(path)") }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1e6))
@@ -96,7 +101,9 @@ private func unixAddress(_ path: String) throws -> sockaddr_un {
     addr.sun_family = sa_family_t(AF_UNIX)
     let bytes = Array(path.utf8)
     let capacity = MemoryLayout.size(ofValue: addr.sun_path)
-    guard bytes.count < capacity else { throw SystemError("control socket path too long: \(path)", errno: ENAMETOOLONG) }
+    guard bytes.count < capacity else {
+        throw SystemError("control socket path too long: \(path)", errno: ENAMETOOLONG)
+    }
     withUnsafeMutableBytes(of: &addr.sun_path) { raw in
         for (i, b) in bytes.enumerated() { raw[i] = b }
         raw[bytes.count] = 0

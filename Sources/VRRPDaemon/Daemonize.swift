@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Keepalived-style daemon mode without fork() in a multithreaded Swift process: the foreground process
@@ -51,7 +51,9 @@ public enum Daemonize {
         guard let dir = opendir("/proc/self/fd") else { return [] }
         var fds: [Int32] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
             if let fd = Int32(name) { fds.append(fd) }
         }
         let own = dirfd(dir)
@@ -61,7 +63,8 @@ public enum Daemonize {
 
     /// Writes the pid file (`-p`), creating its directory.
     public static func writePidFile(_ path: String) throws {
-        let directory = String(path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/"))
+        let directory = String(
+            path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/"))
         if !directory.isEmpty { mkdir(directory, 0o755) }
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SystemError.last("open pid file \(path)") }

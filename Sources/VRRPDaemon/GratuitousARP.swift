@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import KeepalivedConfig
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// struct sockaddr_ll from linux/if_packet.h (not imported by Swift's Glibc module).
 struct LinkLayerAddress {
@@ -31,7 +32,8 @@ public final class GratuitousARP: @unchecked Sendable {
         }
         self.interfaceIndex = interfaceIndex
         self.hardwareAddress = hardwareAddress
-        fd = socket(AF_PACKET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(Self.ethertypeARP.bigEndian))
+        fd = socket(
+            AF_PACKET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(Self.ethertypeARP.bigEndian))
         guard fd >= 0 else { throw SystemError.last("socket(AF_PACKET) on \(interfaceName)") }
     }
 

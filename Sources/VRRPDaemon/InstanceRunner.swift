@@ -1,9 +1,10 @@
 import Dispatch
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import VRRPCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Carries out one `vrrp_instance`: feeds what happens (adverts, timers, trackers, links, control commands)
 /// into the pure `VRRPCore.VRRPInstance` and performs the actions it returns. Everything about the instance
@@ -136,10 +137,9 @@ public final class InstanceRunner: @unchecked Sendable {
             }
         case .sendGratuitousARP(let addresses, let count):
             guard count > 0 else { return }
-            let devices = Set(addresses.compactMap { vips[$0]?.device })
-            logger.info(
-                "(\(name)) Sending/queueing gratuitous ARPs on \(devices.sorted().joined(separator: ",")) for \(addresses.map(\.description).joined(separator: ","))"
-            )
+            let devices = Set(addresses.compactMap { vips[$0]?.device }).sorted().joined(separator: ",")
+            let list = addresses.map(\.description).joined(separator: ",")
+            logger.info("(\(name)) Sending/queueing gratuitous ARPs on \(devices) for \(list)")
             for _ in 0..<count {
                 for address in addresses {
                     guard let vip = vips[address], let arp = arps[vip.device] else { continue }

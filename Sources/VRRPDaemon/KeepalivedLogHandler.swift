@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Writes log lines to stderr the way `keepalived -l -n` prints them on the console:
 /// `Thu Nov 26 06:48:56 2026: (VI_1) Entering MASTER STATE`. Metadata is appended as `key=value`.

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import KeepalivedConfig
 import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Runs an instance's notify scripts on state changes, with Keepalived's arguments: `notify` gets
 /// `INSTANCE NAME STATE PRIORITY`, `notify_master` / `notify_backup` / `notify_fault` / `notify_stop` get
@@ -65,18 +66,23 @@ public struct Notifier: Sendable {
 
 /// Runs a closure on a new detached thread (for blocking waits that must not occupy the concurrency pool).
 func runDetached(_ body: @escaping () -> Void) {
-    final class Box { let body: () -> Void; init(_ b: @escaping () -> Void) { body = b } }
+    final class Box {
+        let body: () -> Void
+        init(_ b: @escaping () -> Void) { body = b }
+    }
     let box = Unmanaged.passRetained(Box(body))
     var attr = pthread_attr_t()
     pthread_attr_init(&attr)
     pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
     defer { pthread_attr_destroy(&attr) }
     var tid = pthread_t()
-    let rc = pthread_create(&tid, &attr, { arg in
-        guard let arg else { return nil }
-        Unmanaged<Box>.fromOpaque(arg).takeRetainedValue().body()
-        return nil
-    }, box.toOpaque())
+    let rc = pthread_create(
+        &tid, &attr,
+        { arg in
+            guard let arg else { return nil }
+            Unmanaged<Box>.fromOpaque(arg).takeRetainedValue().body()
+            return nil
+        }, box.toOpaque())
     if rc != 0 {
         box.takeRetainedValue().body()
     }

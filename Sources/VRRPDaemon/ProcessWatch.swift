@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import KeepalivedConfig
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A process found in /proc.
 public struct RunningProcess: Equatable, Sendable {
@@ -47,7 +48,9 @@ public struct ProcessPattern: Sendable, Equatable {
         switch match {
         case .exact: return args == parameters
         case .initial:
-            guard args.count == parameters.count, let last = parameters.last, let theirs = args.last else { return false }
+            guard args.count == parameters.count, let last = parameters.last, let theirs = args.last else {
+                return false
+            }
             return args.dropLast() == parameters.dropLast() && theirs.hasPrefix(last)
         case .partial: return args.starts(with: parameters)
         }
@@ -165,11 +168,17 @@ public final class ProcessWatch: @unchecked Sendable {
                 _count = count
                 if quorate {
                     lostSince = nil
-                    if !_up { _up = true; report = true }
+                    if !_up {
+                        _up = true
+                        report = true
+                    }
                 } else if _up {
                     let since = lostSince ?? now
                     lostSince = since
-                    if now - since >= settings.delay { _up = false; report = false }
+                    if now - since >= settings.delay {
+                        _up = false
+                        report = false
+                    }
                 }
             }
             if let report { onChange(report, count) }

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import KeepalivedConfig
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 extension IPv4Address {
     init(bytes: some Collection<UInt8>) {
@@ -23,7 +24,8 @@ public struct InterfaceAddress: Hashable, Sendable, CustomStringConvertible {
     public var scope: UInt8
 
     public init(
-        address: IPv4Address, prefixLength: UInt8, interfaceIndex: Int32, label: String? = nil, broadcast: IPv4Address? = nil,
+        address: IPv4Address, prefixLength: UInt8, interfaceIndex: Int32, label: String? = nil,
+        broadcast: IPv4Address? = nil,
         scope: UInt8 = 0
     ) {
         self.address = address
@@ -304,7 +306,9 @@ public final class RouteNetlink: @unchecked Sendable {
         msg.attribute(Netlink.ifaAddress, a.address.bytes)
         if let broadcast = a.broadcast { msg.attribute(Netlink.ifaBroadcast, broadcast.bytes) }
         // The kernel matches a label on delete too; an adopted VIP may carry another one, so only add sets it.
-        if let label = a.label, type == Netlink.newAddr { msg.attribute(Netlink.ifaLabel, Array(label.utf8.prefix(15)) + [0]) }
+        if let label = a.label, type == Netlink.newAddr {
+            msg.attribute(Netlink.ifaLabel, Array(label.utf8.prefix(15)) + [0])
+        }
         return msg
     }
 
@@ -363,7 +367,8 @@ public final class RouteNetlink: @unchecked Sendable {
                 for reply in try receive() where reply.sequence == seq {
                     if reply.type == Netlink.done { return }
                     if reply.type == Netlink.error {
-                        let err = reply.body.count >= 4 ? -Int32(bitPattern: reply.body.le32(at: reply.body.startIndex)) : EIO
+                        let err =
+                            reply.body.count >= 4 ? -Int32(bitPattern: reply.body.le32(at: reply.body.startIndex)) : EIO
                         throw SystemError("netlink dump", errno: err)
                     }
                     each(reply)

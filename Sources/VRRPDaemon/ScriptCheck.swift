@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-import VRRPCore
 import KeepalivedConfig
+import VRRPCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Sleeps on a dedicated thread that `stop()` can wake at once.
 final class WakeableThread: @unchecked Sendable {
@@ -23,13 +24,15 @@ final class WakeableThread: @unchecked Sendable {
         self.body = body
         let unmanaged = Unmanaged.passRetained(self)
         var tid = pthread_t()
-        let rc = pthread_create(&tid, nil, { arg in
-            guard let arg else { return nil }
-            let me = Unmanaged<WakeableThread>.fromOpaque(arg).takeRetainedValue()
-            me.body?(me)
-            me.body = nil
-            return nil
-        }, unmanaged.toOpaque())
+        let rc = pthread_create(
+            &tid, nil,
+            { arg in
+                guard let arg else { return nil }
+                let me = Unmanaged<WakeableThread>.fromOpaque(arg).takeRetainedValue()
+                me.body?(me)
+                me.body = nil
+                return nil
+            }, unmanaged.toOpaque())
         if rc == 0 { thread = tid } else { unmanaged.release() }
     }
 

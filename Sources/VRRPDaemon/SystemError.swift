@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import KeepalivedConfig
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A failed system call, with what the daemon was trying to do and the errno it got.
 public struct SystemError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -46,12 +47,14 @@ final class ReadinessThread: @unchecked Sendable {
     func start() {
         let unmanaged = Unmanaged.passRetained(self)
         var tid = pthread_t()
-        let rc = pthread_create(&tid, nil, { arg in
-            guard let arg else { return nil }
-            let me = Unmanaged<ReadinessThread>.fromOpaque(arg).takeRetainedValue()
-            me.loop()
-            return nil
-        }, unmanaged.toOpaque())
+        let rc = pthread_create(
+            &tid, nil,
+            { arg in
+                guard let arg else { return nil }
+                let me = Unmanaged<ReadinessThread>.fromOpaque(arg).takeRetainedValue()
+                me.loop()
+                return nil
+            }, unmanaged.toOpaque())
         if rc == 0 {
             thread = tid
         } else {

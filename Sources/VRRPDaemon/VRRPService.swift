@@ -27,7 +27,8 @@ public final class VRRPService: Service, @unchecked Sendable {
         /// How often /proc is rescanned for new tracked processes (exits are seen at once through pidfds).
         public var processRescanInterval: Double
 
-        public init(controlSocketPath: String? = nil, handOverOnStop: Bool = true, processRescanInterval: Double = 0.5) {
+        public init(controlSocketPath: String? = nil, handOverOnStop: Bool = true, processRescanInterval: Double = 0.5)
+        {
             self.controlSocketPath = controlSocketPath
             self.handOverOnStop = handOverOnStop
             self.processRescanInterval = processRescanInterval
@@ -113,7 +114,8 @@ public final class VRRPService: Service, @unchecked Sendable {
                 placements[IPv4Address(vip.address.value)] = .init(
                     address: InterfaceAddress(
                         address: IPv4Address(vip.address.value), prefixLength: UInt8(clamping: vip.prefixLength),
-                        interfaceIndex: dev.index, label: vip.label, broadcast: vip.broadcast.map { IPv4Address($0.value) },
+                        interfaceIndex: dev.index, label: vip.label,
+                        broadcast: vip.broadcast.map { IPv4Address($0.value) },
                         scope: Self.scope(vip.scope)),
                     device: device)
                 if arps[device] == nil {
@@ -148,7 +150,8 @@ public final class VRRPService: Service, @unchecked Sendable {
             for tracked in instance.trackInterfaces {
                 let up = links.first { $0.name == tracked.name }?.isUp ?? false
                 items.append(
-                    TrackedItem(name: tracked.name, kind: .interface, weight: tracked.weight, reverse: tracked.reverse,
+                    TrackedItem(
+                        name: tracked.name, kind: .interface, weight: tracked.weight, reverse: tracked.reverse,
                         initiallyUp: up))
             }
             let machine: VRRPCore.VRRPInstance
@@ -165,7 +168,8 @@ public final class VRRPService: Service, @unchecked Sendable {
                 do {
                     socket = try AdvertSocket(
                         interfaceName: instance.interface, interfaceIndex: iface.index,
-                        joinMulticast: config.instances.contains { $0.interface == instance.interface && !$0.isUnicast })
+                        joinMulticast: config.instances.contains { $0.interface == instance.interface && !$0.isUnicast }
+                    )
                 } catch {
                     throw VRRPServiceError("(\(instance.name)) VRRP socket on \(instance.interface): \(error)")
                 }
@@ -302,7 +306,9 @@ public final class VRRPService: Service, @unchecked Sendable {
             ttl: packet.ttl)
         if targets.isEmpty {
             lock.withLock { unknownVRID[interface, default: 0] += 1 }
-            if let line = dropLog.admit("vrid-\(interface)", "advert on \(interface) for unknown VRID \(vrid) from \(packet.source) dropped") {
+            if let line = dropLog.admit(
+                "vrid-\(interface)", "advert on \(interface) for unknown VRID \(vrid) from \(packet.source) dropped")
+            {
                 logger.debug("\(line)")
             }
             return
@@ -421,7 +427,8 @@ public final class VRRPService: Service, @unchecked Sendable {
         if options.handOverOnStop {
             let masters = rs.filter { $0.state == .master }
             if !masters.isEmpty {
-                logger.info("Stopping: handing over \(masters.map(\.name).joined(separator: ", ")) before releasing the VIPs")
+                logger.info(
+                    "Stopping: handing over \(masters.map(\.name).joined(separator: ", ")) before releasing the VIPs")
                 _ = handOver()
             }
         }

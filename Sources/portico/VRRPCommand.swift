@@ -42,7 +42,8 @@ struct VRRPRun: AsyncParsableCommand {
     @Flag(name: [.customShort("l"), .customLong("log-console")], help: "Log to the console (the default).")
     var logConsole = false
 
-    @Option(name: .customLong("control-socket"), help: "Unix control socket (default /run/portico/vrrp-ROUTER_ID.sock).")
+    @Option(
+        name: .customLong("control-socket"), help: "Unix control socket (default /run/portico/vrrp-ROUTER_ID.sock).")
     var controlSocket: String?
 
     @Flag(name: .customLong("no-control-socket"), help: "Don't open a control socket.")
@@ -81,7 +82,8 @@ struct VRRPRun: AsyncParsableCommand {
 
         logger.info("Starting portico vrrp (Keepalived role), config \(file)")
         let options = VRRPService.Options(
-            controlSocketPath: noControlSocket ? nil : (controlSocket ?? defaultControlSocket(routerID: config.global.routerID)),
+            controlSocketPath: noControlSocket
+                ? nil : (controlSocket ?? defaultControlSocket(routerID: config.global.routerID)),
             handOverOnStop: !noHandoverOnStop)
         let daemon = VRRPService(config: config, options: options, logger: logger)
         let group = ServiceGroup(
@@ -115,7 +117,8 @@ func resolveControlSocket(_ explicit: String?, configFile: String?) throws -> St
 
 struct VRRPStatus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "Show each instance's state, priorities, master, trackers and counters (JSON).")
+        commandName: "status", abstract: "Show each instance's state, priorities, master, trackers and counters (JSON)."
+    )
 
     @Option(name: .customLong("control-socket")) var controlSocket: String?
     @Option(name: [.customShort("f"), .customLong("use-file")]) var file: String?

@@ -44,19 +44,23 @@ struct CommandLineTests {
         defer { node.cleanUp() }
         let pidFile = node.directory.appendingPathComponent("vrrp.pid").path
         defer {
-            if let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+            if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+                let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+            {
                 kill(pid, SIGKILL)
             }
         }
         let start = lab.exec(
             "lb01",
-            "\(porticoBinary) vrrp -D -p \(pidFile) -f \(node.configFile.path) --control-socket \(node.controlSocket) 2>>\(node.logFile.path)",
+            "\(porticoBinary) vrrp -D -p \(pidFile) -f \(node.configFile.path) --control-socket \(node.controlSocket)"
+                + " 2>>\(node.logFile.path)",
             timeout: 10)
         // The foreground process returns at once; the daemon lives on.
         #expect(start.status == 0)
         #expect(waitFor(3) { FileManager.default.fileExists(atPath: pidFile) } != nil)
         let pid = try #require(
-            Int32((try String(contentsOfFile: pidFile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)))
+            Int32(
+                (try String(contentsOfFile: pidFile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(kill(pid, 0) == 0)
         #expect(waitFor(8) { lab.has("lb01", FailoverTests.vip) } != nil)
         #expect(waitFor(2) { node.state() == "MASTER" } != nil)

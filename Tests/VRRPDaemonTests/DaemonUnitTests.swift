@@ -52,12 +52,16 @@ import VRRPCore
     }
 
     @Test func scriptLinesSplitLikeKeepalived() {
-        #expect(ChildProcess.words("/etc/keepalived/check.sh  a 'b c' \"d\"") == ["/etc/keepalived/check.sh", "a", "b c", "d"])
+        #expect(
+            ChildProcess.words("/etc/keepalived/check.sh  a 'b c' \"d\"") == [
+                "/etc/keepalived/check.sh", "a", "b c", "d",
+            ])
         #expect(ChildProcess.words("") == [])
     }
 
     @Test func processPatternsFollowParamMatch() {
-        let haproxy = RunningProcess(pid: 1, name: "haproxy", arguments: ["/usr/sbin/haproxy", "-f", "/etc/haproxy/haproxy.cfg"])
+        let haproxy = RunningProcess(
+            pid: 1, name: "haproxy", arguments: ["/usr/sbin/haproxy", "-f", "/etc/haproxy/haproxy.cfg"])
         #expect(ProcessPattern(name: "haproxy").matches(haproxy))
         #expect(!ProcessPattern(name: "nginx").matches(haproxy))
         #expect(ProcessPattern(name: "haproxy", parameters: ["-f", "/etc/haproxy/haproxy.cfg"]).matches(haproxy))
@@ -77,9 +81,11 @@ import VRRPCore
         let n = Notifier(instance: "VI_1", scripts: scripts, logger: Logger(label: "test"))
         #expect(
             n.commands(for: .master, priority: 120) == [
-                ["/usr/local/bin/to-master.sh", "now"], ["/usr/local/bin/notify.sh", "INSTANCE", "VI_1", "MASTER", "120"],
+                ["/usr/local/bin/to-master.sh", "now"],
+                ["/usr/local/bin/notify.sh", "INSTANCE", "VI_1", "MASTER", "120"],
             ])
-        #expect(n.commands(for: .fault, priority: 90) == [["/usr/local/bin/notify.sh", "INSTANCE", "VI_1", "FAULT", "90"]])
+        #expect(
+            n.commands(for: .fault, priority: 90) == [["/usr/local/bin/notify.sh", "INSTANCE", "VI_1", "FAULT", "90"]])
     }
 
     @Test func repeatedLogLinesAreRateLimited() {

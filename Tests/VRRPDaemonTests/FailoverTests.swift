@@ -141,7 +141,10 @@ struct FailoverTests {
             sh("ip -n \(lab.bridgeNamespace) link set \(lab.outerLink("lb01")) down")
             let moved = waitFor(bound + 3) { lab.has("lb02", Self.vip) }
             let seconds = try #require(moved.map { _ in Date().timeIntervalSince(pulled) })
-            print("FIGURE link loss advert_int \(advertInt) v\(version): VIP on lb02 after \(seconds) s (bound \(bound) s)")
+            print(
+                "FIGURE link loss advert_int \(advertInt) v\(version): VIP on lb02 after \(seconds) s"
+                    + " (bound \(bound) s)"
+            )
             // The poll adds up to 10 ms and `ip` a few more; the RFC bound plus scheduling slack.
             #expect(seconds <= bound + 0.25)
             // lb01 noticed its carrier loss: FAULT, VIP released.
@@ -274,10 +277,16 @@ struct FailoverTests {
 
     @Test func trackedInterfaceDownFaultsTheMaster() throws {
         let lb01 = Self.lb01 { $0.trackInterface = "eth1" }
-        try withPair("ti", lb01: lb01, lb02: Self.lb02(), setUp: { lab in
-            let ns = lab.namespace("lb01")
-            sh("ip -n \(ns) link add eth1 type veth peer name eth1p && ip -n \(ns) link set eth1p up && ip -n \(ns) link set eth1 up")
-        }) { lab, n1, _ in
+        try withPair(
+            "ti", lb01: lb01, lb02: Self.lb02(),
+            setUp: { lab in
+                let ns = lab.namespace("lb01")
+                sh(
+                    "ip -n \(ns) link add eth1 type veth peer name eth1p && ip -n \(ns) link set eth1p up"
+                        + " && ip -n \(ns) link set eth1 up"
+                )
+            }
+        ) { lab, n1, _ in
             #expect(vipMoves(to: "lb01", in: lab, within: 8) != nil)
             let t0 = Date()
             sh("ip -n \(lab.namespace("lb01")) link set eth1 down")

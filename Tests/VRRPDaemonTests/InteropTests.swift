@@ -4,7 +4,9 @@ import Testing
 
 /// Debian's keepalived on one node and `portico vrrp` on the other, both ways round: they must agree on one
 /// master (lb01, priority 120), and when the master stops the other takes over.
-@Suite(.serialized, .timeLimit(.minutes(1)), .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/keepalived")))
+@Suite(
+    .serialized, .timeLimit(.minutes(1)),
+    .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/keepalived")))
 struct InteropTests {
     let pair = FailoverTests()
 
@@ -23,7 +25,8 @@ struct InteropTests {
                 $0.advertInt = "0.1"
             }
         }
-        try pair.withPair(tag, lb01: FailoverTests.lb01(v3), lb02: FailoverTests.lb02(v3), kinds: (lb01Kind, lb02Kind)) {
+        try pair.withPair(tag, lb01: FailoverTests.lb01(v3), lb02: FailoverTests.lb02(v3), kinds: (lb01Kind, lb02Kind))
+        {
             lab, n1, n2 in
             #expect(pair.vipMoves(to: "lb01", in: lab, within: 8) != nil)
             #expect(pair.vipStays(on: "lb01", in: lab, for: 3))
@@ -41,7 +44,8 @@ struct InteropTests {
             stopper.start()
             let moved = waitFor(4) { lab.has("lb02", FailoverTests.vip) && !lab.has("lb01", FailoverTests.vip) }
             #expect(moved != nil)
-            print("FIGURE interop v\(version) \(lb01Kind)->\(lb02Kind) stop handover: \(Date().timeIntervalSince(t0)) s")
+            print(
+                "FIGURE interop v\(version) \(lb01Kind)->\(lb02Kind) stop handover: \(Date().timeIntervalSince(t0)) s")
             #expect(waitFor(10) { !lab.has("lb01", FailoverTests.vip) && n1.pidIsGone } != nil)
             #expect(pair.vipStays(on: "lb02", in: lab, for: 1))
         }

@@ -109,7 +109,8 @@ final class NetworkLab {
         nodes[node] = ns
         try run("ip link add eth0 netns \(ns) type veth peer name \(outer) netns \(br)")
         try run("ip -n \(br) link set \(outer) master br0 && ip -n \(br) link set \(outer) up")
-        try run("ip -n \(ns) link set lo up && ip -n \(ns) addr add \(address) dev eth0 && ip -n \(ns) link set eth0 up")
+        try run(
+            "ip -n \(ns) link set lo up && ip -n \(ns) addr add \(address) dev eth0 && ip -n \(ns) link set eth0 up")
         return ns
     }
 

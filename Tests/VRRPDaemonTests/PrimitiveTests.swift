@@ -111,7 +111,9 @@ struct PrimitiveTests {
             var list: [(Bool, Double)] = []
         }
         let events = Events()
-        let watch = ProcessWatch(.init(name: "sleeper", pattern: ProcessPattern(name: "pvdsleeper"), rescanInterval: 0.2)) {
+        let watch = ProcessWatch(
+            .init(name: "sleeper", pattern: ProcessPattern(name: "pvdsleeper"), rescanInterval: 0.2)
+        ) {
             up, _ in events.lock.withLock { events.list.append((up, monotonicSeconds())) }
         }
         #expect(watch.isUp)
@@ -127,7 +129,10 @@ struct PrimitiveTests {
         _ = sleeper.wait(timeout: 1)
         // The zombie is gone and a new process with that name is picked up by the rescan.
         let second = try ChildProcess(arguments: [binary, "30"])
-        defer { kill(second.pid, SIGKILL); _ = second.wait(timeout: 1) }
+        defer {
+            kill(second.pid, SIGKILL)
+            _ = second.wait(timeout: 1)
+        }
         #expect(waitFor(2) { events.lock.withLock { events.list.last?.0 == true } } != nil)
     }
 
@@ -165,7 +170,9 @@ struct PrimitiveTests {
         #expect(changes.lock.withLock { changes.list } == [true, false, true])
 
         // A script slower than its timeout is killed and counts as a failure; runs never overlap.
-        let slow = ScriptCheck(.init(name: "slow", script: "\(script) 5", interval: 0.1, timeout: 0.2, fall: 1)) { _, _ in }
+        let slow = ScriptCheck(.init(name: "slow", script: "\(script) 5", interval: 0.1, timeout: 0.2, fall: 1)) {
+            _, _ in
+        }
         try slow.start()
         defer { slow.stop() }
         #expect(waitFor(2) { !slow.isGood } != nil)
