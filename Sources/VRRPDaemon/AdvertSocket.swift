@@ -64,7 +64,8 @@ public final class AdvertSocket: @unchecked Sendable {
     }
 
     private func option<T>(_ level: Int32, _ name: Int32, _ value: inout T, _ what: String) throws {
-        guard setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<T>.size)) == 0 else {
+        let rc = withUnsafePointer(to: &value) { setsockopt(fd, level, name, $0, socklen_t(MemoryLayout<T>.size)) }
+        guard rc == 0 else {
             throw SystemError.last("setsockopt \(what)")
         }
     }

@@ -88,7 +88,7 @@ struct FailoverTests {
         let script = flagDir.appendingPathComponent("check.sh").path
         try "#!/bin/sh\ntest -e \(flag)\n".write(toFile: script, atomically: true, encoding: .utf8)
         chmod(script, 0o755)
-        FileManager.default.createFile(atPath: flag, contents: nil)
+        _ = FileManager.default.createFile(atPath: flag, contents: nil)
 
         let lb01 = Self.lb01 { $0.checkScript = script }
         try withPair("ck", lb01: lb01, lb02: Self.lb02()) { lab, n1, n2 in
@@ -97,14 +97,14 @@ struct FailoverTests {
             // fall 2 × interval 1, then lb02 (100 > 90) preempts after Master_Down_Interval.
             #expect(vipMoves(to: "lb02", in: lab, within: 9) != nil)
             #expect(n1.instanceStatus()?["effectivePriority"] as? Int == 90)
-            FileManager.default.createFile(atPath: flag, contents: nil)
+            _ = FileManager.default.createFile(atPath: flag, contents: nil)
             #expect(vipMoves(to: "lb01", in: lab, within: 9) != nil)
             #expect(n1.log.contains("VRRP_Script(chk_lb) failed"))
             #expect(n1.log.contains("Changing effective priority from 120 to 90"))
         }
 
         // With nopreempt (state BACKUP, as Keepalived requires), lb01 does not take the VIP back.
-        FileManager.default.createFile(atPath: flag, contents: nil)
+        _ = FileManager.default.createFile(atPath: flag, contents: nil)
         let quiet = Self.lb01 {
             $0.checkScript = script
             $0.state = "BACKUP"
@@ -114,7 +114,7 @@ struct FailoverTests {
             #expect(vipMoves(to: "lb01", in: lab, within: 8) != nil)
             try FileManager.default.removeItem(atPath: flag)
             #expect(vipMoves(to: "lb02", in: lab, within: 9) != nil)
-            FileManager.default.createFile(atPath: flag, contents: nil)
+            _ = FileManager.default.createFile(atPath: flag, contents: nil)
             #expect(waitFor(4) { n1.instanceStatus()?["effectivePriority"] as? Int == 120 } != nil)
             #expect(vipStays(on: "lb02", in: lab, for: 5))
         }
@@ -157,9 +157,9 @@ struct FailoverTests {
             #expect(vipMoves(to: "lb01", in: lab, within: 8) != nil)
             let t0 = Date()
             let stopped = DispatchSemaphore(value: 0)
-            var status: Int32?
+            let status = Locked<Int32?>(nil)
             Thread {
-                status = n1.stop()
+                status.value = n1.stop()
                 stopped.signal()
             }.start()
             let moved = try #require(waitFor(3) { lab.has("lb02", Self.vip) })
@@ -167,7 +167,7 @@ struct FailoverTests {
             // Skew_Time for priority 100 is 0.61 s; far below Master_Down_Interval (3.6 s).
             #expect(Date().timeIntervalSince(t0) < 1.6)
             #expect(stopped.wait(timeout: .now() + 8) == .success)
-            #expect(status == 0)
+            #expect(status.value == 0)
             #expect(!lab.has("lb01", Self.vip))
             #expect(n1.log.contains("sent 0 priority"))
             #expect(n2.state() == "MASTER")

@@ -14,12 +14,12 @@ func sh(_ command: String, timeout: Double = 10) -> (status: Int32, output: Stri
     do { try p.run() } catch { return (-1, "\(error)") }
     let deadline = Date().addingTimeInterval(timeout)
     // Read while waiting so a chatty command cannot block on a full pipe.
-    var data = Data()
+    let data = Locked(Data())
     let reader = DispatchQueue(label: "sh-reader")
     let group = DispatchGroup()
     group.enter()
     reader.async {
-        data = pipe.fileHandleForReading.readDataToEndOfFile()
+        data.value = pipe.fileHandleForReading.readDataToEndOfFile()
         group.leave()
     }
     while p.isRunning && Date() < deadline { usleep(10_000) }
@@ -31,7 +31,7 @@ func sh(_ command: String, timeout: Double = 10) -> (status: Int32, output: Stri
     }
     p.waitUntilExit()
     _ = group.wait(timeout: .now() + 2)
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    return (p.terminationStatus, String(decoding: data.value, as: UTF8.self))
 }
 
 /// Polls `condition` every 10 ms until it holds or `timeout` passes; returns the seconds it took, or nil.
@@ -52,25 +52,36 @@ func inNamespace<T>(_ name: String, _ body: @escaping () throws -> T) throws -> 
         throw LabError("setns unavailable")
     }
     let setns = unsafeBitCast(sym, to: SetNS.self)
-    var result: Result<T, Error> = .failure(LabError("thread did not run"))
+    let result = Locked<Result<T, Error>>(.failure(LabError("thread did not run")))
     let done = DispatchSemaphore(value: 0)
     let thread = Thread {
         defer { done.signal() }
         let fd = open("/run/netns/\(name)", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            result = .failure(LabError("open /run/netns/\(name): errno \(errno)"))
+            result.value = .failure(LabError("open /run/netns/\(name): errno \(errno)"))
             return
         }
         defer { close(fd) }
         guard setns(fd, 0x4000_0000) == 0 else {  // CLONE_NEWNET
-            result = .failure(LabError("setns \(name): errno \(errno)"))
+            result.value = .failure(LabError("setns \(name): errno \(errno)"))
             return
         }
-        result = Result { try body() }
+        result.value = Result { try body() }
     }
     thread.start()
     done.wait()
-    return try result.get()
+    return try result.value.get()
+}
+
+/// A value shared with another thread in a test, behind a lock.
+final class Locked<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _value: T
+    init(_ value: T) { _value = value }
+    var value: T {
+        get { lock.withLock { _value } }
+        set { lock.withLock { _value = newValue } }
+    }
 }
 
 struct LabError: Error, CustomStringConvertible {

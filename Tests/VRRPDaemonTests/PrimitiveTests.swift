@@ -145,7 +145,7 @@ struct PrimitiveTests {
         try "#!/bin/sh\necho run >> \(dir.path)/runs\nsleep ${1:-0}\ntest -e \(flag)\n".write(
             toFile: script, atomically: true, encoding: .utf8)
         chmod(script, 0o755)
-        FileManager.default.createFile(atPath: flag, contents: nil)
+        _ = FileManager.default.createFile(atPath: flag, contents: nil)
 
         final class Changes: @unchecked Sendable {
             let lock = NSLock()
@@ -164,7 +164,7 @@ struct PrimitiveTests {
         #expect(waitFor(2) { !check.isGood } != nil)
         // fall 3: three failed runs in a row (a run in flight at the removal may still have succeeded).
         #expect(check.runs - runsBefore >= 3)
-        FileManager.default.createFile(atPath: flag, contents: nil)
+        _ = FileManager.default.createFile(atPath: flag, contents: nil)
         #expect(waitFor(2) { check.isGood } != nil)
         // Keepalived reports the first result, then each change.
         #expect(changes.lock.withLock { changes.list } == [true, false, true])

@@ -128,7 +128,7 @@ final class VRRPNode {
                 "-c", "\(d)/checkers.pid",
             ]
         }
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let handle = try FileHandle(forWritingTo: logFile)
         p.standardOutput = handle
         p.standardError = handle
