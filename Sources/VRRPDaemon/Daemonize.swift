@@ -66,10 +66,17 @@ public enum Daemonize {
         let directory = String(
             path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/"))
         if !directory.isEmpty { mkdir(directory, 0o755) }
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw SystemError.last("open pid file \(path)") }
-        defer { close(fd) }
+        // Written beside and renamed into place, so a reader never sees an empty file.
+        let temporary = "\(path).\(getpid()).tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SystemError.last("open pid file \(temporary)") }
         writeAll(fd, Array("\(getpid())\n".utf8))
+        close(fd)
+        guard rename(temporary, path) == 0 else {
+            let error = SystemError.last("rename \(temporary) to \(path)")
+            unlink(temporary)
+            throw error
+        }
     }
 
     public static func removePidFile(_ path: String) {
