@@ -26,12 +26,19 @@ public final class VRRPService: Service, @unchecked Sendable {
         public var handOverOnStop: Bool
         /// How often /proc is rescanned for new tracked processes (exits are seen at once through pidfds).
         public var processRescanInterval: Double
+        /// Portico extension, off by default (RFC behaviour): a preempting backup that hears a lower-priority
+        /// master takes over at once instead of waiting Master_Down_Interval (a failed check on the master
+        /// then moves the VIP ~3 intervals sooner). Safe with Keepalived peers.
+        public var preemptOnLowerPriorityAdvert: Bool
 
-        public init(controlSocketPath: String? = nil, handOverOnStop: Bool = true, processRescanInterval: Double = 0.5)
-        {
+        public init(
+            controlSocketPath: String? = nil, handOverOnStop: Bool = true, processRescanInterval: Double = 0.5,
+            preemptOnLowerPriorityAdvert: Bool = false
+        ) {
             self.controlSocketPath = controlSocketPath
             self.handOverOnStop = handOverOnStop
             self.processRescanInterval = processRescanInterval
+            self.preemptOnLowerPriorityAdvert = preemptOnLowerPriorityAdvert
         }
     }
 
@@ -157,7 +164,9 @@ public final class VRRPService: Service, @unchecked Sendable {
             let machine: VRRPCore.VRRPInstance
             do {
                 machine = try VRRPCore.VRRPInstance(
-                    config: Self.machineConfig(instance, primary: primary, trackedItems: items))
+                    config: Self.machineConfig(
+                        instance, primary: primary, trackedItems: items,
+                        preemptOnLowerPriorityAdvert: options.preemptOnLowerPriorityAdvert))
             } catch {
                 throw VRRPServiceError("(\(instance.name)) \(error)")
             }
@@ -274,7 +283,8 @@ public final class VRRPService: Service, @unchecked Sendable {
     }
 
     static func machineConfig(
-        _ instance: KeepalivedConfig.VRRPInstance, primary: IPv4Address, trackedItems: [TrackedItem]
+        _ instance: KeepalivedConfig.VRRPInstance, primary: IPv4Address, trackedItems: [TrackedItem],
+        preemptOnLowerPriorityAdvert: Bool = false
     ) throws -> VRRPInstanceConfig {
         guard let vrid = UInt8(exactly: instance.virtualRouterID), let priority = UInt8(exactly: instance.priority)
         else { throw VRRPServiceError("virtual_router_id or priority out of range") }
@@ -291,7 +301,7 @@ public final class VRRPService: Service, @unchecked Sendable {
                 delay: instance.garpMasterDelay, repeatCount: instance.garpMasterRepeat,
                 refresh: instance.garpMasterRefresh > .zero ? instance.garpMasterRefresh : nil,
                 refreshRepeatCount: instance.garpMasterRefreshRepeat),
-            trackedItems: trackedItems)
+            trackedItems: trackedItems, preemptOnLowerPriorityAdvert: preemptOnLowerPriorityAdvert)
     }
 
     // MARK: Events

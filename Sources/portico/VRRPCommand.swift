@@ -52,6 +52,13 @@ struct VRRPRun: AsyncParsableCommand {
     @Flag(name: .customLong("no-handover-on-stop"), help: "On SIGTERM, resign at once instead of handing over first.")
     var noHandoverOnStop = false
 
+    @Flag(
+        name: .customLong("preempt-on-lower-priority"),
+        help:
+            "Portico extension: a backup preempts at once on a lower-priority advert (not after Master_Down_Interval)."
+    )
+    var preemptOnLowerPriority = false
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning or error.")
     var logLevel: String = "info"
 
@@ -84,7 +91,7 @@ struct VRRPRun: AsyncParsableCommand {
         let options = VRRPService.Options(
             controlSocketPath: noControlSocket
                 ? nil : (controlSocket ?? defaultControlSocket(routerID: config.global.routerID)),
-            handOverOnStop: !noHandoverOnStop)
+            handOverOnStop: !noHandoverOnStop, preemptOnLowerPriorityAdvert: preemptOnLowerPriority)
         let daemon = VRRPService(config: config, options: options, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [daemon], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -14,7 +14,7 @@ struct FailoverTests {
     /// Sets up lb01/lb02, runs `body`, and always tears everything down.
     func withPair(
         _ tag: String, lb01: NodeConfig, lb02: NodeConfig, kinds: (VRRPNode.Kind, VRRPNode.Kind) = (.portico, .portico),
-        extraNodes: [String: String] = [:], setUp: (NetworkLab) -> Void = { _ in },
+        lb02Arguments: [String] = [], extraNodes: [String: String] = [:], setUp: (NetworkLab) -> Void = { _ in },
         _ body: (NetworkLab, VRRPNode, VRRPNode) throws -> Void
     ) throws {
         let lab = try NetworkLab(tag: tag)
@@ -26,6 +26,7 @@ struct FailoverTests {
         let n1 = try VRRPNode("lb01", kind: kinds.0, lab: lab, config: lb01)
         defer { n1.cleanUp() }
         let n2 = try VRRPNode("lb02", kind: kinds.1, lab: lab, config: lb02)
+        n2.arguments = lb02Arguments
         defer { n2.cleanUp() }
         try n1.start()
         try n2.start()
@@ -274,12 +275,36 @@ struct FailoverTests {
             let t0 = Date()
             kill(balancer.processIdentifier, SIGKILL)
             let moved = try #require(waitFor(4) { lab.has("lb02", Self.vip) })
-            print("FIGURE kill -9 of tracked process, advert_int \(advertInt) v\(version): VIP on lb02 after \(moved) s")
+            print(
+                "FIGURE kill -9 of tracked process, advert_int \(advertInt) v\(version): VIP on lb02 after \(moved) s")
             // FAULT at once through the pidfd, priority-0 advert, lb02 takes over after its Skew_Time
             // (0.61 s at advert_int 1, 0.06 s at VRRPv3 advert_int 0.1); issue 6's target is 1 s.
             #expect(Date().timeIntervalSince(t0) < (version == 3 ? 0.3 : 1.0))
             #expect(n1.state() == "FAULT")
             #expect(n1.log.contains("Quorum lost for tracked process trk_lb"))
+        }
+    }
+
+    @Test func preemptOnLowerPriorityMovesTheVIPAsSoonAsTheCheckFails() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pvd-fp-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let flag = dir.appendingPathComponent("lb-up").path
+        let script = dir.appendingPathComponent("check.sh").path
+        try "#!/bin/sh\ntest -e \(flag)\n".write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        _ = FileManager.default.createFile(atPath: flag, contents: nil)
+        let lb01 = Self.lb01 { $0.checkScript = script }
+        try withPair("fp", lb01: lb01, lb02: Self.lb02(), lb02Arguments: ["--preempt-on-lower-priority"]) { lab, _, _ in
+            #expect(vipMoves(to: "lb01", in: lab, within: 8) != nil)
+            #expect(vipStays(on: "lb01", in: lab, for: 1))
+            let t0 = Date()
+            try FileManager.default.removeItem(atPath: flag)
+            #expect(vipMoves(to: "lb02", in: lab, within: 6) != nil)
+            // fall 2 × interval 1 at most, then at once; the RFC way adds Master_Down_Interval (3.6 s).
+            let seconds = Date().timeIntervalSince(t0)
+            print("FIGURE check failure with --preempt-on-lower-priority: VIP on lb02 after \(seconds) s")
+            #expect(seconds < 3.0)
         }
     }
 

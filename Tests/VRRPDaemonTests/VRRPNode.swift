@@ -91,6 +91,8 @@ final class VRRPNode {
     let kind: Kind
     let lab: NetworkLab
     let directory: URL
+    /// Extra `portico vrrp` flags.
+    var arguments: [String] = []
     private var process: Process?
 
     init(_ name: String, kind: Kind = .portico, lab: NetworkLab, config: NodeConfig) throws {
@@ -116,10 +118,11 @@ final class VRRPNode {
             guard FileManager.default.isExecutableFile(atPath: porticoBinary) else {
                 throw LabError("\(porticoBinary) missing: run `swift build` first")
             }
-            p.arguments = [
-                "netns", "exec", lab.namespace(name), porticoBinary, "vrrp", "-f", configFile.path,
-                "--control-socket", controlSocket,
-            ]
+            p.arguments =
+                [
+                    "netns", "exec", lab.namespace(name), porticoBinary, "vrrp", "-f", configFile.path,
+                    "--control-socket", controlSocket,
+                ] + arguments
         case .keepalived:
             let d = directory.path
             p.arguments = [
