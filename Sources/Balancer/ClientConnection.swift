@@ -277,7 +277,8 @@ final class ClientConnection: ChannelDuplexHandler {
             self.respondError(.badRequest)
             return
         }
-        guard head.version.major == 1 else {
+        // CONNECT would turn the exchange into a tunnel, which Portico does not support (like `Upgrade`).
+        guard head.version.major == 1, head.method != .CONNECT else {
             self.respondError(.badRequest)
             return
         }
@@ -774,6 +775,11 @@ final class ClientConnection: ChannelDuplexHandler {
                 channel.close(promise: nil)
             }
         }
+        // A client that stops reading never lets the last write complete: `timeout client` bounds that.
+        let bound = loop.scheduleTask(in: self.frontend.clientTimeout ?? .seconds(30)) {
+            channel.close(promise: nil)
+        }
+        channel.closeFuture.whenComplete { _ in bound.cancel() }
     }
 
     /// Closes at once (client timeout, truncated response, end of the grace period).

@@ -85,7 +85,8 @@ struct TimeoutAndInputTests {
             topology.defaults.append("timeout queue 200ms")
             try await withBalancer(topology) { port, _ in
                 async let slow = HTTPTestClient.get(port: port, "/slow", group: testGroup)
-                try await Task.sleep(for: .milliseconds(100))
+                // The slow request holds the only slot once the server has it.
+                #expect(await eventually { backends[0].requests == 1 })
                 let queued = try await HTTPTestClient.get(port: port, "/", group: testGroup)
                 #expect(queued.status == 503)
                 #expect(try await slow.status == 200)
@@ -214,6 +215,7 @@ struct TimeoutAndInputTests {
             "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"
         ),
         ("Transfer-Encoding in HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+        ("CONNECT (tunnels are not supported)", "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"),
     ]
 
     @Test("bad requests get 400 and a closed connection; no byte reaches a server", arguments: badRequests)
