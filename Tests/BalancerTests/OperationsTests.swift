@@ -297,13 +297,14 @@ struct OperationsTests {
         }
     }
 
-    @Test("stats admin if TRUE: the page's form drains a server")
-    func adminForm() async throws {
+    @Test("stats admin if TRUE / if LOCALHOST (a loopback client): the page's form drains a server",
+          arguments: ["TRUE", "LOCALHOST"])
+    func adminForm(condition: String) async throws {
         try await withBackends(["web01", "web02"], group: testGroup) { backends in
             try await withOperationsBalancer({ syslog in
                 var topology = OperationsTopology(
                     servers: backends.map { ($0.name, $0.port) }, syslogPort: syslog, socketPath: temporarySocketPath())
-                topology.statsLines.append("stats admin if TRUE")
+                topology.statsLines.append("stats admin if \(condition)")
                 return topology
             }) { topology, _, _ in
                 #expect(await self.waitUp(topology))
