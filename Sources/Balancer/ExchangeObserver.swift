@@ -215,7 +215,10 @@ final class ExchangeObserver: ChannelDuplexHandler {
 
     /// `----` for a relayed response; for Portico's own error answers the letters HAProxy uses.
     private func termination() -> TerminationState {
-        guard let exchange = self.exchange, exchange.server == nil, exchange.localName == nil else { return .normal }
+        guard let exchange = self.exchange else { return .normal }
+        // Answered by Portico itself (stats page, Prometheus): HAProxy's "locally processed" LR--.
+        if exchange.localName != nil { return TerminationState("LR") }
+        guard exchange.server == nil else { return .normal }
         switch exchange.status {
         case 503: return TerminationState("SC")
         case 504: return TerminationState("sH")
@@ -274,8 +277,12 @@ final class ExchangeObserver: ChannelDuplexHandler {
             server: serverName ?? exchange.localName,
             requestTime: milliseconds(exchange.firstByteAt, exchange.headAt),
             queueTime: exchange.attachedAt != nil || exchange.localName != nil ? 0 : nil,
-            connectTime: milliseconds(exchange.headAt, exchange.attachedAt),
-            responseTime: milliseconds(exchange.attachedAt ?? exchange.headAt, exchange.responseAt),
+            // Local answers report 0/0/0/0/0 as HAProxy's applets do; an error Portico generated after no
+            // server answered has no server response time (-1), as in `0/-1/-1/-1/0 503 ... SC--`.
+            connectTime: exchange.localName != nil ? 0 : milliseconds(exchange.headAt, exchange.attachedAt),
+            responseTime: exchange.localName != nil
+                ? 0
+                : termination == .normal ? milliseconds(exchange.attachedAt, exchange.responseAt) : nil,
             activeTime: milliseconds(exchange.firstByteAt, end),
             status: status, bytesRead: UInt64(max(0, bytesOut)), termination: termination,
             processConnections: process,
