@@ -15,7 +15,8 @@ struct OperationsTopology {
     var statsLines = [
         "stats enable", "stats uri /stats", "stats refresh 10s", "stats auth admin:strong_password_here",
     ]
-    var serverOptions = "check inter 100ms fall 3 rise 2"
+    // `inter` is also the check timeout: 500 ms keeps checks passing on a busy test machine.
+    var serverOptions = "check inter 500ms fall 3 rise 2"
     var backendLines = ["balance roundrobin", "option httpchk GET /health", "http-check expect status 200"]
 
     var text: String {
