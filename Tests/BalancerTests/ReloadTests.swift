@@ -45,6 +45,8 @@ func withSupervisor<T>(
 final class LoadTally: Sendable {
     private let counts = Mutex<(ok: Int, failed: [String])>((0, []))
     let stop = Atomic<Bool>(false)
+    /// Responses that closed a kept-alive connection (`Connection: close`).
+    let handedOver = Atomic<Int>(0)
 
     var ok: Int { self.counts.withLock { $0.ok } }
     var failures: [String] { self.counts.withLock { $0.failed } }
@@ -76,6 +78,39 @@ func runLoad(port: Int, clients: Int, maxRequests: Int, pause: Duration = .milli
                     }
                     try? await Task.sleep(for: pause)
                 }
+            }
+        }
+    }
+}
+
+/// Like `runLoad`, over kept-alive connections: a client reconnects only when a response says
+/// `Connection: close` (what a reloading balancer says on the connections it hands over).
+func runKeepAliveLoad(port: Int, clients: Int, maxRequests: Int, tally: LoadTally) async {
+    await withTaskGroup(of: Void.self) { group in
+        for _ in 0..<clients {
+            group.addTask {
+                var client: HTTPTestClient?
+                var sent = 0
+                while !tally.stop.load(ordering: .relaxed), sent < maxRequests {
+                    sent += 1
+                    do {
+                        if client == nil { client = try await HTTPTestClient.connect(port: port, group: testGroup) }
+                        guard let current = client else { continue }
+                        let response = try await current.request(.GET, "/")
+                        tally.record(.success(response))
+                        if response.headers["connection"].contains(where: { $0.lowercased() == "close" }) {
+                            tally.handedOver.wrappingAdd(1, ordering: .relaxed)
+                            await current.close()
+                            client = nil
+                        }
+                    } catch {
+                        tally.record(.failure(error))
+                        await client?.close()
+                        client = nil
+                    }
+                    try? await Task.sleep(for: .milliseconds(4))
+                }
+                await client?.close()
             }
         }
     }
@@ -122,6 +157,34 @@ struct ReloadTests {
                 #expect(reloaded == 10)
                 #expect(tally.failures.isEmpty, "\(tally.failures.prefix(5))")
                 #expect(tally.ok > 100, "the loop ran during the reloads (\(tally.ok) requests)")
+            }
+        }
+    }
+
+    @Test("10 reloads under kept-alive clients: not one request fails")
+    func reloadsUnderKeepAliveLoad() async throws {
+        try await withBackends(["web01", "web02"], group: testGroup) { backends in
+            var topology = self.topology(backends)
+            topology.serverOptions = "check inter 1s fall 3 rise 2"
+            let file = EditableConfig(topology.text)
+            try await withSupervisor(topology, file: file) { supervisor in
+                #expect(await self.waitUp(topology.socketPath, ["web01", "web02"]))
+                let tally = LoadTally()
+                let port = topology.frontendPort
+                async let load: Void = runKeepAliveLoad(port: port, clients: 3, maxRequests: 1000, tally: tally)
+                var reloaded = 0
+                for _ in 0..<10 {
+                    try await Task.sleep(for: .milliseconds(150))
+                    if await supervisor.reload() { reloaded += 1 }
+                }
+                try await Task.sleep(for: .milliseconds(150))
+                tally.stop.store(true, ordering: .relaxed)
+                await load
+                #expect(reloaded == 10)
+                #expect(tally.failures.isEmpty, "\(tally.failures.prefix(5))")
+                #expect(tally.ok > 100, "the loop ran during the reloads (\(tally.ok) requests)")
+                // The old generations really handed their kept-alive connections over.
+                #expect(tally.handedOver.load(ordering: .relaxed) >= 10)
             }
         }
     }
