@@ -1,13 +1,14 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import BalancerCore
 import HAProxyConfig
 import Logging
 import NIOCore
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// The operator's side of a running balancer: traffic counters per frontend, backend and server, the
 /// syslog sender, and the stats snapshot that the stats page, the Prometheus endpoint and the runtime

@@ -199,7 +199,8 @@ final class ExchangeObserver: ChannelDuplexHandler {
                 self.exchange = Exchange(
                     requestLine: nil, firstByteAt: self.meter.firstByteAt ?? now, headAt: nil,
                     date: Self.date(self.meter.firstByteAt), bytesOutAtStart: self.meter.bytesOut,
-                    bytesInAtStart: self.meter.firstByteAt == nil ? self.meter.bytesIn : self.meter.bytesInAtRequestStart)
+                    bytesInAtStart: self.meter.firstByteAt == nil
+                        ? self.meter.bytesIn : self.meter.bytesInAtRequestStart)
                 self.operations.counters.requestError()
             }
             self.exchange?.status = Int(head.status.code)

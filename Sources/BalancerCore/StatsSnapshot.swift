@@ -241,8 +241,9 @@ public struct StatsSnapshot: Sendable, Equatable {
         var rows: [StatsRow] = []
         for proxy in proxies {
             if let frontend = proxy.frontend {
-                var row = StatsRow(kind: .frontend, proxy: proxy.name, service: "FRONTEND", proxyID: proxy.id,
-                                   mode: proxy.mode)
+                var row = StatsRow(
+                    kind: .frontend, proxy: proxy.name, service: "FRONTEND", proxyID: proxy.id,
+                    mode: proxy.mode)
                 row.counters = frontend.counters
                 row.sessionLimit = frontend.sessionLimit
                 row.status = frontend.isOpen ? "OPEN" : "STOP"
@@ -264,8 +265,9 @@ public struct StatsSnapshot: Sendable, Equatable {
                 }
                 rows.append(row)
             }
-            var row = StatsRow(kind: .backend, proxy: proxy.name, service: "BACKEND", proxyID: proxy.id,
-                               mode: proxy.mode)
+            var row = StatsRow(
+                kind: .backend, proxy: proxy.name, service: "BACKEND", proxyID: proxy.id,
+                mode: proxy.mode)
             row.counters = backend.counters
             row.queueCurrent = backend.queueCurrent
             row.queueMax = backend.queueMax
@@ -298,8 +300,9 @@ public struct StatsSnapshot: Sendable, Equatable {
     ) -> StatsRow {
         let state = server.state
         let checks = state.checkCounters(at: now)
-        var row = StatsRow(kind: .server, proxy: proxy.name, service: state.settings.name, proxyID: proxy.id,
-                           serverID: serverID, mode: proxy.mode)
+        var row = StatsRow(
+            kind: .server, proxy: proxy.name, service: state.settings.name, proxyID: proxy.id,
+            serverID: serverID, mode: proxy.mode)
         var counters = server.counters
         counters.currentSessions = server.currentSessions
         counters.maxSessions = max(counters.maxSessions, server.currentSessions)

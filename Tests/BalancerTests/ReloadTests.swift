@@ -201,9 +201,10 @@ struct ReloadTests {
                 file.set(topology.text.replacingOccurrences(of: "balance roundrobin", with: "balanse roundrobin"))
                 #expect(await supervisor.reload() == false)
                 #expect(supervisor.balancer === before)
-                #expect(logs.lines.contains {
-                    $0.contains("parsing [haproxy.cfg:") && $0.contains("unknown keyword 'balanse'")
-                })
+                #expect(
+                    logs.lines.contains {
+                        $0.contains("parsing [haproxy.cfg:") && $0.contains("unknown keyword 'balanse'")
+                    })
                 #expect(logs.lines.contains { $0.hasPrefix("Reload refused") })
                 let served = try await answers(port: topology.frontendPort, count: 4)
                 #expect(served.sorted() == ["web01", "web01", "web02", "web02"])
@@ -212,8 +213,9 @@ struct ReloadTests {
 
                 // A file that parses but cannot start (its new frontend's port is taken): refused as well, and
                 // the running generation takes connections again.
-                file.set(topology.text + "\nfrontend extra\n    bind 127.0.0.1:\(backends[0].port)\n"
-                    + "    default_backend web_backend\n")
+                file.set(
+                    topology.text + "\nfrontend extra\n    bind 127.0.0.1:\(backends[0].port)\n"
+                        + "    default_backend web_backend\n")
                 #expect(await supervisor.reload() == false)
                 #expect(supervisor.balancer === before)
                 let servedAfter = try await answers(port: topology.frontendPort, count: 2)
