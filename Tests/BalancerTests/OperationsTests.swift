@@ -182,7 +182,7 @@ struct OperationsTests {
                 let promex = syslog.lines.first { $0.contains(" web_entry web_entry/<PROMEX> ") } ?? ""
                 // As haproxy 2.6 logs its exporter: `web_entry web_entry/<PROMEX> 0/0/0/0/0 200 55506 - - LR--`.
                 #expect(promex.contains(" LR-- "), "\(promex)")
-                #expect(promex.contains(" 0/0/0/0/"), "\(promex)")
+                #expect(promex.contains(#/ \d+/0/0/0/\d+ 200 /#), "\(promex)")
             }
         }
     }
@@ -260,6 +260,24 @@ struct OperationsTests {
                     syslog.lines.contains {
                         $0.hasPrefix("<144>") && $0.contains("backend web_backend has no server available!")
                     })
+            }
+        }
+    }
+
+    @Test("log ADDR local2 notice: traffic lines (info) are filtered out, state changes still reach syslog")
+    func logLevelFilter() async throws {
+        try await withBackends(["web01"], group: testGroup) { backends in
+            try await withOperationsBalancer({ syslog in
+                var topology = OperationsTopology(
+                    servers: backends.map { ($0.name, $0.port) }, syslogPort: syslog, socketPath: temporarySocketPath())
+                topology.logLevel = "notice"
+                return topology
+            }) { topology, _, syslog in
+                #expect(await self.waitUp(topology, servers: ["web01"]))
+                _ = try await answers(port: topology.frontendPort, count: 2)
+                _ = try await runtimeCommand(topology.socketPath, "disable server web_backend/web01")
+                #expect(await eventually { syslog.lines.contains { $0.contains("is going DOWN for maintenance") } })
+                #expect(syslog.lines.filter { $0.hasPrefix("<150>") }.isEmpty, "\(syslog.lines)")
             }
         }
     }

@@ -12,6 +12,8 @@ struct OperationsTopology {
     var statsPort = freePort()
     var syslogPort: Int
     var socketPath: String
+    /// Optional level filter on the global `log` line (`log 127.0.0.1:PORT local2 notice`).
+    var logLevel: String?
     var statsLines = [
         "stats enable", "stats uri /stats", "stats refresh 10s", "stats auth admin:strong_password_here",
     ]
@@ -21,7 +23,8 @@ struct OperationsTopology {
 
     var text: String {
         var lines = [
-            "global", "    log 127.0.0.1:\(self.syslogPort) local2", "    maxconn 1000",
+            "global", "    log 127.0.0.1:\(self.syslogPort) local2" + (self.logLevel.map { " " + $0 } ?? ""),
+            "    maxconn 1000",
             "    stats socket \(self.socketPath) mode 600 level admin", "",
             "defaults", "    mode http", "    log global", "    option httplog", "    option dontlognull",
             "    option forwardfor", "    timeout connect 3s", "    timeout client 30s", "    timeout server 30s", "",
