@@ -246,6 +246,11 @@ struct OperationsTests {
                     try await runtimeCommand(topology.socketPath, "set server web_backend/web01 health down") == "\n")
                 let response = try await HTTPTestClient.get(port: topology.frontendPort, "/", group: testGroup)
                 #expect(response.status == 503)
+                let stat = try await runtimeCommand(topology.socketPath, "show stat")
+                #expect(csvValue(stat, "web_backend", "BACKEND", "status") == "DOWN")
+                #expect(csvValue(stat, "web_backend", "BACKEND", "chkdown") == "1")
+                #expect(csvValue(stat, "web_backend", "BACKEND", "downtime") == "0")
+                #expect(csvValue(stat, "web_backend", "BACKEND", "lastchg") == "0")
                 #expect(await eventually { syslog.lines.contains { $0.contains(" web_backend/<NOSRV> ") } })
                 let line = syslog.lines.first { $0.contains(" web_backend/<NOSRV> ") } ?? ""
                 #expect(line.contains(" 503 "))
