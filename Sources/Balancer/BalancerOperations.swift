@@ -101,7 +101,7 @@ final class BalancerOperations: Sendable {
                 let (sinceChange, downtime, downTransitions) = operations.history
                 proxy.backend = BackendStatsInput(
                     counters: operations.counters.value, algorithm: backend.config.balance.description,
-                    servers: servers, queueCurrent: backend.queue.count, queueMax: 0,
+                    servers: servers, queueCurrent: backend.queue.count, queueMax: nil,
                     sessionLimit: backend.config.fullConn ?? max(1, frontendLimit / 10),
                     secondsSinceChange: sinceChange, downtimeSeconds: servers.isEmpty ? nil : downtime,
                     downTransitions: downTransitions)

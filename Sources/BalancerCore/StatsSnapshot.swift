@@ -44,7 +44,8 @@ public struct BackendStatsInput: Sendable, Equatable {
     public var algorithm: String
     public var servers: [ServerStatsInput]
     public var queueCurrent: Int
-    public var queueMax: Int
+    /// nil: not measured (the column stays empty).
+    public var queueMax: Int?
     /// `slim` of the backend (HAProxy shows `fullconn`, or a tenth of the frontend's maxconn).
     public var sessionLimit: Int?
     /// Seconds since the backend last became UP or DOWN (every server gone or one back).
@@ -56,7 +57,7 @@ public struct BackendStatsInput: Sendable, Equatable {
 
     public init(
         counters: TrafficCounters = TrafficCounters(), algorithm: String = "roundrobin",
-        servers: [ServerStatsInput] = [], queueCurrent: Int = 0, queueMax: Int = 0, sessionLimit: Int? = nil,
+        servers: [ServerStatsInput] = [], queueCurrent: Int = 0, queueMax: Int? = nil, sessionLimit: Int? = nil,
         secondsSinceChange: Int64? = nil, downtimeSeconds: Int64? = nil, downTransitions: Int = 0
     ) {
         self.counters = counters
