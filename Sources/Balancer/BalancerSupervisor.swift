@@ -185,7 +185,7 @@ extension LoadBalancer {
     func stopAccepting() async {
         let channels = self.state.withLock { $0.listeners.map(\.channel) }
         for channel in channels {
-            try? await channel.setOption(.autoRead, value: false)
+            try? await channel.setOption(.autoRead, value: false).get()
         }
         try? await Task.sleep(for: .milliseconds(50))
         let closing = self.state.withLock { state -> [Channel] in
