@@ -146,6 +146,7 @@ public final class BalancerSupervisor: Service, Sendable {
             } catch {
                 self.logger.critical("Cannot listen again with the previous configuration: \(error)")
             }
+            old.operations.stopping.store(false, ordering: .relaxed)
             await old.operations.openControlSockets(group: old.group, control: old.control, logger: self.logger)
             return false
         }

@@ -255,6 +255,9 @@ struct ReloadTests {
                 #expect(servedAfter.sorted() == ["web01", "web02"])
                 let infoAfter = try await runtimeCommand(topology.socketPath, "show info")
                 #expect(infoAfter.contains("Name: Portico"))
+                #expect(infoAfter.contains("Stopping: 0"))
+                let statAfter = try await runtimeCommand(topology.socketPath, "show stat")
+                #expect(csvValue(statAfter, "web_entry", "FRONTEND", "status") == "OPEN")
             }
         }
     }

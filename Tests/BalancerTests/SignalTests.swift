@@ -66,9 +66,16 @@ final class LBProcess: @unchecked Sendable {
         return (client.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    func cleanUp() {
-        if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
+    /// Stops the process if a test left it running (SIGTERM, then SIGKILL after 5 s) and removes its files.
+    func cleanUp(socket: String) {
+        if self.process.isRunning {
+            kill(self.process.processIdentifier, SIGTERM)
+            let deadline = Date().addingTimeInterval(5)
+            while self.process.isRunning, Date() < deadline { usleep(20_000) }
+            if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
+        }
         try? FileManager.default.removeItem(at: self.directory)
+        unlink(socket)
     }
 }
 
@@ -85,7 +92,7 @@ struct SignalTests {
     func reloadAndStop() async throws {
         try await withBackends(["web01", "web02"], group: testGroup, slowDelay: .milliseconds(800)) { backends in
             let (lb, topology) = try self.start(backends)
-            defer { lb.cleanUp() }
+            defer { lb.cleanUp(socket: topology.socketPath) }
             #expect(await eventually { (try? await runtimeCommand(topology.socketPath, "show info")) != nil })
 
             try lb.rewrite(topology.text.replacingOccurrences(of: "mode http", with: "mdoe http"))
@@ -132,7 +139,7 @@ struct SignalTests {
             let text = topology.text.replacingOccurrences(
                 of: "    log 127.0.0.1:\(topology.syslogPort) local2", with: "    log stdout format raw local0")
             let lb = try LBProcess(config: text)
-            defer { lb.cleanUp() }
+            defer { lb.cleanUp(socket: topology.socketPath) }
             #expect(await eventually { (try? await runtimeCommand(topology.socketPath, "show info")) != nil })
             let response = try await HTTPTestClient.get(port: topology.frontendPort, "/raw-log", group: testGroup)
             #expect(response.status == 200)
@@ -148,7 +155,7 @@ struct SignalTests {
     func softStop() async throws {
         try await withBackends(["web01"], group: testGroup) { backends in
             let (lb, topology) = try self.start(backends)
-            defer { lb.cleanUp() }
+            defer { lb.cleanUp(socket: topology.socketPath) }
             #expect(await eventually { (try? await runtimeCommand(topology.socketPath, "show info")) != nil })
             lb.signal(SIGUSR1)
             #expect(await lb.exitStatus(within: .seconds(8)) == 0)
