@@ -109,12 +109,14 @@ struct SignalTests {
 
             var edited = topology
             edited.serverOptions += " weight 2"
-            try lb.rewrite(edited.text)
+            try lb.rewrite(edited.text.replacingOccurrences(of: "    maxconn 1000", with: "    maxconn 500"))
             lb.signal(SIGHUP)
             #expect(await eventually { lb.log.contains("Reload complete") })
             let (status, output) = try lb.control(topology.socketPath, ["show", "stat"])
             #expect(status == 0)
             #expect(csvValue(output, "web_backend", "web01", "weight") == "2")
+            let (_, info) = try lb.control(topology.socketPath, ["show", "info"])
+            #expect(info.contains("\nMaxconn: 500\n"), "the reloaded global maxconn applies")
             let (badStatus, badOutput) = try lb.control(topology.socketPath, ["disable", "server", "nope/web01"])
             #expect(badStatus == 1)
             #expect(badOutput == "No such backend.\n\n")
