@@ -1,0 +1,94 @@
+import Testing
+
+@testable import Lab
+
+@Suite struct HTTPResponseParserTests {
+    func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    @Test func contentLengthAnswerIsCompleteWhenTheBodyIsIn() {
+        let head = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\n"
+        #expect(HTTPResponseParser.parse(bytes(head + "web"), closed: false) == .incomplete)
+        #expect(HTTPResponseParser.parse(bytes(head + "web01\n"), closed: false) == .complete(status: 200, body: bytes("web01\n")))
+        #expect(HTTPResponseParser.parse(bytes(head + "web"), closed: true) == .malformed("body shorter than Content-Length"))
+    }
+
+    @Test func chunkedAnswerIsDecoded() {
+        let text = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nweb01\r\n1;x=y\r\n\n\r\n0\r\n\r\n"
+        #expect(HTTPResponseParser.parse(bytes(text), closed: false) == .complete(status: 200, body: bytes("web01\n")))
+        let partial = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nweb01\r\n"
+        #expect(HTTPResponseParser.parse(bytes(partial), closed: false) == .incomplete)
+    }
+
+    @Test func closeDelimitedAnswerEndsAtClose() {
+        let text = "HTTP/1.0 503 Service Unavailable\r\n\r\n<html>No server is available</html>"
+        #expect(HTTPResponseParser.parse(bytes(text), closed: false) == .incomplete)
+        #expect(
+            HTTPResponseParser.parse(bytes(text), closed: true)
+                == .complete(status: 503, body: bytes("<html>No server is available</html>"))
+        )
+    }
+
+    @Test func garbageIsMalformed() {
+        #expect(HTTPResponseParser.parse(bytes("SSH-2.0-OpenSSH\r\n\r\n"), closed: true) == .malformed("not an HTTP status line: SSH-2.0-OpenSSH"))
+    }
+}
+
+@Suite struct StatsCSVTests {
+    // Captured from HAProxy 2.6.12 in the lab (`/stats;csv`), trimmed to the first columns and rows that matter.
+    static let sample = """
+        # pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx,
+        web_entry,FRONTEND,,,0,1,10000,12,1520,3120,0,0,0,,,,,OPEN,,,,,,,,,1,2,0,,,,0,0,0,1,,,,0,
+        web_backend,web01,0,0,0,1,,6,760,1560,,0,,0,0,0,0,DOWN 1/2,1,1,0,1,1,4,4,,1,3,1,,6,,2,0,,1,L4CON,,0,0,
+        web_backend,web02,0,0,0,1,,6,760,1560,,0,,0,0,0,0,UP,1,1,0,0,0,40,0,,1,3,2,,6,,2,0,,1,L7OK,200,1,0,
+        web_backend,BACKEND,0,0,0,1,1000,12,1520,3120,0,0,,0,0,0,0,UP,2,2,0,,0,40,0,,1,3,0,,12,,1,0,,2,,,,0,
+        stats,FRONTEND,,,1,1,10000,3,0,0,0,0,0,,,,,OPEN,,,,,,,,,1,4,0,,,,0,1,0,1,,,,0,
+
+        """
+
+    @Test func serversAndTheirStatusAreRead() {
+        let servers = StatsCSV.servers(from: Self.sample)
+        #expect(servers.map(\.name) == ["web01", "web02"])
+        #expect(servers.map(\.status) == ["DOWN 1/2", "UP"])
+        #expect(servers.map(\.state) == ["DOWN", "UP"])
+        #expect(servers.allSatisfy { $0.backend == "web_backend" })
+    }
+
+    @Test func quotedFieldsKeepTheirCommas() {
+        #expect(StatsCSV.fields(of: "a,\"b,c\",\"say \"\"hi\"\"\",d") == ["a", "b,c", "say \"hi\"", "d"])
+    }
+
+    @Test func textWithoutHeaderGivesNothing() {
+        #expect(StatsCSV.servers(from: "<html>401 Unauthorized</html>").isEmpty)
+    }
+}
+
+@Suite struct KeepalivedLogTests {
+    @Test func lastStateAndPriorityWin() {
+        let log = """
+            Thu Nov 26 06:56:14 2026: (VI_1) Entering BACKUP STATE (init)
+            Thu Nov 26 06:56:14 2026: (VI_1) Changing effective priority from 120 to 90
+            Thu Nov 26 06:56:17 2026: (VI_1) Entering MASTER STATE
+            Thu Nov 26 06:56:18 2026: (VI_1) Changing effective priority from 90 to 120
+            """
+        #expect(KeepalivedLogView.parse(log) == KeepalivedLogView(state: "MASTER", priority: 120))
+        #expect(KeepalivedLogView.parse("Starting Keepalived v2.2.7") == KeepalivedLogView(state: nil, priority: nil))
+    }
+
+    @Test func onlyTheLatestStartCounts() {
+        let log = """
+            --- portico lab 2026-11-26 06:55:18 +0000 starting: keepalived
+            (VI_1) Entering FAULT STATE
+            --- portico lab 2026-11-26 06:56:18 +0000 starting: keepalived
+            (VI_1) Entering BACKUP STATE (init)
+            """
+        #expect(KeepalivedLogView.parse(String(log.sinceLastStart)).state == "BACKUP")
+    }
+
+    @Test func ipAddressListingGivesBareAddresses() {
+        let output = """
+            2: eth0    inet 192.168.10.11/24 scope global eth0\\       valid_lft forever preferred_lft forever
+            2: eth0    inet 192.168.10.100/24 scope global secondary eth0\\       valid_lft forever preferred_lft forever
+            """
+        #expect(LabNetwork.parseAddresses(output) == ["192.168.10.11", "192.168.10.100"])
+    }
+}
