@@ -57,16 +57,24 @@ public struct Probe: Sendable {
         return (String(parts[0]), port)
     }
 
-    /// Lab safety: the steady client only runs inside a network namespace other than the machine's own,
-    /// unless it targets loopback.
+    /// Lab safety: the steady client only sends from inside one of the lab's namespaces (the thread's
+    /// network namespace is one of /run/netns/plab-*), unless it targets loopback.
     public func checkNamespace() throws {
         if address.hasPrefix("127.") { return }
-        let mine = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")
-        let machine = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/1/ns/net")
-        if mine == nil || mine == machine {
+        guard Self.inLabNamespace() else {
             throw LabError.invalidOption(
                 "the probe sends traffic only from inside a lab namespace: run it with `portico lab exec client -- ...`"
             )
+        }
+    }
+
+    static func inLabNamespace() -> Bool {
+        var mine = stat()
+        guard stat("/proc/self/ns/net", &mine) == 0 else { return false }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/run/netns")) ?? []
+        return names.filter { $0.hasPrefix(LabTopology.prefix) }.contains { name in
+            var other = stat()
+            return stat("/run/netns/\(name)", &other) == 0 && other.st_ino == mine.st_ino && other.st_dev == mine.st_dev
         }
     }
 
