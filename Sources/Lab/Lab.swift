@@ -12,7 +12,11 @@ public final class Lab: @unchecked Sendable {
     public let porticoExecutable: String?
     let logger: Logger
 
-    public init(directory: LabDirectory, porticoExecutable: String? = Lab.defaultPorticoExecutable(), logger: Logger) {
+    public init(
+        directory: LabDirectory,
+        porticoExecutable: String? = Lab.defaultPorticoExecutable(),
+        logger: Logger = Logger(label: "portico.lab")
+    ) {
         self.directory = directory
         self.porticoExecutable = porticoExecutable
         self.logger = logger
