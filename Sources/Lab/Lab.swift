@@ -47,8 +47,27 @@ public final class Lab: @unchecked Sendable {
         guard missing.isEmpty else { throw LabError.missingPrograms(missing) }
         let list = try Subprocess.run(["ip", "netns", "list"])
         guard list.succeeded else { throw LabError.noNamespaceSupport(list.errorOutput) }
-        guard porticoExecutable != nil else {
+        guard let porticoExecutable else {
             throw LabError.missingPrograms(["portico (the lab's probe and Portico roles run it; set PORTICO_BIN)"])
+        }
+        let usedRoles = Role.allCases.filter { role in role.hosts.contains { stack.implementation(of: role, on: $0) == .portico } }
+        let missingRoles = usedRoles.filter { !porticoRoleAvailable($0, executable: porticoExecutable) }
+        guard missingRoles.isEmpty else {
+            let names = missingRoles.map { "portico \($0.rawValue)" }.joined(separator: ", ")
+            throw LabError.invalidOption(
+                "\(names) not implemented in \(porticoExecutable) yet: use `--stack reference`, or pick the reference "
+                    + "program for that role (--web nginx, --lb haproxy, --vrrp keepalived)"
+            )
+        }
+    }
+
+    /// Whether this `portico` binary implements a role (its help lists the options the lab passes).
+    public static func porticoRoleAvailable(_ role: Role, executable: String) -> Bool {
+        guard let help = try? Subprocess.run([executable, role.rawValue, "--help"], timeout: 10) else { return false }
+        let text = help.output + help.errorOutput
+        switch role {
+        case .web: return text.contains("--root") && text.contains("--listen")
+        case .lb, .vrrp: return text.contains("-f")
         }
     }
 
@@ -304,6 +323,8 @@ public final class Lab: @unchecked Sendable {
 
     // MARK: Down
 
+    private static let downLock = NSLock()
+
     /// What `down` removed.
     public struct Teardown: Sendable {
         public var namespaces: [String]
@@ -315,6 +336,9 @@ public final class Lab: @unchecked Sendable {
     /// machine (works after a crash) and does nothing when there is nothing to do.
     @discardableResult
     public func down() -> Teardown {
+        // Ctrl-C's handler and the interrupted command may both take the lab down: one at a time.
+        Lab.downLock.lock()
+        defer { Lab.downLock.unlock() }
         var victims = Set<pid_t>()
         // Recorded pids count only if the process still runs something of this lab (pids get reused).
         for role in Role.allCases {

@@ -14,10 +14,7 @@ enum LabEnvironment {
     /// Portico's own roles exist once their commands take the seed's options (until then they are stubs).
     static let porticoRolesImplemented: Bool = {
         guard canRun, let portico = Lab.defaultPorticoExecutable() else { return false }
-        func help(_ role: String) -> String {
-            ((try? Subprocess.run([portico, role, "--help"], timeout: 10))?.output) ?? ""
-        }
-        return help("web").contains("--root") && help("lb").contains("-f") && help("vrrp").contains("-f")
+        return Role.allCases.allSatisfy { Lab.porticoRoleAvailable($0, executable: portico) }
     }()
 
     /// Brings a lab up in a directory of its own, runs `body`, and always takes the lab down and checks
