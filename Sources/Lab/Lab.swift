@@ -246,7 +246,7 @@ public final class Lab: @unchecked Sendable {
         case (.web, _):
             program = [
                 portico, "web", "--root", directory.webRoot(host), "--listen", "\(host.address):80",
-                "--access-log", "\(folder)/access.log",
+                "--access-log", "\(folder)/access.log", "--name", host.rawValue,
             ]
         case (.lb, .haproxy):
             // -db: stay in the foreground despite the seed's `daemon`; own pidfile per node.
@@ -255,7 +255,7 @@ public final class Lab: @unchecked Sendable {
             let extra = FileManager.default.fileExists(atPath: limits) ? ["-f", limits] : []
             program = ["haproxy", "-f", directory.haproxyConfig(host)] + extra + ["-db", "-p", "\(folder)/haproxy.pid"]
         case (.lb, _):
-            program = [portico, "lb", "-f", directory.haproxyConfig(host)]
+            program = [portico, "lb", "-f", directory.haproxyConfig(host), "-db", "-p", "\(folder)/portico-lb.pid"]
         case (.vrrp, .keepalived):
             // Foreground, VRRP only, logs to the console (our log file), every pidfile per node.
             program = [
@@ -264,7 +264,8 @@ public final class Lab: @unchecked Sendable {
                 "-c", "\(folder)/keepalived-checkers.pid", "-i", host.rawValue,
             ]
         case (.vrrp, _):
-            program = [portico, "vrrp", "-f", directory.keepalivedConfig(host)]
+            // A control socket per node: both nodes share this machine's filesystem.
+            program = [portico, "vrrp", "-f", directory.keepalivedConfig(host), "--control-socket", directory.vrrpControlSocket(host)]
         }
         return ["ip", "netns", "exec", host.namespace] + program
     }

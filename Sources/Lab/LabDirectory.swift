@@ -24,6 +24,7 @@ public struct LabDirectory: Sendable {
     public func keepalivedConfig(_ host: LabHost) -> String { "\(folder(host))/keepalived.conf" }
     public func checkScript(_ host: LabHost) -> String { "\(folder(host))/check_haproxy.sh" }
     public func nginxConfig(_ host: LabHost) -> String { "\(folder(host))/nginx.conf" }
+    public func vrrpControlSocket(_ host: LabHost) -> String { "\(folder(host))/vrrp.sock" }
     public func haproxyLimitsConfig(_ host: LabHost) -> String { "\(folder(host))/lab-limits.cfg" }
 
     /// The pid the lab recorded when it started a role, if any.

@@ -120,6 +120,11 @@ extension Lab {
             var state = holds ? "MASTER" : (vrrp.running ? "BACKUP" : "STOPPED")
             var source = "inferred from the VIP"
             var priority: Int? = configuredPriority(host)
+            if vrrp.implementation == .portico, vrrp.running, let daemon = porticoVRRPStatus(host) {
+                state = daemon.state
+                priority = daemon.effectivePriority
+                source = "portico vrrp status"
+            }
             if vrrp.implementation == .keepalived,
                 let log = try? String(contentsOfFile: directory.logFile(.vrrp, on: host), encoding: .utf8)
             {
@@ -149,6 +154,16 @@ extension Lab {
         )
     }
 
+    /// `portico vrrp status` over the node's control socket (a Unix socket: no network involved).
+    func porticoVRRPStatus(_ host: LabHost) -> PorticoVRRPStatus.Instance? {
+        guard let portico = porticoExecutable,
+            let result = try? Subprocess.run(
+                [portico, "vrrp", "status", "--control-socket", directory.vrrpControlSocket(host)], timeout: 5
+            ), result.succeeded
+        else { return nil }
+        return PorticoVRRPStatus.parse(result.output)?.instances.first
+    }
+
     func configuredPriority(_ host: LabHost) -> Int? {
         guard let text = try? String(contentsOfFile: directory.keepalivedConfig(host), encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") {
@@ -164,5 +179,20 @@ extension String {
     var sinceLastStart: Substring {
         guard let range = range(of: "--- portico lab ", options: .backwards) else { return self[...] }
         return self[range.lowerBound...]
+    }
+}
+
+/// The part of `portico vrrp status`'s JSON the lab shows.
+public struct PorticoVRRPStatus: Decodable, Sendable {
+    public struct Instance: Decodable, Sendable {
+        public var name: String
+        public var state: String
+        public var effectivePriority: Int
+    }
+
+    public var instances: [Instance]
+
+    public static func parse(_ text: String) -> PorticoVRRPStatus? {
+        try? JSONDecoder().decode(PorticoVRRPStatus.self, from: Data(text.utf8))
     }
 }

@@ -98,3 +98,17 @@ import Testing
         #expect(LabNetwork.parseAddresses(output) == ["192.168.10.11", "192.168.10.100"])
     }
 }
+
+@Suite struct PorticoVRRPStatusTests {
+    @Test func stateAndPriorityAreReadFromTheDaemonsJSON() {
+        let text = """
+            {"instances":[{"name":"VI_1","state":"MASTER","interface":"eth0","virtualRouterID":51,"version":2,
+            "basePriority":120,"effectivePriority":90,"handover":"none","trackers":[]}],"pid":42,"routerID":null,
+            "unknownVirtualRouterDrops":{}}
+            """
+        let instance = PorticoVRRPStatus.parse(text)?.instances.first
+        #expect(instance?.state == "MASTER")
+        #expect(instance?.effectivePriority == 90)
+        #expect(PorticoVRRPStatus.parse("{\"error\":\"no\"}") == nil)
+    }
+}
