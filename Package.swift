@@ -37,10 +37,11 @@ let ioTargets: [Target] = [
     ),
     .target(name: "WebServer", dependencies: [logging, lifecycle] + nio),
     .target(name: "Lab", dependencies: [logging] + nio),
+    .target(name: "Preflight", dependencies: ["HAProxyConfig", "KeepalivedConfig"]),
     .executableTarget(
         name: "portico",
         dependencies: [
-            "Balancer", "VRRPDaemon", "WebServer", "Lab", "HAProxyConfig", "KeepalivedConfig",
+            "Balancer", "VRRPDaemon", "WebServer", "Lab", "Preflight", "HAProxyConfig", "KeepalivedConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             logging, lifecycle,
         ]
@@ -49,6 +50,7 @@ let ioTargets: [Target] = [
     .testTarget(name: "VRRPDaemonTests", dependencies: ["VRRPDaemon", "VRRPCore", "KeepalivedConfig"] + nio),
     .testTarget(name: "WebServerTests", dependencies: ["WebServer"] + nio),
     .testTarget(name: "LabTests", dependencies: ["Lab"]),
+    .testTarget(name: "PreflightTests", dependencies: ["Preflight"]),
 ]
 
 let package = Package(

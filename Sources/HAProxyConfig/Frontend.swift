@@ -1,0 +1,87 @@
+/// A `frontend` section, or the frontend half of a `listen` section: where clients connect.
+public struct Frontend: Sendable, Equatable {
+    public var name: String
+    public var origin: ProxyOrigin
+    /// The line of the section header.
+    public var location: SourceLocation
+    public var mode: ProxyMode
+    /// Every `bind` line's addresses, in order.
+    public var binds: [Bind]
+    /// `default_backend NAME`; for a `listen` section without one, its own backend's name.
+    public var defaultBackend: String?
+    /// Line of `default_backend` (nil for a listen's implicit one), so routing errors point at it.
+    public var defaultBackendLocation: SourceLocation?
+    /// Unconditional `use_backend NAME` rules, in order (conditional ones are refused as not supported yet).
+    public var useBackends: [BackendRule]
+    /// `maxconn` of this frontend; nil → bounded only by the process-wide `global.maxconn`, as in HAProxy.
+    public var maxConn: Int?
+    public var timeouts: Timeouts
+    public var logging: ProxyLogging
+    /// `option forwardfor`; nil when not enabled.
+    public var forwardFor: ForwardFor?
+    public var httpConnectionMode: HTTPConnectionMode
+    /// Statistics page served by this proxy (`stats enable`, `stats uri`, ...); nil when disabled.
+    public var stats: StatsPage?
+    /// Path served by `http-request use-service prometheus-exporter if { path /metrics }`; nil when absent.
+    public var prometheusExporterPath: String?
+
+    public init(
+        name: String, origin: ProxyOrigin = .frontend, location: SourceLocation, mode: ProxyMode = .http,
+        binds: [Bind] = [], defaultBackend: String? = nil, defaultBackendLocation: SourceLocation? = nil,
+        useBackends: [BackendRule] = [], maxConn: Int? = nil, timeouts: Timeouts = Timeouts(),
+        logging: ProxyLogging = ProxyLogging(), forwardFor: ForwardFor? = nil,
+        httpConnectionMode: HTTPConnectionMode = .keepAlive, stats: StatsPage? = nil,
+        prometheusExporterPath: String? = nil
+    ) {
+        self.name = name
+        self.origin = origin
+        self.location = location
+        self.mode = mode
+        self.binds = binds
+        self.defaultBackend = defaultBackend
+        self.defaultBackendLocation = defaultBackendLocation
+        self.useBackends = useBackends
+        self.maxConn = maxConn
+        self.timeouts = timeouts
+        self.logging = logging
+        self.forwardFor = forwardFor
+        self.httpConnectionMode = httpConnectionMode
+        self.stats = stats
+        self.prometheusExporterPath = prometheusExporterPath
+    }
+
+    /// The backend every request goes to: the first unconditional `use_backend`, else `default_backend`.
+    public var routedBackend: String? { useBackends.first?.backend ?? defaultBackend }
+}
+
+/// A `use_backend NAME` line.
+public struct BackendRule: Sendable, Equatable {
+    public var backend: String
+    public var location: SourceLocation
+
+    public init(backend: String, location: SourceLocation) {
+        self.backend = backend
+        self.location = location
+    }
+}
+
+/// One listening address of a `bind` line (a line with `a:80,b:81` yields two).
+public struct Bind: Sendable, Equatable {
+    public var address: BindAddress
+    /// The whole address argument as written, for messages and the stats page.
+    public var text: String
+    public var location: SourceLocation
+    /// `name NAME` bind option.
+    public var name: String?
+    /// `v4v6`: an IPv6 wildcard also accepts IPv4; `v6only`: it does not. nil: the system default.
+    public var v6Only: Bool?
+
+    public init(address: BindAddress, text: String, location: SourceLocation, name: String? = nil, v6Only: Bool? = nil)
+    {
+        self.address = address
+        self.text = text
+        self.location = location
+        self.name = name
+        self.v6Only = v6Only
+    }
+}

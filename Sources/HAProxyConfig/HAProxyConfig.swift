@@ -1,1 +1,0 @@
-// HAProxyConfig: see DESIGN.md for the module's role.

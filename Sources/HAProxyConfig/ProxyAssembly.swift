@@ -1,0 +1,130 @@
+/// Turns a parsed proxy section into the balancer's ``Frontend`` / ``Backend`` with every effective value resolved.
+enum ProxyAssembly {
+    static func add(_ draft: ProxyDraft, global: GlobalSettings, to config: inout BalancerConfig) {
+        let settings = draft.settings
+        let logging = ProxyLogging(
+            targets: logTargets(settings.logs, global: global), httpLog: settings.httpLog,
+            dontLogNull: settings.dontLogNull)
+
+        // A listen section without bind is only a backend (HAProxy uses it that way too).
+        if draft.kind == .frontend || (draft.kind == .listen && draft.bindLines > 0) {
+            let isListen = draft.kind == .listen
+            config.frontends.append(
+                Frontend(
+                    name: draft.name, origin: isListen ? .listen : .frontend, location: draft.location,
+                    mode: settings.mode, binds: draft.binds,
+                    defaultBackend: settings.defaultBackend ?? (isListen ? draft.name : nil),
+                    defaultBackendLocation: settings.defaultBackend == nil ? nil : settings.defaultBackendLocation,
+                    useBackends: draft.useBackends, maxConn: settings.maxConn, timeouts: settings.timeouts,
+                    logging: logging, forwardFor: settings.forwardFor, httpConnectionMode: settings.connectionMode,
+                    stats: settings.stats, prometheusExporterPath: draft.prometheusExporterPath))
+        }
+        if draft.kind == .backend || draft.kind == .listen {
+            let isListen = draft.kind == .listen
+            let hasFrontend = isListen && draft.bindLines > 0
+            config.backends.append(
+                Backend(
+                    name: draft.name, origin: isListen ? .listen : .backend, location: draft.location,
+                    mode: settings.mode, balance: settings.balance, servers: draft.servers, timeouts: settings.timeouts,
+                    retries: settings.retries, redispatch: settings.redispatch, fullConn: settings.fullConn,
+                    httpCheck: httpCheck(settings), forwardFor: settings.forwardFor,
+                    httpConnectionMode: settings.connectionMode, logging: logging,
+                    stats: hasFrontend ? nil : settings.stats,
+                    prometheusExporterPath: hasFrontend ? nil : draft.prometheusExporterPath))
+        }
+    }
+
+    /// `log global` expands to the global section's targets, in place.
+    static func logTargets(_ entries: [LogEntry], global: GlobalSettings) -> [LogTarget] {
+        entries.flatMap { entry -> [LogTarget] in
+            switch entry {
+            case .global: return global.logTargets
+            case .target(let target): return [target]
+            }
+        }
+    }
+
+    /// `option httpchk` values, overridden by `http-check send meth/uri/ver`; headers of the legacy
+    /// `option httpchk ... HTTP/1.1\r\nHost:\ x` form first, then `http-check send hdr` ones; body and expect.
+    static func httpCheck(_ settings: ProxySettings) -> HTTPCheck? {
+        guard settings.httpCheckEnabled else { return nil }
+        let rules = settings.httpCheckRules
+        var check = settings.httpCheck
+        check.method = rules.method ?? check.method
+        check.uri = rules.uri ?? check.uri
+        check.version = rules.version ?? check.version
+        check.headers += rules.headers
+        check.body = rules.body
+        check.expect = rules.expect
+        return check
+    }
+}
+
+/// Checks that need the whole configuration: routing targets, listeners, servers, timeouts.
+enum ConfigValidation {
+    static func check(_ config: BalancerConfig, proxies: [ProxyDraft], sink: inout DiagnosticSink) {
+        let backendNames = Set(config.backends.map(\.name))
+        for draft in proxies {
+            let settings = draft.settings
+            if draft.kind.hasFrontendCapability {
+                if let target = settings.defaultBackend, !backendNames.contains(target) {
+                    sink.items.append(
+                        .alert(
+                            "Proxy '\(draft.name)': unable to find required default_backend: '\(target)'.",
+                            at: settings.defaultBackendLocation ?? draft.location))
+                }
+                for rule in draft.useBackends where !backendNames.contains(rule.backend) {
+                    sink.items.append(
+                        .alert(
+                            "Proxy '\(draft.name)': unable to find required use_backend: '\(rule.backend)'.",
+                            at: rule.location))
+                }
+            }
+            if draft.kind == .frontend && draft.bindLines == 0 {
+                sink.items.append(
+                    .alert(
+                        "frontend '\(draft.name)' has no 'bind' directive. Please declare it as a backend if this "
+                            + "was intended.", at: draft.location))
+            }
+            if draft.kind == .frontend, !draft.hasAlerts, settings.defaultBackend == nil, draft.useBackends.isEmpty,
+                settings.stats == nil, draft.prometheusExporterPath == nil
+            {
+                sink.items.append(
+                    .warning(
+                        "frontend '\(draft.name)' has no 'default_backend' nor 'use_backend': every request will "
+                            + "get 503 Service Unavailable.", at: draft.location))
+            }
+            let servesLocally = settings.stats != nil || draft.prometheusExporterPath != nil
+            if draft.kind.hasBackendCapability, !draft.hasAlerts, draft.servers.isEmpty, !servesLocally {
+                sink.items.append(
+                    .warning(
+                        "\(draft.title) has no server; requests sent to it will get 503 Service Unavailable.",
+                        at: draft.location))
+            }
+            if draft.kind.hasBackendCapability, !settings.httpCheckEnabled, !settings.httpCheckRules.isEmpty {
+                let location = settings.httpCheckRules.sendLocation ?? settings.httpCheckRules.expectLocation
+                sink.items.append(
+                    .warning(
+                        "\(draft.title): 'http-check' rules are ignored because 'option httpchk' is not set; "
+                            + "checks are plain TCP connections.", at: location ?? draft.location))
+            }
+            if settings.mode == .http {
+                missingTimeouts(draft, sink: &sink)
+            }
+        }
+    }
+
+    /// HAProxy's warning when a proxy lacks the timeouts that keep dead peers from holding connections forever.
+    private static func missingTimeouts(_ draft: ProxyDraft, sink: inout DiagnosticSink) {
+        let timeouts = draft.settings.timeouts
+        let missingClient = draft.kind.hasFrontendCapability && timeouts.client == nil
+        let missingServer = draft.kind.hasBackendCapability && (timeouts.connect == nil || timeouts.server == nil)
+        if missingClient || missingServer {
+            sink.items.append(
+                .warning(
+                    "missing timeouts for \(draft.title). While not properly invalid, you will certainly encounter "
+                        + "various problems with such a configuration. To fix this, please ensure that all following "
+                        + "timeouts are set to a non-zero value: 'client', 'connect', 'server'.", at: draft.location))
+        }
+    }
+}

@@ -1,0 +1,183 @@
+/// The keyword table of `defaults`, `frontend`, `backend` and `listen` sections.
+///
+/// Each supported keyword maps to its parser; the sections it may appear in come from HAProxy's keyword matrix
+/// (``HAProxyKeywords/proxy``). Families (`option`, `timeout`, `stats`, `http-check`) have their own sub-tables.
+enum ProxyKeywords {
+    typealias Parse = (ConfigLine, inout ProxyDraft, inout DiagnosticSink) -> Void
+
+    static let table: [String: Parse] = [
+        "mode": parseMode,
+        "balance": parseBalance,
+        "bind": BindLine.parse,
+        "server": { line, draft, sink in ServerLine.parse(line, isDefaultServer: false, &draft, &sink) },
+        "default-server": { line, draft, sink in ServerLine.parse(line, isDefaultServer: true, &draft, &sink) },
+        "default_backend": parseDefaultBackend,
+        "use_backend": parseUseBackend,
+        "retries": { line, draft, sink in
+            if let value = integerArgument(line, &sink) { draft.settings.retries = value }
+        },
+        "maxconn": { line, draft, sink in
+            if let value = integerArgument(line, &sink, minimum: 1) { draft.settings.maxConn = value }
+        },
+        "fullconn": { line, draft, sink in
+            if let value = integerArgument(line, &sink, minimum: 1) { draft.settings.fullConn = value }
+        },
+        "log": parseLog,
+        "option": parseOption,
+        "no": parseNo,
+        "timeout": parseTimeout,
+        "stats": parseStats,
+        "http-check": parseHTTPCheck,
+        "http-request": parseHTTPRequest,
+    ]
+
+    /// Families whose table key is the first two words in ``HAProxyKeywords/proxy``.
+    static let families: Set<String> = Set(
+        HAProxyKeywords.proxy.keys.compactMap { key in
+            key.contains(" ") ? String(key.split(separator: " ")[0]) : nil
+        })
+
+    /// First words of every HAProxy proxy keyword and of Portico's table: the "did you mean" candidates.
+    static let allFirstWords: Set<String> = Set(HAProxyKeywords.proxy.keys.map { String($0.split(separator: " ")[0]) })
+        .union(table.keys).subtracting(["no"])
+
+    static func handle(_ line: ConfigLine, draft: inout ProxyDraft, sink: inout DiagnosticSink) {
+        let keyword = line.keyword
+        if let parse = table[keyword] {
+            // Families check their placement per sub-keyword.
+            if families.contains(keyword) || keyword == "no" || keyword == "http-request" || keyword == "log"
+                || isPlaced(keyword, draft, line, &sink)
+            {
+                parse(line, &draft, &sink)
+            }
+            return
+        }
+        if families.contains(keyword) {
+            // `capture request header`, `tcp-request connection`: name the longest real keyword the line starts with.
+            let candidates = [3, 2].map { line.words.prefix($0).joined(separator: " ") }
+            let known = candidates.first { HAProxyKeywords.proxy[$0] != nil } ?? keyword
+            sink.alert("'\(known)' is not supported yet by Portico", line)
+            return
+        }
+        if HAProxyKeywords.proxy[keyword] != nil {
+            sink.alert("'\(keyword)' is not supported yet by Portico", line)
+            return
+        }
+        if GlobalKeywords.table[keyword] != nil || HAProxyKeywords.global.contains(keyword), keyword != "log" {
+            sink.alert("'\(keyword)' is only allowed in the 'global' section.", line)
+            return
+        }
+        sink.alert(unknownKeyword(keyword, section: draft.kind.rawValue, candidates: allFirstWords), line)
+    }
+
+    /// Whether `name` may appear in this section; reports HAProxy's alert or warning when it may not.
+    static func isPlaced(_ name: String, _ draft: ProxyDraft, _ line: ConfigLine, _ sink: inout DiagnosticSink) -> Bool
+    {
+        let allowed = HAProxyKeywords.proxy[name] ?? .all
+        if allowed.contains(draft.kind.sections) { return true }
+        if draft.kind == .defaults {
+            sink.alert("'\(name)' not allowed in 'defaults' section.", line)
+            return false
+        }
+        let missing = draft.kind.hasFrontendCapability ? "backend" : "frontend"
+        if name == "server" || name == "default-server" {
+            sink.alert("'\(name)' not allowed because \(draft.title) has no \(missing) capability.", line)
+        } else {
+            // HAProxy accepts the configuration and ignores the line; say so.
+            sink.warning("'\(name)' ignored because \(draft.title) has no \(missing) capability.", line)
+        }
+        return false
+    }
+
+    // MARK: - Single keywords
+
+    private static func parseMode(_ line: ConfigLine, _ draft: inout ProxyDraft, _ sink: inout DiagnosticSink) {
+        guard let value = line.word(1) else {
+            sink.alert("'mode' expects 'http' or 'tcp' as an argument.", line)
+            return
+        }
+        guard expectNothingAfter(line, consumed: 2, keyword: "mode", &sink) else { return }
+        switch value {
+        case "http":
+            draft.settings.mode = .http
+            draft.settings.modeLocation = line.location
+        case "tcp":
+            draft.settings.mode = .tcp
+            draft.settings.modeLocation = line.location
+            sink.alert("'mode tcp' is not supported yet by Portico (only 'mode http' is).", line)
+        default:
+            sink.alert("unknown proxy mode '\(value)' (expected 'http' or 'tcp').", line)
+        }
+    }
+
+    private static func parseBalance(_ line: ConfigLine, _ draft: inout ProxyDraft, _ sink: inout DiagnosticSink) {
+        guard let value = line.word(1) else {
+            sink.alert("'balance' expects an algorithm as an argument.", line)
+            return
+        }
+        let algorithm: BalanceAlgorithm
+        switch value {
+        case "roundrobin": algorithm = .roundRobin
+        case "static-rr": algorithm = .staticRoundRobin
+        case "leastconn": algorithm = .leastConn
+        case "source": algorithm = .source
+        case "first": algorithm = .first
+        case "random": algorithm = .random(draws: 2)
+        default:
+            if value.hasPrefix("random("), value.hasSuffix(")"),
+                let draws = Values.integer(String(value.dropFirst(7).dropLast())), draws >= 1
+            {
+                algorithm = .random(draws: draws)
+            } else if ["uri", "url_param", "hash"].contains(value) || value.hasPrefix("hdr(")
+                || value.hasPrefix("rdp-cookie")
+            {
+                sink.alert("'balance \(value)' is not supported yet by Portico", line)
+                return
+            } else {
+                let supported = ["roundrobin", "static-rr", "leastconn", "source", "first", "random"]
+                let suggestion = Suggestion.closest(to: value, in: supported)
+                sink.alert(
+                    "'balance' only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'first' and 'random' "
+                        + "(got '\(value)')" + (suggestion.map { "; did you mean '\($0)'?" } ?? "."), line)
+                return
+            }
+        }
+        guard expectNothingAfter(line, consumed: 2, keyword: "balance \(value)", &sink) else { return }
+        draft.settings.balance = algorithm
+    }
+
+    private static func parseDefaultBackend(
+        _ line: ConfigLine, _ draft: inout ProxyDraft, _ sink: inout DiagnosticSink
+    ) {
+        guard let name = singleArgument(line, "<backend name>", &sink) else { return }
+        draft.settings.defaultBackend = name
+        draft.settings.defaultBackendLocation = line.location
+    }
+
+    private static func parseUseBackend(_ line: ConfigLine, _ draft: inout ProxyDraft, _ sink: inout DiagnosticSink) {
+        guard let name = line.word(1) else {
+            sink.alert("'use_backend' expects <backend name> as an argument.", line)
+            return
+        }
+        if let condition = line.word(2) {
+            if condition == "if" || condition == "unless" {
+                sink.alert(
+                    "'use_backend' with a condition ('\(condition) ...') is not supported yet by Portico "
+                        + "(only unconditional 'use_backend NAME').", line)
+            } else {
+                sink.alert("'use_backend' expects 'if' or 'unless' after the backend name (got '\(condition)').", line)
+            }
+            return
+        }
+        draft.useBackends.append(BackendRule(backend: name, location: line.location))
+    }
+
+    private static func parseLog(_ line: ConfigLine, _ draft: inout ProxyDraft, _ sink: inout DiagnosticSink) {
+        if line.word(1) == "global" {
+            guard expectNothingAfter(line, consumed: 2, keyword: "log global", &sink) else { return }
+            draft.settings.logs.append(.global(line.location))
+            return
+        }
+        if let target = LogLine.parse(line, &sink) { draft.settings.logs.append(.target(target)) }
+    }
+}

@@ -1,0 +1,1 @@
+// Preflight: portico check, see DESIGN.md.

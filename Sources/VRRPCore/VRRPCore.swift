@@ -1,1 +1,0 @@
-// VRRPCore: see DESIGN.md for the module's role.

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "check", abstract: "Not implemented yet.")
+
+    func run() async throws {
+        throw ValidationError("portico check is not implemented yet")
+    }
+}
