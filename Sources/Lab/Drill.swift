@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How long a drill waits for each thing it expects. Every wait is bounded; a wait that runs out is
@@ -86,7 +86,8 @@ extension Lab {
         try waitUntilSteady(stack: state.stack, timeout: 30)
         let holder = try NamespaceThread.run { try Observer.vipHolders($0) }.first ?? .lb01
         let other: LabHost = holder == .lb01 ? .lb02 : .lb01
-        let budget = timing.steady + timing.faultWait + timing.faultHold + timing.recoveryWait + timing.recoveryHold + 10
+        let budget =
+            timing.steady + timing.faultWait + timing.faultHold + timing.recoveryWait + timing.recoveryHold + 10
 
         let sampler = DrillSampler(interval: timing.sampleInterval)
         sampler.start(until: Monotonic.now() + budget + 5)
@@ -152,7 +153,9 @@ extension Lab {
             faultAction = "SIGTERM \(webName) on web01"
             note(faultAction)
             stop(.web, on: .web01, signal: SIGTERM)
-            try wait("\(watcher) marks web01 DOWN", timing.faultWait) { $0.state(of: server, seenBy: watcher) == "DOWN" }
+            try wait("\(watcher) marks web01 DOWN", timing.faultWait) {
+                $0.state(of: server, seenBy: watcher) == "DOWN"
+            }
         case .entry, .entryCrash:
             let signal = name == .entry ? SIGTERM : SIGKILL
             faultAction = "\(name == .entry ? "SIGTERM" : "SIGKILL") \(balancerName) on \(holder.rawValue)"

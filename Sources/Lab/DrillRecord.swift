@@ -15,7 +15,8 @@ public enum DrillName: String, Codable, Sendable, CaseIterable {
         switch self {
         case .backend: return "stop web01's server under load, watch it go DOWN, restart it, watch it come back"
         case .entry: return "SIGTERM the balancer on the VIP holder, watch the VIP move, restart it, watch preemption"
-        case .entryCrash: return "SIGKILL the balancer on the VIP holder, watch the VIP move, restart it, watch preemption"
+        case .entryCrash:
+            return "SIGKILL the balancer on the VIP holder, watch the VIP move, restart it, watch preemption"
         case .node: return "take the VIP holder's link down, watch the VIP move, bring it back, watch preemption"
         }
     }

@@ -92,9 +92,10 @@ public enum DrillAnalysis {
                 samples(run, in: phase).contains { $0.state(of: brokenServer, seenBy: watcher) == "UP" }
             }
             if let downSample, let fault {
-                report.servedByDownBackend = run.records.filter {
-                    $0.sent > downSample.time && $0.sent < fault.end && $0.backend == brokenServer
-                }.count
+                report.servedByDownBackend =
+                    run.records.filter {
+                        $0.sent > downSample.time && $0.sent < fault.end && $0.backend == brokenServer
+                    }.count
             }
         case .entry, .entryCrash, .node:
             report.vipMoved = fault.map { phase in
@@ -121,7 +122,8 @@ public enum DrillAnalysis {
         }
         var backends: [String: Int] = [:]
         for record in records where record.ok { backends[record.backend ?? "?", default: 0] += 1 }
-        let outage = failedRecords.isEmpty
+        let outage =
+            failedRecords.isEmpty
             ? nil
             : OutageWindow(
                 first: (failedRecords.map(\.sent).min() ?? 0) - run.start,
@@ -131,9 +133,11 @@ public enum DrillAnalysis {
         let before = run.samples.last { $0.time < phase.start } ?? inPhase.first
         var vipMove: VIPMove?
         // Moved: a node that did not hold the VIP now does (the old holder may still hold it for a moment).
-        if let initial = before?.vipHolders, let moved = inPhase.first(where: {
-            $0.vipHolders.contains { !initial.contains($0) }
-        }) {
+        if let initial = before?.vipHolders,
+            let moved = inPhase.first(where: {
+                $0.vipHolders.contains { !initial.contains($0) }
+            })
+        {
             vipMove = VIPMove(
                 seconds: moved.time - phase.start, from: initial.isEmpty ? "none" : initial.joined(separator: "+"),
                 to: moved.vipText
@@ -153,7 +157,8 @@ public enum DrillAnalysis {
         var result: [StateChange] = []
         for sample in samples where sample != previous {
             if sample.vipHolders != previous.vipHolders {
-                result.append(StateChange(time: sample.time - origin, subject: "VIP", from: previous.vipText, to: sample.vipText))
+                result.append(
+                    StateChange(time: sample.time - origin, subject: "VIP", from: previous.vipText, to: sample.vipText))
             }
             for key in Set(sample.states.keys).union(previous.states.keys).sorted() {
                 let old = previous.states[key]

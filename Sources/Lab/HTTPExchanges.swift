@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Why a request failed, in the words an operator uses when a client complains.
@@ -77,7 +77,8 @@ final class HTTPExchanges {
     /// Starts a request; its outcome comes out of a later `step`.
     func begin(id: Int, address: String, port: UInt16, request: [UInt8], timeout: Double) {
         let started = Monotonic.now()
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(
+            AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else {
             finished.append((id, Self.failure(.other, "socket: \(Self.describe(errno))", started: started)))
             return
@@ -164,7 +165,9 @@ final class HTTPExchanges {
             exchanges[fd] = exchange
             advance(fd, revents: revents)
         case .sending(let offset):
-            let count = exchange.request[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let count = exchange.request[offset...].withUnsafeBytes {
+                send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             if count < 0 {
                 if errno == EAGAIN || errno == EINTR { return }
                 let code = errno
@@ -191,7 +194,8 @@ final class HTTPExchanges {
             case .incomplete:
                 if count == 0 {
                     let kind: FailureKind = exchange.received.isEmpty ? .closed : .reset
-                    complete(fd, Self.failure(kind, "connection closed before a complete answer", started: exchange.started))
+                    complete(
+                        fd, Self.failure(kind, "connection closed before a complete answer", started: exchange.started))
                 }
             case .complete(let status, let body):
                 let latency = Monotonic.now() - exchange.started
@@ -273,7 +277,8 @@ enum HTTPResponseParser {
         var index = 0
         while true {
             guard let lineEnd = find([13, 10], in: bytes, from: index) else { return nil }
-            let sizeText = String(decoding: bytes[index..<lineEnd], as: UTF8.self)
+            let sizeText =
+                String(decoding: bytes[index..<lineEnd], as: UTF8.self)
                 .split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
             guard let size = Int(sizeText, radix: 16) else { return nil }
             let start = lineEnd + 2

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Ctrl-C (and SIGTERM) while the lab is being changed: stop starting things, take the lab down, exit.

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The seed's whole system on one machine: five hosts in network namespaces on a switch of their own,
@@ -28,7 +28,8 @@ public final class Lab: @unchecked Sendable {
     /// (where SwiftPM puts it beside the test bundle).
     public static func defaultPorticoExecutable() -> String? {
         let manager = FileManager.default
-        if let explicit = ProcessInfo.processInfo.environment["PORTICO_BIN"], manager.isExecutableFile(atPath: explicit) {
+        if let explicit = ProcessInfo.processInfo.environment["PORTICO_BIN"], manager.isExecutableFile(atPath: explicit)
+        {
             return explicit
         }
         guard let me = try? manager.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
@@ -50,7 +51,9 @@ public final class Lab: @unchecked Sendable {
         guard let porticoExecutable else {
             throw LabError.missingPrograms(["portico (the lab's probe and Portico roles run it; set PORTICO_BIN)"])
         }
-        let usedRoles = Role.allCases.filter { role in role.hosts.contains { stack.implementation(of: role, on: $0) == .portico } }
+        let usedRoles = Role.allCases.filter { role in
+            role.hosts.contains { stack.implementation(of: role, on: $0) == .portico }
+        }
         let missingRoles = usedRoles.filter { !porticoRoleAvailable($0, executable: porticoExecutable) }
         guard missingRoles.isEmpty else {
             let names = missingRoles.map { "portico \($0.rawValue)" }.joined(separator: ", ")
@@ -172,11 +175,14 @@ public final class Lab: @unchecked Sendable {
         var last = ""
         while Monotonic.now() < deadline {
             try Interrupt.check()
-            let result = try Subprocess.run(["ip", "netns", "exec", host.namespace, "bash", directory.checkScript(host)])
+            let result = try Subprocess.run([
+                "ip", "netns", "exec", host.namespace, "bash", directory.checkScript(host),
+            ])
             if result.succeeded { return }
             last = result.errorOutput.trimmed
             guard isRoleRunning(.lb, on: host) else {
-                throw LabError.notReady("the balancer on \(host.rawValue) exited; see \(directory.logFile(.lb, on: host))")
+                throw LabError.notReady(
+                    "the balancer on \(host.rawValue) exited; see \(directory.logFile(.lb, on: host))")
             }
             Monotonic.sleep(0.1)
         }
@@ -196,13 +202,15 @@ public final class Lab: @unchecked Sendable {
                 problems.append("VIP on \(observation.vipHolders.map(\.rawValue))")
             }
             if outcome?.status != 200 {
-                problems.append("GET / through the VIP: \(outcome?.detail ?? outcome?.failure?.rawValue ?? "no answer")")
+                problems.append(
+                    "GET / through the VIP: \(outcome?.detail ?? outcome?.failure?.rawValue ?? "no answer")")
             }
             for host in LabHost.balancers {
                 let view = observation.views[host] ?? .unavailable("no answer")
                 if view.available {
                     for web in LabHost.webs where view.state(of: web.rawValue) != "UP" {
-                        problems.append("\(host.rawValue) sees \(web.rawValue) \(view.state(of: web.rawValue) ?? "missing")")
+                        problems.append(
+                            "\(host.rawValue) sees \(web.rawValue) \(view.state(of: web.rawValue) ?? "missing")")
                     }
                 } else if stack.implementation(of: .lb, on: host) == .haproxy {
                     problems.append("\(host.rawValue) stats: \(view.error ?? "unavailable")")
@@ -216,15 +224,18 @@ public final class Lab: @unchecked Sendable {
                 }
             }
             for role in Role.allCases {
-                for host in role.hosts where !(directory.recordedPid(role, on: host).map(ProcessTable.isAlive) ?? false) {
+                for host in role.hosts where !(directory.recordedPid(role, on: host).map(ProcessTable.isAlive) ?? false)
+                {
                     let implementation = stack.implementation(of: role, on: host).rawValue
                     throw LabError.notReady(
-                        "\(implementation) (\(role.rawValue)) on \(host.rawValue) exited; see \(directory.logFile(role, on: host))"
+                        "\(implementation) (\(role.rawValue)) on \(host.rawValue) exited; "
+                            + "see \(directory.logFile(role, on: host))"
                     )
                 }
             }
             if problems.isEmpty {
-                logger.info("lab is up: VIP on lb01, both backends UP, GET / answered by \(outcome?.body.trimmed ?? "?")")
+                logger.info(
+                    "lab is up: VIP on lb01, both backends UP, GET / answered by \(outcome?.body.trimmed ?? "?")")
                 return
             }
             last = problems.joined(separator: "; ")
@@ -242,7 +253,9 @@ public final class Lab: @unchecked Sendable {
         let program: [String]
         switch (role, implementation) {
         case (.web, .nginx):
-            program = ["nginx", "-p", folder + "/", "-e", "\(folder)/nginx-error.log", "-c", directory.nginxConfig(host)]
+            program = [
+                "nginx", "-p", folder + "/", "-e", "\(folder)/nginx-error.log", "-c", directory.nginxConfig(host),
+            ]
         case (.web, _):
             program = [
                 portico, "web", "--root", directory.webRoot(host), "--listen", "\(host.address):80",
@@ -253,7 +266,8 @@ public final class Lab: @unchecked Sendable {
             // A second -f only where this machine's file limit is below what the seed's maxconn needs.
             let limits = directory.haproxyLimitsConfig(host)
             let extra = FileManager.default.fileExists(atPath: limits) ? ["-f", limits] : []
-            program = ["haproxy", "-f", directory.haproxyConfig(host)] + extra + ["-db", "-p", "\(folder)/haproxy.pid"]
+            program =
+                ["haproxy", "-f", directory.haproxyConfig(host)] + extra + ["-db", "-p", "\(folder)/haproxy.pid"]
         case (.lb, _):
             program = [portico, "lb", "-f", directory.haproxyConfig(host), "-db", "-p", "\(folder)/portico-lb.pid"]
         case (.vrrp, .keepalived):
@@ -265,7 +279,10 @@ public final class Lab: @unchecked Sendable {
             ]
         case (.vrrp, _):
             // A control socket per node: both nodes share this machine's filesystem.
-            program = [portico, "vrrp", "-f", directory.keepalivedConfig(host), "--control-socket", directory.vrrpControlSocket(host)]
+            program = [
+                portico, "vrrp", "-f", directory.keepalivedConfig(host), "--control-socket",
+                directory.vrrpControlSocket(host),
+            ]
         }
         return ["ip", "netns", "exec", host.namespace] + program
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What went wrong in the lab, with enough context for the operator to act on it.
 public enum LabError: Error, CustomStringConvertible, Equatable {
     case notRoot
@@ -66,6 +68,5 @@ public enum LabError: Error, CustomStringConvertible, Equatable {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
-import Foundation

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One lab at a time on a machine: the namespace names are global, so the lock is too. Held for the duration

@@ -14,12 +14,16 @@ enum LabNetwork {
         for host in LabHost.allCases {
             let ns = host.namespace
             try ip(["netns", "add", ns])
-            try ip(["-n", sw, "link", "add", host.switchPort, "type", "veth",
-                    "peer", "name", LabTopology.interface, "netns", ns])
+            try ip([
+                "-n", sw, "link", "add", host.switchPort, "type", "veth",
+                "peer", "name", LabTopology.interface, "netns", ns,
+            ])
             try ip(["-n", sw, "link", "set", host.switchPort, "master", LabTopology.bridge])
             try ip(["-n", sw, "link", "set", host.switchPort, "up"])
             try ip(["-n", ns, "link", "set", "lo", "up"])
-            try ip(["-n", ns, "addr", "add", "\(host.address)/\(LabTopology.prefixLength)", "dev", LabTopology.interface])
+            try ip([
+                "-n", ns, "addr", "add", "\(host.address)/\(LabTopology.prefixLength)", "dev", LabTopology.interface,
+            ])
             try ip(["-n", ns, "link", "set", LabTopology.interface, "up"])
         }
     }

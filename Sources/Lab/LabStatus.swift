@@ -59,13 +59,15 @@ public struct LabStatus: Codable, Sendable {
             }.joined(separator: ", ")
             let priority = balancer.priority.map { " priority \($0)" } ?? ""
             lines.append(
-                "\(balancer.host.rawValue): \(balancer.vrrpState)\(priority) (\(balancer.vrrpStateSource)); \(processes)"
+                "\(balancer.host.rawValue): \(balancer.vrrpState)\(priority) (\(balancer.vrrpStateSource)); "
+                    + processes
             )
             if balancer.view.available {
                 let servers = balancer.view.servers.map { "\($0.name) \($0.status)" }.joined(separator: ", ")
                 lines.append("    backends as \(balancer.host.rawValue) sees them: \(servers)")
             } else {
-                lines.append("    backends as \(balancer.host.rawValue) sees them: unavailable (\(balancer.view.error ?? "?"))")
+                lines.append(
+                    "    backends as \(balancer.host.rawValue) sees them: unavailable (\(balancer.view.error ?? "?"))")
             }
         }
         for web in webs {
@@ -82,7 +84,10 @@ public struct LabStatus: Codable, Sendable {
                         + String(format: "in %.1f ms", request.latencyMilliseconds)
                 )
             } else {
-                lines.append("client → http://\(LabTopology.vip)/: FAILED (\(request.detail ?? request.failure?.rawValue ?? "?"))")
+                lines.append(
+                    "client → http://\(LabTopology.vip)/: FAILED "
+                        + "(\(request.detail ?? request.failure?.rawValue ?? "?"))"
+                )
             }
         }
         return lines.joined(separator: "\n") + "\n"
@@ -101,7 +106,8 @@ extension Lab {
         guard geteuid() == 0 else { throw LabError.notRoot }
         let namespaces = try LabNetwork.existingNamespaces()
         guard Set(LabTopology.namespaces).isSubset(of: Set(namespaces)) else {
-            return LabStatus(running: false, stack: nil, vipHolders: [], splitBrain: false, balancers: [], webs: [], request: nil)
+            return LabStatus(
+                running: false, stack: nil, vipHolders: [], splitBrain: false, balancers: [], webs: [], request: nil)
         }
         let stack = loadState()?.stack
         let (observation, outcome) = try NamespaceThread.run { hopper in
@@ -165,7 +171,9 @@ extension Lab {
     }
 
     func configuredPriority(_ host: LabHost) -> Int? {
-        guard let text = try? String(contentsOfFile: directory.keepalivedConfig(host), encoding: .utf8) else { return nil }
+        guard let text = try? String(contentsOfFile: directory.keepalivedConfig(host), encoding: .utf8) else {
+            return nil
+        }
         for line in text.split(separator: "\n") {
             let fields = line.split(whereSeparator: \.isWhitespace)
             if fields.count == 2 && fields[0] == "priority" { return Int(fields[1]) }

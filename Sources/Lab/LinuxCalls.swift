@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Linux calls that Swift's Glibc module does not import (they sit behind _GNU_SOURCE), looked up at run time.
@@ -9,7 +9,9 @@ enum LinuxCalls {
 
     static let cloneNewNet: Int32 = 0x4000_0000
 
-    private static let setnsFunction: SetNamespace? = dlsym(nil, "setns").map { unsafeBitCast($0, to: SetNamespace.self) }
+    private static let setnsFunction: SetNamespace? = dlsym(nil, "setns").map {
+        unsafeBitCast($0, to: SetNamespace.self)
+    }
     private static let pipe2Function: Pipe2? = dlsym(nil, "pipe2").map { unsafeBitCast($0, to: Pipe2.self) }
 
     /// setns(2) for a network namespace: moves the calling thread only.

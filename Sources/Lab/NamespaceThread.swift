@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Moves the calling thread between the lab's network namespaces (`setns` is per thread). Only ever used on

@@ -21,7 +21,8 @@ public enum ReportHTML {
             <html lang="en"><head><meta charset="utf-8">
             <title>portico lab drills</title>
             <style>
-            body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px; color: #222; max-width: 1100px; }
+            body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px; color: #222;
+                   max-width: 1100px; }
             h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 18px; margin-top: 32px; }
             .sub { color: #666; margin-top: 0; }
             table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
@@ -37,10 +38,13 @@ public enum ReportHTML {
             </style></head><body>
             <h1>portico lab: failure drills</h1>
             <p class="sub">The seed's topology in network namespaces; a steady client in the client namespace sends
-            GET / to \(LabTopology.vip) on a new connection each time. Times are seconds from the start of each drill.</p>
+            GET / to \(LabTopology.vip) on a new connection each time.
+            Times are seconds from the start of each drill.</p>
             <p class="legend"><span><i style="background:#2e9e4f"></i>request answered by web01</span>
-            <span><i style="background:#7ccf94"></i>by web02</span><span><i style="background:#d32f2f"></i>failed request</span>
-            <span><i style="background:#3b6fd6"></i>VIP on lb01</span><span><i style="background:#ef8f1f"></i>VIP on lb02</span>
+            <span><i style="background:#7ccf94"></i>by web02</span>
+            <span><i style="background:#d32f2f"></i>failed request</span>
+            <span><i style="background:#3b6fd6"></i>VIP on lb01</span>
+            <span><i style="background:#ef8f1f"></i>VIP on lb02</span>
             <span><i style="background:#9e9e9e"></i>unknown / no stats</span></p>
             \(body)
             </body></html>
@@ -49,12 +53,14 @@ public enum ReportHTML {
     }
 
     static func summaryTable(_ reports: [DrillReport]) -> String {
-        var html = "<table><tr><th>drill</th><th>stack</th><th>requests</th><th>failed</th><th>fault outage</th>"
+        var html =
+            "<table><tr><th>drill</th><th>stack</th><th>requests</th><th>failed</th><th>fault outage</th>"
             + "<th>VIP move</th><th>recovery failed</th><th>VIP back</th><th>verdict</th></tr>\n"
         for report in reports {
             let fault = report.phases.first { $0.name == "fault" }
             let recovery = report.phases.first { $0.name == "recovery" }
-            html += "<tr><td>\(escape(report.drill.rawValue))</td><td>\(escape(report.stack))</td>"
+            html +=
+                "<tr><td>\(escape(report.drill.rawValue))</td><td>\(escape(report.stack))</td>"
                 + "<td class=num>\(report.requests)</td><td class=num>\(report.failed)</td>"
                 + "<td>\(fault?.outage.map { String(format: "%.2f s", $0.seconds) } ?? "none")</td>"
                 + "<td>\(fault?.vipMove.map { String(format: "%.2f s", $0.seconds) } ?? "-")</td>"
@@ -73,25 +79,30 @@ public enum ReportHTML {
         case .backend: verdictOK = report.backendTakenOut == true && report.backendBack == true
         default: verdictOK = report.vipMoved == true && report.vipReturned == true
         }
-        html += "<p class=verdict><span class=\(verdictOK ? "good" : "bad")>\(verdictOK ? "as the seed says" : "NOT as the seed says")</span>: "
-            + "\(escape(ReportText.verdict(report)))</p>\n"
+        let verdict =
+            verdictOK ? "<span class=good>as the seed says</span>" : "<span class=bad>NOT as the seed says</span>"
+        html += "<p class=verdict>\(verdict): \(escape(ReportText.verdict(report)))</p>\n"
         html += timeline(run)
-        html += "<table><tr><th>phase</th><th>action</th><th>requests</th><th>failed</th><th>failures</th>"
+        html +=
+            "<table><tr><th>phase</th><th>action</th><th>requests</th><th>failed</th><th>failures</th>"
             + "<th>outage (first–last failure)</th><th>VIP move</th><th>backends reached</th></tr>\n"
         for phase in report.phases {
-            let failures = phase.failures.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-            let backends = phase.backends.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            let failures = phase.failures.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+            let backends = phase.backends.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+            let outage = phase.outage.map { String(format: "%.2f–%.2f s (%.2f s)", $0.first, $0.last, $0.seconds) }
+            let move = phase.vipMove.map { "\($0.from) → \($0.to) after " + String(format: "%.2f s", $0.seconds) }
             html += "<tr><td>\(escape(phase.name))</td><td>\(escape(phase.action))</td>"
-                + "<td class=num>\(phase.requests)</td><td class=\"num\(phase.failed > 0 ? " bad" : "")\">\(phase.failed)</td>"
-                + "<td>\(escape(failures.isEmpty ? "-" : failures))</td>"
-                + "<td>\(phase.outage.map { String(format: "%.2f–%.2f s (%.2f s)", $0.first, $0.last, $0.seconds) } ?? "-")</td>"
-                + "<td>\(escape(phase.vipMove.map { "\($0.from) → \($0.to) after " + String(format: "%.2f s", $0.seconds) } ?? "-"))</td>"
-                + "<td>\(escape(backends.isEmpty ? "-" : backends))</td></tr>\n"
+            html += "<td class=num>\(phase.requests)</td>"
+            html += "<td class=\"num\(phase.failed > 0 ? " bad" : "")\">\(phase.failed)</td>"
+            html += "<td>\(escape(failures.isEmpty ? "-" : failures.joined(separator: ", ")))</td>"
+            html += "<td>\(outage ?? "-")</td><td>\(escape(move ?? "-"))</td>"
+            html += "<td>\(escape(backends.isEmpty ? "-" : backends.joined(separator: ", ")))</td></tr>\n"
         }
         html += "</table>\n"
         let changes = report.phases.flatMap(\.stateChanges)
         if !changes.isEmpty {
-            html += "<div class=changes>"
+            html +=
+                "<div class=changes>"
                 + changes.map { String(format: "+%.2f s ", $0.time) + escape($0.text) }.joined(separator: "<br>")
                 + "</div>\n"
         }
@@ -102,31 +113,41 @@ public enum ReportHTML {
     static func timeline(_ run: DrillRun) -> String {
         let span = max(run.end - run.start, 0.001)
         func x(_ time: Double) -> Double { plotLeft + max(0, min(1, (time - run.start) / span)) * plotWidth }
+        func at(_ time: Double) -> String { String(format: "+%.2f s", time - run.start) }
         let serverKeys = Set(run.samples.flatMap { $0.states.keys.filter { $0.contains("/") } }).sorted()
-        let bandKeys = serverKeys.isEmpty ? LabHost.balancers.flatMap { lb in LabHost.webs.map { "\(lb.rawValue)/\($0.rawValue)" } } : serverKeys
+        let allPairs = LabHost.balancers.flatMap { lb in LabHost.webs.map { "\(lb.rawValue)/\($0.rawValue)" } }
+        let bandKeys = serverKeys.isEmpty ? allPairs : serverKeys
         let top = 34.0
-        let rows = 2 + bandKeys.count
-        let height = top + Double(rows) * (rowHeight + rowGap) + 30
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(plotLeft + plotWidth + 20))\" height=\"\(Int(height))\" "
-            + "role=\"img\" aria-label=\"timeline of drill \(escape(run.drill.rawValue))\">\n"
-        svg += "<rect x=\"0\" y=\"0\" width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n"
+        let height = top + Double(2 + bandKeys.count) * (rowHeight + rowGap) + 30
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(plotLeft + plotWidth + 20))\" "
+        svg +=
+            "height=\"\(Int(height))\" role=\"img\" aria-label=\"timeline of drill \(escape(run.drill.rawValue))\">\n"
+        svg += tag("rect", ["x": "0", "y": "0", "width": "100%", "height": "100%", "fill": "#fff"])
 
-        // Row 0: requests.
+        // Row 0: requests, one mark each; failures drawn last so that they stay visible.
         var y = top
         svg += label("requests", y)
-        svg += "<rect x=\"\(f(plotLeft))\" y=\"\(f(y))\" width=\"\(f(plotWidth))\" height=\"\(f(rowHeight))\" fill=\"#f6f6f6\"/>\n"
+        svg += tag(
+            "rect", ["x": f(plotLeft), "y": f(y), "width": f(plotWidth), "height": f(rowHeight), "fill": "#f6f6f6"])
         for record in run.records where record.ok {
             let color = record.backend == "web01" ? "#2e9e4f" : "#7ccf94"
-            svg += "<line x1=\"\(f(x(record.sent)))\" x2=\"\(f(x(record.sent)))\" y1=\"\(f(y + 3))\" y2=\"\(f(y + rowHeight - 3))\" stroke=\"\(color)\" stroke-width=\"1\"/>\n"
+            let mark = ["x1": f(x(record.sent)), "x2": f(x(record.sent)), "y1": f(y + 3), "y2": f(y + rowHeight - 3)]
+            svg += tag("line", mark.merging(["stroke": color, "stroke-width": "1"]) { $1 })
         }
         for record in run.records where !record.ok {
-            svg += "<line x1=\"\(f(x(record.sent)))\" x2=\"\(f(x(record.sent)))\" y1=\"\(f(y))\" y2=\"\(f(y + rowHeight))\" stroke=\"#d32f2f\" stroke-width=\"1.5\"><title>\(escape(record.error?.rawValue ?? "failed")) at +\(String(format: "%.2f", record.sent - run.start)) s</title></line>\n"
+            let mark = ["x1": f(x(record.sent)), "x2": f(x(record.sent)), "y1": f(y), "y2": f(y + rowHeight)]
+            svg += tag(
+                "line", mark.merging(["stroke": "#d32f2f", "stroke-width": "1.5"]) { $1 },
+                title: "\(record.error?.rawValue ?? "failed") at \(at(record.sent))"
+            )
         }
 
         // Row 1: VIP holder.
         y += rowHeight + rowGap
         svg += label("VIP holder", y)
-        svg += bands(run, y: y, x: x) { $0.vipText } color: { value in
+        svg += bands(run, y: y, x: x) {
+            $0.vipText
+        } color: { value in
             switch value {
             case "lb01": return "#3b6fd6"
             case "lb02": return "#ef8f1f"
@@ -156,21 +177,25 @@ public enum ReportHTML {
         let axisY = y + rowHeight + 16
         for phase in run.phases.dropFirst() {
             let px = x(phase.start)
-            svg += "<line x1=\"\(f(px))\" x2=\"\(f(px))\" y1=\"\(f(top - 16))\" y2=\"\(f(axisY - 10))\" stroke=\"#333\" stroke-dasharray=\"4 3\"/>\n"
-            svg += "<text x=\"\(f(px + 3))\" y=\"\(f(top - 20))\" font-size=\"11\" fill=\"#333\">\(escape(phase.action))</text>\n"
+            let line = ["x1": f(px), "x2": f(px), "y1": f(top - 16), "y2": f(axisY - 10), "stroke": "#333"]
+            svg += tag("line", line.merging(["stroke-dasharray": "4 3"]) { $1 })
+            let text = ["x": f(px + 3), "y": f(top - 20), "font-size": "11", "fill": "#333"]
+            svg += tag("text", text, content: phase.action)
         }
         let step = span > 40 ? 5.0 : (span > 16 ? 2.0 : 1.0)
         var tick = 0.0
         while tick <= span + 0.001 {
             let px = plotLeft + tick / span * plotWidth
-            svg += "<line x1=\"\(f(px))\" x2=\"\(f(px))\" y1=\"\(f(axisY - 10))\" y2=\"\(f(axisY - 5))\" stroke=\"#666\"/>\n"
-            svg += "<text x=\"\(f(px))\" y=\"\(f(axisY + 6))\" font-size=\"10\" text-anchor=\"middle\" fill=\"#666\">\(Int(tick))s</text>\n"
+            svg += tag("line", ["x1": f(px), "x2": f(px), "y1": f(axisY - 10), "y2": f(axisY - 5), "stroke": "#666"])
+            let text = ["x": f(px), "y": f(axisY + 6), "font-size": "10", "text-anchor": "middle", "fill": "#666"]
+            svg += tag("text", text, content: "\(Int(tick))s")
             tick += step
         }
         svg += "</svg>\n"
         return svg
     }
 
+    /// Runs of equal values across the samples, as coloured rectangles labelled where they are wide enough.
     private static func bands(
         _ run: DrillRun, y: Double, x: (Double) -> Double, value: (DrillSample) -> String, color: (String) -> String
     ) -> String {
@@ -185,9 +210,11 @@ public enum ReportHTML {
             let from = index == 0 ? run.start : samples[index].time
             let to = next < samples.count ? samples[next].time : run.end
             let width = max(0.5, x(to) - x(from))
-            svg += "<rect x=\"\(f(x(from)))\" y=\"\(f(y))\" width=\"\(f(width))\" height=\"\(f(rowHeight))\" fill=\"\(color(current))\"><title>\(escape(current)) from +\(String(format: "%.2f", from - run.start)) s</title></rect>\n"
+            let box = ["x": f(x(from)), "y": f(y), "width": f(width), "height": f(rowHeight), "fill": color(current)]
+            svg += tag("rect", box, title: "\(current) from " + String(format: "+%.2f s", from - run.start))
             if width > 34 {
-                svg += "<text x=\"\(f(x(from) + 4))\" y=\"\(f(y + rowHeight - 7))\" font-size=\"11\" fill=\"#fff\">\(escape(current))</text>\n"
+                let text = ["x": f(x(from) + 4), "y": f(y + rowHeight - 7), "font-size": "11", "fill": "#fff"]
+                svg += tag("text", text, content: current)
             }
             index = next
         }
@@ -195,7 +222,17 @@ public enum ReportHTML {
     }
 
     private static func label(_ text: String, _ y: Double) -> String {
-        "<text x=\"\(f(plotLeft - 8))\" y=\"\(f(y + rowHeight - 7))\" font-size=\"12\" text-anchor=\"end\" fill=\"#333\">\(escape(text))</text>\n"
+        let attributes = ["x": f(plotLeft - 8), "y": f(y + rowHeight - 7), "font-size": "12", "text-anchor": "end"]
+        return tag("text", attributes.merging(["fill": "#333"]) { $1 }, content: text)
+    }
+
+    /// One SVG element; attributes in a stable order, text escaped.
+    static func tag(_ name: String, _ attributes: [String: String], content: String? = nil, title: String? = nil)
+        -> String
+    {
+        let rendered = attributes.sorted { $0.key < $1.key }.map { " \($0.key)=\"\(escape($0.value))\"" }.joined()
+        let inner = (title.map { "<title>\(escape($0))</title>" } ?? "") + (content.map(escape) ?? "")
+        return inner.isEmpty ? "<\(name)\(rendered)/>\n" : "<\(name)\(rendered)>\(inner)</\(name)>\n"
     }
 
     private static func f(_ value: Double) -> String { String(format: "%.1f", value) }

@@ -8,15 +8,21 @@ public enum ReportText {
     public static func drill(_ report: DrillReport) -> String {
         var lines: [String] = []
         lines.append("drill \(report.drill.rawValue) (stack: \(report.stack)): \(report.drill.summary)")
-        let header = ["phase", "action", "requests", "failed", "failures", "outage (first–last failure)", "VIP move", "backends"]
+        let header = [
+            "phase", "action", "requests", "failed", "failures", "outage (first–last failure)", "VIP move",
+            "backends",
+        ]
         var rows: [[String]] = [header]
         for phase in report.phases {
-            let failures = phase.failures.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-            let outage = phase.outage.map {
-                String(format: "%.2f–%.2f (%.2f s)", $0.first, $0.last, $0.seconds)
-            } ?? "-"
+            let failures = phase.failures.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(
+                separator: ", ")
+            let outage =
+                phase.outage.map {
+                    String(format: "%.2f–%.2f (%.2f s)", $0.first, $0.last, $0.seconds)
+                } ?? "-"
             let move = phase.vipMove.map { "\($0.from)→\($0.to) after \(seconds($0.seconds))" } ?? "-"
-            let backends = phase.backends.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            let backends = phase.backends.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(
+                separator: ", ")
             rows.append([
                 phase.name, phase.action, "\(phase.requests)", "\(phase.failed)", failures.isEmpty ? "-" : failures,
                 outage, move, backends.isEmpty ? "-" : backends,
@@ -39,7 +45,9 @@ public enum ReportText {
         if let back = report.backendBack { parts.append("web01 back: \(back ? "yes" : "NO")") }
         if let served = report.servedByDownBackend { parts.append("requests to web01 while DOWN: \(served)") }
         if let moved = report.vipMoved { parts.append("VIP moved: \(moved ? "yes" : "NO")") }
-        if let returned = report.vipReturned { parts.append("VIP returned to \(report.holder): \(returned ? "yes" : "NO")") }
+        if let returned = report.vipReturned {
+            parts.append("VIP returned to \(report.holder): \(returned ? "yes" : "NO")")
+        }
         if report.splitBrainSamples > 0 { parts.append("SPLIT BRAIN in \(report.splitBrainSamples) samples") }
         parts.append("failed \(report.failed) of \(report.requests) requests")
         return parts.joined(separator: "; ")
@@ -47,7 +55,12 @@ public enum ReportText {
 
     /// `drill all` and `demo`: one row per drill.
     public static func summary(_ reports: [DrillReport]) -> String {
-        var rows: [[String]] = [["drill", "stack", "requests", "failed", "fault outage", "VIP move", "recovery failed", "VIP back", "verdict"]]
+        var rows: [[String]] = [
+            [
+                "drill", "stack", "requests", "failed", "fault outage", "VIP move", "recovery failed", "VIP back",
+                "verdict",
+            ]
+        ]
         for report in reports {
             let fault = report.phases.first { $0.name == "fault" }
             let recovery = report.phases.first { $0.name == "recovery" }
@@ -79,7 +92,12 @@ public enum ReportText {
                 column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
             }.joined(separator: "  ")
             if index == 0 {
-                return [line, widths.enumerated().map { String(repeating: "-", count: $0.offset == columns - 1 ? max($0.element, 1) : $0.element) }.joined(separator: "  ")]
+                return [
+                    line,
+                    widths.enumerated().map {
+                        String(repeating: "-", count: $0.offset == columns - 1 ? max($0.element, 1) : $0.element)
+                    }.joined(separator: "  "),
+                ]
             }
             return [line]
         }

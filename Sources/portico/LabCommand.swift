@@ -4,7 +4,7 @@ import Lab
 import Logging
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct LabCommand: ParsableCommand {
@@ -132,7 +132,9 @@ struct LabExec: ParsableCommand {
             guard let labHost = LabHost(name: host) else { throw LabError.unknownHost(host) }
             var arguments = command
             if arguments.first == "--" { arguments.removeFirst() }
-            guard !arguments.isEmpty else { throw LabError.invalidOption("give a command: portico lab exec \(host) -- CMD") }
+            guard !arguments.isEmpty else {
+                throw LabError.invalidOption("give a command: portico lab exec \(host) -- CMD")
+            }
             let full = ["ip", "netns", "exec", labHost.namespace] + arguments
             var argv: [UnsafeMutablePointer<CChar>?] = full.map { strdup($0) }
             argv.append(nil)
@@ -148,7 +150,8 @@ struct DrillOutputOptions: ParsableArguments {
 }
 
 /// Runs drills on the running lab, or on one it brings up (and takes down) itself.
-func runDrills(_ names: [DrillName], lab: Lab, stack: StackSelection, output: DrillOutputOptions, forceUp: Bool) throws {
+func runDrills(_ names: [DrillName], lab: Lab, stack: StackSelection, output: DrillOutputOptions, forceUp: Bool) throws
+{
     try Lab.preflight(stack: stack, porticoExecutable: lab.porticoExecutable)
     let lock = try LabLock()
     Interrupt.install { lab.down() }
@@ -206,7 +209,8 @@ struct LabDrill: ParsableCommand {
             } else {
                 throw LabError.invalidOption("unknown drill '\(name)': backend, entry, entry-crash, node or all")
             }
-            try runDrills(names, lab: try directory.makeLab(), stack: try stack.selection(), output: output, forceUp: false)
+            try runDrills(
+                names, lab: try directory.makeLab(), stack: try stack.selection(), output: output, forceUp: false)
         }
     }
 }
@@ -249,7 +253,8 @@ struct LabProbe: ParsableCommand {
             guard rate > 0, rate <= 10000, duration > 0, duration <= 3600, timeout > 0, timeout <= 60 else {
                 throw LabError.invalidOption("--rate, --duration and --timeout must be positive and bounded")
             }
-            let probe = Probe(address: address, port: port, rate: rate, duration: duration, timeout: timeout, count: count)
+            let probe = Probe(
+                address: address, port: port, rate: rate, duration: duration, timeout: timeout, count: count)
             try probe.checkNamespace()
             ProbeStop.install()
             probe.run(shouldStop: { ProbeStop.requested }) { record in

@@ -124,7 +124,8 @@ import Testing
         let run = DrillRun(
             drill: .node, stack: "reference", start: Self.origin, end: Self.origin + 20, holder: "lb01",
             phases: Self.phases, events: [],
-            samples: Self.samples(20) { offset in (offset >= 5 && offset < 6 ? ["lb01", "lb02"] : ["lb01"], Self.allUp) },
+            samples: Self.samples(20) { offset in (offset >= 5 && offset < 6 ? ["lb01", "lb02"] : ["lb01"], Self.allUp)
+            },
             records: Self.records(20)
         )
         let report = DrillAnalysis.report(run)
@@ -150,7 +151,9 @@ import Testing
         #expect(html.contains("<svg"))
         // One red mark per failed request, one green per answered one.
         #expect(html.components(separatedBy: "stroke=\"#d32f2f\"").count - 1 == 76)
-        let green = html.components(separatedBy: "stroke=\"#2e9e4f\"").count + html.components(separatedBy: "stroke=\"#7ccf94\"").count - 2
+        let green =
+            html.components(separatedBy: "stroke=\"#2e9e4f\"").count
+            + html.components(separatedBy: "stroke=\"#7ccf94\"").count - 2
         #expect(green == 200 - 76)
         #expect(!html.contains("http://") || !html.contains("src=\"http"))
     }

@@ -4,7 +4,7 @@ import Testing
 @testable import Lab
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What the end-to-end tests need: root and `ip netns` (CI runs as root; elsewhere these tests are skipped).
@@ -44,7 +44,9 @@ enum LabEnvironment {
         #expect(LabNetwork.strayRootLinks().isEmpty)
         #expect(pids.filter(ProcessTable.isAlive).isEmpty)
         let survivors = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { pid_t($0) }
-            .filter { ProcessTable.isAlive($0) && (ProcessTable.commandLine($0)?.contains(lab.directory.path) ?? false) }
+            .filter {
+                ProcessTable.isAlive($0) && (ProcessTable.commandLine($0)?.contains(lab.directory.path) ?? false)
+            }
         #expect(survivors.isEmpty)
     }
 
@@ -62,7 +64,8 @@ enum LabEnvironment {
                 var outcome: HTTPOutcome?
                 let deadline = Monotonic.now() + 2
                 while outcome == nil && Monotonic.now() < deadline { outcome = exchanges.step(maxWait: 0.05).first?.1 }
-                bodies.append(outcome?.status == 200 ? outcome?.body.trimmed ?? "" : "failed: \(outcome?.detail ?? "none")")
+                bodies.append(
+                    outcome?.status == 200 ? outcome?.body.trimmed ?? "" : "failed: \(outcome?.detail ?? "none")")
             }
             return bodies
         }
@@ -126,7 +129,8 @@ struct ReferenceStackTests {
             // lb01's passes (the seed's `pidof haproxy` would have passed on both).
             lab.stop(.lb, on: .lb02)
             let check = { (host: LabHost) in
-                try Subprocess.run(["ip", "netns", "exec", host.namespace, "bash", lab.directory.checkScript(host)]).status
+                try Subprocess.run(["ip", "netns", "exec", host.namespace, "bash", lab.directory.checkScript(host)])
+                    .status
             }
             #expect((try check(.lb01)) == 0)
             #expect((try check(.lb02)) != 0)

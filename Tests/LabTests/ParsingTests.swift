@@ -9,8 +9,12 @@ import Testing
     @Test func contentLengthAnswerIsCompleteWhenTheBodyIsIn() {
         let head = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\n"
         #expect(HTTPResponseParser.parse(bytes(head + "web"), closed: false) == .incomplete)
-        #expect(HTTPResponseParser.parse(bytes(head + "web01\n"), closed: false) == .complete(status: 200, body: bytes("web01\n")))
-        #expect(HTTPResponseParser.parse(bytes(head + "web"), closed: true) == .malformed("body shorter than Content-Length"))
+        #expect(
+            HTTPResponseParser.parse(bytes(head + "web01\n"), closed: false)
+                == .complete(status: 200, body: bytes("web01\n")))
+        #expect(
+            HTTPResponseParser.parse(bytes(head + "web"), closed: true)
+                == .malformed("body shorter than Content-Length"))
     }
 
     @Test func chunkedAnswerIsDecoded() {
@@ -30,7 +34,9 @@ import Testing
     }
 
     @Test func garbageIsMalformed() {
-        #expect(HTTPResponseParser.parse(bytes("SSH-2.0-OpenSSH\r\n\r\n"), closed: true) == .malformed("not an HTTP status line: SSH-2.0-OpenSSH"))
+        #expect(
+            HTTPResponseParser.parse(bytes("SSH-2.0-OpenSSH\r\n\r\n"), closed: true)
+                == .malformed("not an HTTP status line: SSH-2.0-OpenSSH"))
     }
 }
 

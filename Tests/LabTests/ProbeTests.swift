@@ -4,7 +4,7 @@ import Testing
 @testable import Lab
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A tiny HTTP server on 127.0.0.1 for the probe's tests: answers with a body, or accepts and stays silent.
@@ -56,7 +56,8 @@ final class LoopbackServer: @unchecked Sendable {
                 case .answer(let body):
                     var buffer = [UInt8](repeating: 0, count: 4096)
                     _ = recv(client, &buffer, buffer.count, 0)
-                    let response = "HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+                    let response =
+                        "HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
                     _ = response.withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
                     close(client)
                 }

@@ -22,7 +22,8 @@ import Testing
 
     @Test func keepalivedConfigDiffersFromTheSeedOnlyInTheScriptPath() throws {
         for (host, seed) in [(LabHost.lb01, SeedFiles.keepalivedLB01), (.lb02, SeedFiles.keepalivedLB02)] {
-            let lab = LabFiles.keepalivedConfig(for: host, checkScript: "/run/portico-lab/\(host.rawValue)/check_haproxy.sh")
+            let lab = LabFiles.keepalivedConfig(
+                for: host, checkScript: "/run/portico-lab/\(host.rawValue)/check_haproxy.sh")
             let seedLines = seed.split(separator: "\n", omittingEmptySubsequences: false)
             let labLines = lab.split(separator: "\n", omittingEmptySubsequences: false)
             #expect(seedLines.count == labLines.count)

@@ -15,7 +15,8 @@ import Testing
     }
 
     @Test func rolesCanBeMixedPerRoleAndPerHost() throws {
-        let mixed = try StackSelection.parse(stack: "portico", web: "nginx", lb: nil, vrrp: "lb01=keepalived,lb02=portico")
+        let mixed = try StackSelection.parse(
+            stack: "portico", web: "nginx", lb: nil, vrrp: "lb01=keepalived,lb02=portico")
         #expect(mixed.implementation(of: .web, on: .web02) == .nginx)
         #expect(mixed.implementation(of: .lb, on: .lb01) == .portico)
         #expect(mixed.implementation(of: .vrrp, on: .lb01) == .keepalived)
