@@ -32,14 +32,14 @@ final class DrillSampler: @unchecked Sendable {
         self.interval = interval
     }
 
-    func start(until deadline: Double) {
+    func start(until deadline: Double, directory: LabDirectory) {
         let thread = Thread { [self] in
             let hopper = NamespaceHopper()
             // Bounded by the deadline even if nobody calls stop().
             while Monotonic.now() < deadline {
                 let began = Monotonic.now()
                 do {
-                    let (observation, _) = try Observer.observe(hopper, statsTimeout: 0.25)
+                    let (observation, _) = try Observer.observe(hopper, statsTimeout: 0.25, directory: directory)
                     lock.lock()
                     samples.append(DrillSample(observation))
                     lock.unlock()
@@ -90,7 +90,7 @@ extension Lab {
             timing.steady + timing.faultWait + timing.faultHold + timing.recoveryWait + timing.recoveryHold + 10
 
         let sampler = DrillSampler(interval: timing.sampleInterval)
-        sampler.start(until: Monotonic.now() + budget + 5)
+        sampler.start(until: Monotonic.now() + budget + 5, directory: directory)
         let probeOutput = "\(directory.path)/probe-\(name.rawValue).jsonl"
         try? FileManager.default.removeItem(atPath: probeOutput)
         let probe = try Subprocess.start(

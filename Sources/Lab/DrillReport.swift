@@ -87,9 +87,16 @@ public enum DrillAnalysis {
             let downSample = fault.flatMap { phase in
                 samples(run, in: phase).first { $0.state(of: brokenServer, seenBy: watcher) == "DOWN" }
             }
-            report.backendTakenOut = downSample != nil
-            report.backendBack = recovery.map { phase in
-                samples(run, in: phase).contains { $0.state(of: brokenServer, seenBy: watcher) == "UP" }
+            // Unknown (nil) rather than NO when the balancer never showed its view of the server.
+            let seen = { (phase: DrillPhase) in
+                samples(run, in: phase).contains {
+                    let state = $0.state(of: brokenServer, seenBy: watcher)
+                    return state != nil && state != "unavailable"
+                }
+            }
+            report.backendTakenOut = fault.flatMap { seen($0) ? downSample != nil : nil }
+            report.backendBack = recovery.flatMap { phase in
+                seen(phase) ? samples(run, in: phase).contains { $0.state(of: brokenServer, seenBy: watcher) == "UP" } : nil
             }
             if let downSample, let fault {
                 report.servedByDownBackend =

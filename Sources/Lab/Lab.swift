@@ -195,7 +195,7 @@ public final class Lab: @unchecked Sendable {
         while Monotonic.now() < deadline {
             try Interrupt.check()
             let (observation, outcome) = try NamespaceThread.run { hopper in
-                try Observer.observe(hopper, statsTimeout: 0.5, requestThroughVIP: true)
+                try Observer.observe(hopper, statsTimeout: 0.5, requestThroughVIP: true, directory: self.directory)
             }
             var problems: [String] = []
             if observation.vipHolders != [.lb01] {

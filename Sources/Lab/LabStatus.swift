@@ -64,7 +64,8 @@ public struct LabStatus: Codable, Sendable {
             )
             if balancer.view.available {
                 let servers = balancer.view.servers.map { "\($0.name) \($0.status)" }.joined(separator: ", ")
-                lines.append("    backends as \(balancer.host.rawValue) sees them: \(servers)")
+                let source = balancer.view.source == "stats" ? "" : " (from its \(balancer.view.source))"
+                lines.append("    backends as \(balancer.host.rawValue) sees them\(source): \(servers)")
             } else {
                 lines.append(
                     "    backends as \(balancer.host.rawValue) sees them: unavailable (\(balancer.view.error ?? "?"))")
@@ -111,7 +112,7 @@ extension Lab {
         }
         let stack = loadState()?.stack
         let (observation, outcome) = try NamespaceThread.run { hopper in
-            try Observer.observe(hopper, statsTimeout: 1, requestThroughVIP: true)
+            try Observer.observe(hopper, statsTimeout: 1, requestThroughVIP: true, directory: self.directory)
         }
         func process(_ role: Role, _ host: LabHost) -> RoleProcess {
             let pid = directory.recordedPid(role, on: host)

@@ -6,6 +6,15 @@ public struct BalancerView: Codable, Sendable, Equatable {
     public var available: Bool
     public var error: String?
     public var servers: [ServerView]
+    /// "stats" (the `;csv` page) or "log" (the balancer's own log, for a balancer without a stats page).
+    public var source: String
+
+    public init(available: Bool, error: String?, servers: [ServerView], source: String = "stats") {
+        self.available = available
+        self.error = error
+        self.servers = servers
+        self.source = source
+    }
 
     public static func unavailable(_ why: String) -> BalancerView {
         BalancerView(available: false, error: why, servers: [])
@@ -37,10 +46,13 @@ enum Observer {
     }
 
     /// Fetches both balancers' stats CSV, and optionally GET / through the VIP, all at once from the client.
+    /// When a running balancer has no stats page (or it does not answer), its log says which servers it
+    /// marked DOWN and UP; the lab reads that instead.
     static func observe(
         _ hopper: NamespaceHopper,
         statsTimeout: Double,
-        requestThroughVIP: Bool = false
+        requestThroughVIP: Bool = false,
+        directory: LabDirectory? = nil
     ) throws -> (Observation, HTTPOutcome?) {
         let holders = try vipHolders(hopper)
         try hopper.enter(LabHost.client.namespace)
@@ -78,6 +90,22 @@ enum Observer {
                 views[host] = .unavailable(outcome.detail ?? outcome.failure?.rawValue ?? "no answer")
             }
         }
+        if let directory {
+            for host in LabHost.balancers where views[host]?.available != true {
+                if let fallback = logView(host, directory: directory) { views[host] = fallback }
+            }
+        }
         return (Observation(time: WallClock.now(), vipHolders: holders, views: views), outcomes[99])
+    }
+
+    /// The servers' states from the balancer's log since the lab last started it, if it runs.
+    static func logView(_ host: LabHost, directory: LabDirectory) -> BalancerView? {
+        guard let pid = directory.recordedPid(.lb, on: host), ProcessTable.isAlive(pid),
+            let log = try? String(contentsOfFile: directory.logFile(.lb, on: host), encoding: .utf8),
+            let config = try? String(contentsOfFile: directory.haproxyConfig(host), encoding: .utf8)
+        else { return nil }
+        let servers = BalancerLog.servers(log: String(log.sinceLastStart), config: config)
+        guard !servers.isEmpty else { return nil }
+        return BalancerView(available: true, error: nil, servers: servers, source: "log")
     }
 }

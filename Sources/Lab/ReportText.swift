@@ -41,8 +41,11 @@ public enum ReportText {
     /// The answers to the seed's questions, in one line.
     public static func verdict(_ report: DrillReport) -> String {
         var parts: [String] = []
-        if let taken = report.backendTakenOut { parts.append("web01 taken out: \(taken ? "yes" : "NO")") }
-        if let back = report.backendBack { parts.append("web01 back: \(back ? "yes" : "NO")") }
+        if report.drill == .backend {
+            let unknown = "unknown (no view from \(report.holder))"
+            parts.append("web01 taken out: \(report.backendTakenOut.map { $0 ? "yes" : "NO" } ?? unknown)")
+            parts.append("web01 back: \(report.backendBack.map { $0 ? "yes" : "NO" } ?? unknown)")
+        }
         if let served = report.servedByDownBackend { parts.append("requests to web01 while DOWN: \(served)") }
         if let moved = report.vipMoved { parts.append("VIP moved: \(moved ? "yes" : "NO")") }
         if let returned = report.vipReturned {

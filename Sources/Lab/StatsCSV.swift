@@ -98,3 +98,43 @@ public struct KeepalivedLogView: Equatable, Sendable {
         return view
     }
 }
+
+/// Server states from a balancer's log: HAProxy (with -db) and `portico lb` both print
+/// `Server web_backend/web01 is DOWN, reason: ...` and `... is UP, ...` when a check changes a server.
+public enum BalancerLog {
+    /// Every `server` line of the config starts UP (as HAProxy assumes at start); later log lines win.
+    public static func servers(log: String, config: String) -> [ServerView] {
+        var order: [String] = []
+        var states: [String: ServerView] = [:]
+        var backend = ""
+        for line in config.split(separator: "\n") {
+            let fields = line.split(whereSeparator: \.isWhitespace)
+            guard let keyword = fields.first else { continue }
+            if ["backend", "listen", "frontend", "defaults", "global"].contains(keyword) {
+                backend = fields.count > 1 ? String(fields[1]) : ""
+            } else if keyword == "server", fields.count > 1 {
+                let key = "\(backend)/\(fields[1])"
+                order.append(key)
+                states[key] = ServerView(backend: backend, name: String(fields[1]), status: "UP")
+            }
+        }
+        for line in log.split(separator: "\n") {
+            guard let start = line.range(of: "Server "), let middle = line.range(of: " is ", range: start.upperBound..<line.endIndex)
+            else { continue }
+            let key = String(line[start.upperBound..<middle.lowerBound])
+            let rest = line[middle.upperBound...]
+            guard var view = states[key] else { continue }
+            if rest.hasPrefix("DOWN") {
+                view.status = "DOWN"
+            } else if rest.hasPrefix("UP") {
+                view.status = "UP"
+            } else if rest.hasPrefix("going DOWN for maintenance") {
+                view.status = "MAINT"
+            } else {
+                continue
+            }
+            states[key] = view
+        }
+        return order.compactMap { states[$0] }
+    }
+}

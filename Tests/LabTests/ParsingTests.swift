@@ -118,3 +118,21 @@ import Testing
         #expect(PorticoVRRPStatus.parse("{\"error\":\"no\"}") == nil)
     }
 }
+
+@Suite struct BalancerLogTests {
+    @Test func serversStartUpAndFollowTheLog() {
+        // Lines as HAProxy 2.6 (-db) and portico lb print them.
+        let log = """
+            [NOTICE]   (8314) : haproxy version is 2.6.12-1+deb12u4
+            [WARNING]  (8314) : Server web_backend/web01 is DOWN, reason: Layer4 connection problem, \
+            info: "Connection refused", check duration: 0ms. 1 active and 0 backup servers left.
+            [ALERT]  (25878) : Server web_backend/web02 is DOWN, reason: Layer4 timeout, check duration: 2001ms.
+            [NOTICE]  (25878) : Server web_backend/web02 is UP, reason: Layer7 check passed, code: 200.
+            [WARNING]  (8314) : Server other/web09 is DOWN, reason: not in this config.
+            """
+        let servers = BalancerLog.servers(log: log, config: SeedFiles.haproxyConfig)
+        #expect(servers.map(\.name) == ["web01", "web02"])
+        #expect(servers.map(\.state) == ["DOWN", "UP"])
+        #expect(BalancerLog.servers(log: "", config: SeedFiles.haproxyConfig).map(\.state) == ["UP", "UP"])
+    }
+}
