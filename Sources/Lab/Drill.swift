@@ -16,7 +16,10 @@ public struct DrillTiming: Sendable {
     public var rate: Double = 100
     public var requestTimeout: Double = 1
 
-    public init() {}
+    public init(rate: Double = 100, requestTimeout: Double = 1) {
+        self.rate = rate
+        self.requestTimeout = requestTimeout
+    }
 }
 
 /// Samples the lab every 100 ms on a thread of its own (it hops into lab namespaces to look).
@@ -39,7 +42,7 @@ final class DrillSampler: @unchecked Sendable {
             while Monotonic.now() < deadline {
                 let began = Monotonic.now()
                 do {
-                    let (observation, _) = try Observer.observe(hopper, statsTimeout: 0.25, directory: directory)
+                    let (observation, _) = try Observer.observe(hopper, statsTimeout: 0.15, directory: directory)
                     lock.lock()
                     samples.append(DrillSample(observation))
                     lock.unlock()

@@ -96,7 +96,8 @@ public enum DrillAnalysis {
             }
             report.backendTakenOut = fault.flatMap { seen($0) ? downSample != nil : nil }
             report.backendBack = recovery.flatMap { phase in
-                seen(phase) ? samples(run, in: phase).contains { $0.state(of: brokenServer, seenBy: watcher) == "UP" } : nil
+                seen(phase)
+                    ? samples(run, in: phase).contains { $0.state(of: brokenServer, seenBy: watcher) == "UP" } : nil
             }
             if let downSample, let fault {
                 report.servedByDownBackend =

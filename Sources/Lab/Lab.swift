@@ -100,12 +100,12 @@ public final class Lab: @unchecked Sendable {
     /// Builds the topology, writes each host's files, starts every role and waits until the seed's
     /// steady state: VIP on lb01 alone, both backends UP, a request through the VIP answered. On any
     /// failure it takes down whatever it built.
-    public func up(stack: StackSelection, readyTimeout: Double = 40) throws {
+    public func up(stack: StackSelection, configs: LabConfigs = .seed, readyTimeout: Double = 40) throws {
         try Lab.preflight(stack: stack, porticoExecutable: porticoExecutable)
         let existing = try LabNetwork.existingNamespaces()
         guard existing.isEmpty else { throw LabError.alreadyRunning("namespaces \(existing.joined(separator: ", "))") }
         do {
-            try writeFiles(stack: stack)
+            try writeFiles(stack: stack, configs: configs)
             logger.info("creating namespaces and the switch")
             try LabNetwork.create()
             for host in LabHost.webs { try start(.web, on: host, stack: stack) }
@@ -122,7 +122,7 @@ public final class Lab: @unchecked Sendable {
         }
     }
 
-    func writeFiles(stack: StackSelection) throws {
+    func writeFiles(stack: StackSelection, configs: LabConfigs = .seed) throws {
         try directory.makeFolder(directory.path)
         for host in LabHost.allCases {
             let folder = directory.folder(host)
@@ -144,14 +144,14 @@ public final class Lab: @unchecked Sendable {
             )
         }
         for host in LabHost.balancers {
-            try directory.write(SeedFiles.haproxyConfig, to: directory.haproxyConfig(host))
+            try directory.write(configs.haproxyText(host), to: directory.haproxyConfig(host))
             let limits = directory.haproxyLimitsConfig(host)
             try? FileManager.default.removeItem(atPath: limits)
             if let override = LabFiles.haproxyLimitsOverride(openFileLimit: Lab.openFileLimit()) {
                 try directory.write(override, to: limits)
             }
             try directory.write(
-                LabFiles.keepalivedConfig(for: host, checkScript: directory.checkScript(host)),
+                configs.keepalivedText(host, checkScript: directory.checkScript(host)),
                 to: directory.keepalivedConfig(host)
             )
             try directory.write(

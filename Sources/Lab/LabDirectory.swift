@@ -58,15 +58,71 @@ public struct LabState: Codable, Sendable {
     public var startedAt: Double
 }
 
+/// The configuration texts the balancers get: the seed's by default. Other texts let a drill measure a
+/// variant (e.g. VRRPv3 with `advert_int 0.1`, or `option redispatch`) in the same topology; they must keep
+/// the lab's addresses, `eth0`, and (for the tracking script) the seed's script path, which the lab rewrites.
+public struct LabConfigs: Sendable, Equatable {
+    public var haproxy: [LabHost: String]
+    public var keepalived: [LabHost: String]
+
+    public init(haproxy: [LabHost: String] = [:], keepalived: [LabHost: String] = [:]) {
+        self.haproxy = haproxy
+        self.keepalived = keepalived
+    }
+
+    public static let seed = LabConfigs()
+
+    public func haproxyText(_ host: LabHost) -> String { haproxy[host] ?? SeedFiles.haproxyConfig }
+
+    public func keepalivedText(_ host: LabHost, checkScript: String) -> String {
+        guard let text = keepalived[host] else { return LabFiles.keepalivedConfig(for: host, checkScript: checkScript) }
+        return LabFiles.keepalivedConfig(text, checkScript: checkScript)
+    }
+
+    /// Reads `FILE` (both balancers) or `lb01=FILE,lb02=FILE` from the command line.
+    public static func parse(haproxy: String?, keepalived: String?) throws -> LabConfigs {
+        LabConfigs(
+            haproxy: try files(haproxy, option: "--haproxy-config"),
+            keepalived: try files(keepalived, option: "--keepalived-config"))
+    }
+
+    private static func files(_ value: String?, option: String) throws -> [LabHost: String] {
+        guard let value else { return [:] }
+        var result: [LabHost: String] = [:]
+        for part in value.split(separator: ",") {
+            let pieces = part.split(separator: "=", maxSplits: 1).map(String.init)
+            let hosts: [LabHost]
+            let path: String
+            if pieces.count == 2 {
+                guard let host = LabHost(rawValue: pieces[0]), LabHost.balancers.contains(host) else {
+                    throw LabError.invalidOption("\(option): '\(pieces[0])' is not lb01 or lb02")
+                }
+                hosts = [host]
+                path = pieces[1]
+            } else {
+                hosts = LabHost.balancers
+                path = pieces[0]
+            }
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw LabError.invalidOption("\(option): cannot read \(path)")
+            }
+            for host in hosts { result[host] = text }
+        }
+        return result
+    }
+}
+
 /// The files each host gets: the seed's, verbatim, except where the lab has to differ (documented at each).
 public enum LabFiles {
     /// The seed's keepalived.conf for a node with the tracking script's path moved into the lab directory.
     public static func keepalivedConfig(for host: LabHost, checkScript: String) -> String {
         let seed = host == .lb01 ? SeedFiles.keepalivedLB01 : SeedFiles.keepalivedLB02
-        return seed.replacingOccurrences(
-            of: "script \"/etc/keepalived/check_haproxy.sh\"",
-            with: "script \"\(checkScript)\""
-        )
+        return keepalivedConfig(seed, checkScript: checkScript)
+    }
+
+    /// Any keepalived.conf with the seed's check script path moved into the lab directory.
+    public static func keepalivedConfig(_ text: String, checkScript: String) -> String {
+        text.replacingOccurrences(of: "\"/etc/keepalived/check_haproxy.sh\"", with: "\"\(checkScript)\"")
     }
 
     /// The seed's check_haproxy.sh, made correct for one node among several on one machine.

@@ -55,6 +55,8 @@ enum Observer {
         directory: LabDirectory? = nil
     ) throws -> (Observation, HTTPOutcome?) {
         let holders = try vipHolders(hopper)
+        // The sample is stamped when the addresses were read; the stats may take a moment longer.
+        let time = WallClock.now()
         try hopper.enter(LabHost.client.namespace)
         let exchanges = HTTPExchanges()
         let statsRequest = HTTPExchanges.getRequest(
@@ -95,7 +97,7 @@ enum Observer {
                 if let fallback = logView(host, directory: directory) { views[host] = fallback }
             }
         }
-        return (Observation(time: WallClock.now(), vipHolders: holders, views: views), outcomes[99])
+        return (Observation(time: time, vipHolders: holders, views: views), outcomes[99])
     }
 
     /// The servers' states from the balancer's log since the lab last started it, if it runs.

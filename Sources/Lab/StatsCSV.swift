@@ -119,7 +119,8 @@ public enum BalancerLog {
             }
         }
         for line in log.split(separator: "\n") {
-            guard let start = line.range(of: "Server "), let middle = line.range(of: " is ", range: start.upperBound..<line.endIndex)
+            guard let start = line.range(of: "Server "),
+                let middle = line.range(of: " is ", range: start.upperBound..<line.endIndex)
             else { continue }
             let key = String(line[start.upperBound..<middle.lowerBound])
             let rest = line[middle.upperBound...]

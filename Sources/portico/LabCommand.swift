@@ -47,8 +47,18 @@ struct StackOptions: ParsableArguments {
     @Option(help: "The VRRP role: portico or keepalived (or per host: lb01=keepalived,lb02=portico).")
     var vrrp: String?
 
+    @Option(help: "haproxy.cfg for the balancers instead of the seed's (FILE, or lb01=FILE,lb02=FILE).")
+    var haproxyConfig: String?
+
+    @Option(help: "keepalived.conf per balancer instead of the seed's (lb01=FILE,lb02=FILE).")
+    var keepalivedConfig: String?
+
     func selection() throws -> StackSelection {
         try StackSelection.parse(stack: stack, web: web, lb: lb, vrrp: vrrp)
+    }
+
+    func configs() throws -> LabConfigs {
+        try LabConfigs.parse(haproxy: haproxyConfig, keepalived: keepalivedConfig)
     }
 }
 
@@ -76,7 +86,7 @@ struct LabUp: ParsableCommand {
             try Lab.preflight(stack: selection, porticoExecutable: lab.porticoExecutable)
             let lock = try LabLock()
             Interrupt.install { lab.down() }
-            try lab.up(stack: selection)
+            try lab.up(stack: selection, configs: try stack.configs())
             print(try lab.status().text, terminator: "")
             withExtendedLifetime(lock) {}
         }
@@ -147,17 +157,29 @@ struct LabExec: ParsableCommand {
 struct DrillOutputOptions: ParsableArguments {
     @Flag(help: "Print the reports as JSON.") var json = false
     @Option(help: "Write a self-contained HTML report with a timeline to this file.") var report: String?
+    @Option(help: "The steady client's requests per second.") var rate: Double = 100
+    @Option(help: "Seconds before a request of the steady client counts as timed out.") var timeout: Double = 1
+
+    func timing() throws -> DrillTiming {
+        guard rate > 0, rate <= 2000, timeout > 0, timeout <= 10 else {
+            throw LabError.invalidOption("--rate must be in (0, 2000] and --timeout in (0, 10] seconds")
+        }
+        return DrillTiming(rate: rate, requestTimeout: timeout)
+    }
 }
 
 /// Runs drills on the running lab, or on one it brings up (and takes down) itself.
-func runDrills(_ names: [DrillName], lab: Lab, stack: StackSelection, output: DrillOutputOptions, forceUp: Bool) throws
-{
+func runDrills(
+    _ names: [DrillName], lab: Lab, stack: StackSelection, configs: LabConfigs, output: DrillOutputOptions,
+    forceUp: Bool
+) throws {
+    let timing = try output.timing()
     try Lab.preflight(stack: stack, porticoExecutable: lab.porticoExecutable)
     let lock = try LabLock()
     Interrupt.install { lab.down() }
     var broughtUp = false
     if forceUp || !lab.isRunning() {
-        try lab.up(stack: stack)
+        try lab.up(stack: stack, configs: configs)
         broughtUp = true
     }
     defer {
@@ -168,7 +190,7 @@ func runDrills(_ names: [DrillName], lab: Lab, stack: StackSelection, output: Dr
     var reports: [DrillReport] = []
     do {
         for name in names {
-            let run = try lab.drill(name)
+            let run = try lab.drill(name, timing: timing)
             let report = DrillAnalysis.report(run)
             runs.append(run)
             reports.append(report)
@@ -210,7 +232,9 @@ struct LabDrill: ParsableCommand {
                 throw LabError.invalidOption("unknown drill '\(name)': backend, entry, entry-crash, node or all")
             }
             try runDrills(
-                names, lab: try directory.makeLab(), stack: try stack.selection(), output: output, forceUp: false)
+                names, lab: try directory.makeLab(), stack: try stack.selection(), configs: try stack.configs(),
+                output: output, forceUp: false
+            )
         }
     }
 }
@@ -231,7 +255,10 @@ struct LabDemo: ParsableCommand {
             }
             var output = output
             if output.report == nil { output.report = "\(lab.directory.path)/report.html" }
-            try runDrills(DrillName.allCases, lab: lab, stack: try stack.selection(), output: output, forceUp: true)
+            try runDrills(
+                DrillName.allCases, lab: lab, stack: try stack.selection(), configs: try stack.configs(),
+                output: output, forceUp: true
+            )
         }
     }
 }

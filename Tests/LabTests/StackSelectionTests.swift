@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Lab
@@ -41,5 +42,32 @@ import Testing
     @Test func missingProgramsNameTheirPackages() {
         let message = LabError.missingPrograms(["haproxy", "ss"]).description
         #expect(message.contains("apt-get install haproxy iproute2"))
+    }
+}
+
+@Suite struct LabConfigsTests {
+    @Test func seedIsTheDefaultAndVariantsKeepTheLabsScriptPath() throws {
+        let script = "/run/portico-lab/lb01/check_haproxy.sh"
+        #expect(LabConfigs.seed.haproxyText(.lb02) == SeedFiles.haproxyConfig)
+        #expect(
+            LabConfigs.seed.keepalivedText(.lb01, checkScript: script)
+                == LabFiles.keepalivedConfig(for: .lb01, checkScript: script))
+
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("plab-v3-\(getpid()).conf").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let variant =
+            "global_defs {\n    vrrp_version 3\n}\n"
+            + SeedFiles.keepalivedLB01
+            .replacingOccurrences(of: "advert_int 1", with: "advert_int 0.1")
+        try variant.write(toFile: file, atomically: true, encoding: .utf8)
+        let configs = try LabConfigs.parse(haproxy: nil, keepalived: "lb01=\(file)")
+        let text = configs.keepalivedText(.lb01, checkScript: script)
+        #expect(text.contains("advert_int 0.1"))
+        #expect(text.contains("script \"\(script)\""))
+        #expect(!text.contains("/etc/keepalived"))
+        // lb02 keeps the seed's.
+        #expect(configs.keepalivedText(.lb02, checkScript: script).contains("priority 100"))
+        #expect(throws: LabError.self) { try LabConfigs.parse(haproxy: "web01=\(file)", keepalived: nil) }
+        #expect(throws: LabError.self) { try LabConfigs.parse(haproxy: "/nonexistent/haproxy.cfg", keepalived: nil) }
     }
 }
