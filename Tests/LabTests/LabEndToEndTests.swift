@@ -102,96 +102,156 @@ enum LabEnvironment {
     }
 }
 
-@Suite(.serialized, .enabled(if: LabEnvironment.canRun, "needs root and ip netns"))
-struct ReferenceStackTests {
-    @Test func upStatusAlternationAndDown() throws {
-        try LabEnvironment.withLab(stack: .reference) { lab in
-            let status = try lab.status()
-            #expect(status.running)
-            #expect(status.vipHolders == [.lb01])
-            #expect(!status.splitBrain)
-            #expect(status.request?.status == 200)
-            for balancer in status.balancers {
-                #expect(balancer.view.available)
-                #expect(balancer.view.servers.map(\.name) == ["web01", "web02"])
-                #expect(balancer.view.servers.allSatisfy { $0.state == "UP" })
-                #expect(balancer.processes.allSatisfy { $0.running })
+/// One lab at a time: the end-to-end suites run one after the other.
+@Suite(.serialized) struct LabEndToEndTests {}
+
+extension LabEndToEndTests {
+    @Suite(.serialized, .enabled(if: LabEnvironment.canRun, "needs root and ip netns"))
+    struct ReferenceStackTests {
+        @Test func upStatusAlternationAndDown() throws {
+            try LabEnvironment.withLab(stack: .reference) { lab in
+                let status = try lab.status()
+                #expect(status.running)
+                #expect(status.vipHolders == [.lb01])
+                #expect(!status.splitBrain)
+                #expect(status.request?.status == 200)
+                for balancer in status.balancers {
+                    #expect(balancer.view.available)
+                    #expect(balancer.view.servers.map(\.name) == ["web01", "web02"])
+                    #expect(balancer.view.servers.allSatisfy { $0.state == "UP" })
+                    #expect(balancer.processes.allSatisfy { $0.running })
+                }
+                #expect(status.balancers.map(\.vrrpState) == ["MASTER", "BACKUP"])
+                #expect(status.balancers.map(\.priority) == [120, 100])
+
+                // The lab subnet exists only inside the lab: the root namespace has no address or route in it.
+                let rootAddresses = try Subprocess.check(["ip", "-4", "-o", "addr", "show"])
+                let rootRoutes = try Subprocess.check(["ip", "-4", "route", "show", "table", "all"])
+                #expect(!rootAddresses.contains("192.168.10."))
+                #expect(!rootRoutes.contains("192.168.10."))
+                // `portico lab exec` runs in the host's namespace.
+                let portico = try #require(lab.porticoExecutable)
+                let clientAddresses = try Subprocess.check([
+                    portico, "lab", "exec", "client", "--", "ip", "-4", "-o", "addr",
+                ])
+                #expect(clientAddresses.contains("192.168.10.50/24"))
+
+                // The seed's section 五: requests through the VIP alternate between web01 and web02.
+                let backends = try LabEnvironment.backendsThroughVIP(6)
+                #expect(Set(backends) == ["web01", "web02"])
+                #expect(zip(backends, backends.dropFirst()).allSatisfy { $0 != $1 })
+
+                // The adapted check script is per node: with lb02's balancer stopped, lb02's check fails while
+                // lb01's passes (the seed's `pidof haproxy` would have passed on both).
+                lab.stop(.lb, on: .lb02)
+                let check = { (host: LabHost) in
+                    try Subprocess.run(["ip", "netns", "exec", host.namespace, "bash", lab.directory.checkScript(host)])
+                        .status
+                }
+                #expect((try check(.lb01)) == 0)
+                #expect((try check(.lb02)) != 0)
+                try lab.start(.lb, on: .lb02)
+                try lab.waitForCheckScript(.lb02, timeout: 10)
             }
-            #expect(status.balancers.map(\.vrrpState) == ["MASTER", "BACKUP"])
-            #expect(status.balancers.map(\.priority) == [120, 100])
+            // And down again is a no-op.
+            let again = Lab(directory: try LabDirectory(path: "/tmp/plab-tests-\(getpid())")).down()
+            #expect(again.namespaces.isEmpty)
+            #expect(again.processes == 0)
+        }
 
-            // The seed's section 五: requests through the VIP alternate between web01 and web02.
-            let backends = try LabEnvironment.backendsThroughVIP(6)
-            #expect(Set(backends) == ["web01", "web02"])
-            #expect(zip(backends, backends.dropFirst()).allSatisfy { $0 != $1 })
-
-            // The adapted check script is per node: with lb02's balancer stopped, lb02's check fails while
-            // lb01's passes (the seed's `pidof haproxy` would have passed on both).
-            lab.stop(.lb, on: .lb02)
-            let check = { (host: LabHost) in
-                try Subprocess.run(["ip", "netns", "exec", host.namespace, "bash", lab.directory.checkScript(host)])
-                    .status
+        /// Ctrl-C during a drill takes the whole lab down, daemons included, and exits with 130.
+        @Test func interruptedDrillCleansUp() throws {
+            var lock: LabLock? = try LabLock(wait: 300)
+            let path = "/tmp/plab-tests-int-\(getpid())"
+            let lab = Lab(directory: try LabDirectory(path: path))
+            let portico = try #require(lab.porticoExecutable)
+            lab.down()
+            defer {
+                lab.down()
+                try? FileManager.default.removeItem(atPath: path)
             }
-            #expect((try check(.lb01)) == 0)
-            #expect((try check(.lb02)) != 0)
-            try lab.start(.lb, on: .lb02)
-            try lab.waitForCheckScript(.lb02, timeout: 10)
+            // The CLI takes the lock itself: release ours first (it only waited for other labs to finish).
+            lock = nil
+            let drill = try Subprocess.start(
+                [portico, "lab", "drill", "entry", "--stack", "reference", "--lab-dir", path],
+                outputPath: "/dev/null", errorPath: "/dev/null"
+            )
+            // Wait (bounded) until the drill's steady client runs, then interrupt.
+            let deadline = Monotonic.now() + 60
+            while Monotonic.now() < deadline && !FileManager.default.fileExists(atPath: "\(path)/probe-entry.jsonl") {
+                Monotonic.sleep(0.2)
+            }
+            #expect(FileManager.default.fileExists(atPath: "\(path)/probe-entry.jsonl"))
+            let pids = Role.allCases.flatMap { role in role.hosts.compactMap { lab.directory.recordedPid(role, on: $0) }
+            }
+            kill(drill, SIGINT)
+            var status: Int32?
+            let exitDeadline = Monotonic.now() + 20
+            while status == nil && Monotonic.now() < exitDeadline {
+                Monotonic.sleep(0.1)
+                status = Subprocess.reapIfExited(drill)
+            }
+            if status == nil {
+                kill(drill, SIGKILL)
+                Subprocess.reap(drill)
+            }
+            #expect(status == 130)
+            LabEnvironment.expectNothingLeft(lab, pids: pids)
         }
-        // And down again is a no-op.
-        let again = Lab(directory: try LabDirectory(path: "/tmp/plab-tests-\(getpid())")).down()
-        #expect(again.namespaces.isEmpty)
-        #expect(again.processes == 0)
+
+        @Test func backendDrill() throws {
+            try LabEnvironment.withLab(stack: .reference) { lab in
+                LabEnvironment.expectBackendTakenOutAndBack(try lab.drill(.backend))
+            }
+        }
+
+        @Test func entryDrill() throws {
+            try LabEnvironment.withLab(stack: .reference) { lab in
+                let run = try lab.drill(.entry)
+                LabEnvironment.expectVIPMovesAndReturns(run)
+                // With the seed's config, the stopped balancer's node keeps the VIP until its script fails.
+                let fault = DrillAnalysis.report(run).phases.first { $0.name == "fault" }
+                #expect((fault?.failures["refused"] ?? 0) > 0)
+            }
+        }
+
+        @Test func entryCrashDrill() throws {
+            try LabEnvironment.withLab(stack: .reference) { lab in
+                LabEnvironment.expectVIPMovesAndReturns(try lab.drill(.entryCrash))
+            }
+        }
+
+        @Test func nodeDrill() throws {
+            try LabEnvironment.withLab(stack: .reference) { lab in
+                LabEnvironment.expectVIPMovesAndReturns(try lab.drill(.node))
+            }
+        }
     }
 
-    @Test func backendDrill() throws {
-        try LabEnvironment.withLab(stack: .reference) { lab in
-            LabEnvironment.expectBackendTakenOutAndBack(try lab.drill(.backend))
-        }
-    }
-
-    @Test func entryDrill() throws {
-        try LabEnvironment.withLab(stack: .reference) { lab in
-            let run = try lab.drill(.entry)
-            LabEnvironment.expectVIPMovesAndReturns(run)
-            // With the seed's config, the stopped balancer's node keeps the VIP until its script fails.
-            let fault = DrillAnalysis.report(run).phases.first { $0.name == "fault" }
-            #expect((fault?.failures["refused"] ?? 0) > 0)
-        }
-    }
-
-    @Test func entryCrashDrill() throws {
-        try LabEnvironment.withLab(stack: .reference) { lab in
-            LabEnvironment.expectVIPMovesAndReturns(try lab.drill(.entryCrash))
-        }
-    }
-
-    @Test func nodeDrill() throws {
-        try LabEnvironment.withLab(stack: .reference) { lab in
-            LabEnvironment.expectVIPMovesAndReturns(try lab.drill(.node))
-        }
-    }
 }
 
-/// The same promises with Portico's own roles; enabled once `portico web/lb/vrrp` are implemented.
-@Suite(.serialized, .enabled(if: LabEnvironment.porticoRolesImplemented, "Portico's roles are not implemented yet"))
-struct PorticoStackTests {
-    @Test func upStatusAndAlternation() throws {
-        try LabEnvironment.withLab(stack: .portico) { lab in
-            let status = try lab.status()
-            #expect(status.vipHolders == [.lb01])
-            #expect(status.request?.status == 200)
-            let backends = try LabEnvironment.backendsThroughVIP(6)
-            #expect(Set(backends) == ["web01", "web02"])
-            #expect(zip(backends, backends.dropFirst()).allSatisfy { $0 != $1 })
+extension LabEndToEndTests {
+    /// The same promises with Portico's own roles; enabled once `portico web/lb/vrrp` are implemented.
+    @Suite(.serialized, .enabled(if: LabEnvironment.porticoRolesImplemented, "Portico's roles are not implemented yet"))
+    struct PorticoStackTests {
+        @Test func upStatusAndAlternation() throws {
+            try LabEnvironment.withLab(stack: .portico) { lab in
+                let status = try lab.status()
+                #expect(status.vipHolders == [.lb01])
+                #expect(status.request?.status == 200)
+                let backends = try LabEnvironment.backendsThroughVIP(6)
+                #expect(Set(backends) == ["web01", "web02"])
+                #expect(zip(backends, backends.dropFirst()).allSatisfy { $0 != $1 })
+            }
         }
-    }
 
-    @Test func drills() throws {
-        try LabEnvironment.withLab(stack: .portico) { lab in
-            LabEnvironment.expectBackendTakenOutAndBack(try lab.drill(.backend))
-            LabEnvironment.expectVIPMovesAndReturns(try lab.drill(.entry))
-            LabEnvironment.expectVIPMovesAndReturns(try lab.drill(.entryCrash))
-            LabEnvironment.expectVIPMovesAndReturns(try lab.drill(.node))
+        @Test func drills() throws {
+            try LabEnvironment.withLab(stack: .portico) { lab in
+                LabEnvironment.expectBackendTakenOutAndBack(try lab.drill(.backend))
+                LabEnvironment.expectVIPMovesAndReturns(try lab.drill(.entry))
+                LabEnvironment.expectVIPMovesAndReturns(try lab.drill(.entryCrash))
+                LabEnvironment.expectVIPMovesAndReturns(try lab.drill(.node))
+            }
         }
     }
 }
