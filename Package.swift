@@ -20,10 +20,12 @@ let pureTargets: [Target] = [
     .target(name: "BalancerCore"),
     .target(name: "KeepalivedConfig"),
     .target(name: "VRRPCore"),
+    .target(name: "Preflight", dependencies: ["HAProxyConfig", "KeepalivedConfig"]),
     .testTarget(name: "HAProxyConfigTests", dependencies: ["HAProxyConfig"]),
     .testTarget(name: "BalancerCoreTests", dependencies: ["BalancerCore"]),
     .testTarget(name: "KeepalivedConfigTests", dependencies: ["KeepalivedConfig"]),
     .testTarget(name: "VRRPCoreTests", dependencies: ["VRRPCore"]),
+    .testTarget(name: "PreflightTests", dependencies: ["Preflight"]),
 ]
 
 let ioTargets: [Target] = [
@@ -37,7 +39,6 @@ let ioTargets: [Target] = [
     ),
     .target(name: "WebServer", dependencies: [logging, lifecycle] + nio),
     .target(name: "Lab", dependencies: [logging] + nio),
-    .target(name: "Preflight", dependencies: ["HAProxyConfig", "KeepalivedConfig"]),
     .executableTarget(
         name: "portico",
         dependencies: [
@@ -50,7 +51,6 @@ let ioTargets: [Target] = [
     .testTarget(name: "VRRPDaemonTests", dependencies: ["VRRPDaemon", "VRRPCore", "KeepalivedConfig"] + nio),
     .testTarget(name: "WebServerTests", dependencies: ["WebServer"] + nio),
     .testTarget(name: "LabTests", dependencies: ["Lab"]),
-    .testTarget(name: "PreflightTests", dependencies: ["Preflight"]),
 ]
 
 let package = Package(

@@ -1,1 +1,0 @@
-// BalancerCore: see DESIGN.md for the module's role.

@@ -1,0 +1,153 @@
+/// The 4-character `termination_state` of an httplog line (HAProxy manual §8.5).
+public struct TerminationState: Sendable, Equatable, CustomStringConvertible {
+    /// What ended the session: `-` normally, `C`/`S` client/server abort, `c`/`s` client/server timeout,
+    /// `P` proxy (bad request, invalid response), `R` resource exhaustion, `I` internal error,
+    /// `D` server going down, `U` backup server left for an active one, `L` locally processed,
+    /// `K` killed by the operator.
+    public var cause: Character
+    /// The session's state then: `-` normal end, `R` waiting for the request, `Q` queued,
+    /// `C` connecting to the server, `H` waiting for the response headers, `D` data transfer,
+    /// `L` last data sent, `T` tarpitted.
+    public var phase: Character
+
+    public init(cause: Character = "-", phase: Character = "-") {
+        self.cause = cause
+        self.phase = phase
+    }
+
+    /// From the two letters of `RetryDecision.fail` (e.g. "SC").
+    public init(_ code: String) {
+        let letters = Array(code)
+        self.init(cause: letters.first ?? "-", phase: letters.dropFirst().first ?? "-")
+    }
+
+    /// `----`: the session ended normally.
+    public static let normal = TerminationState()
+
+    /// The last two characters are cookie persistence flags, always `--` without cookie persistence.
+    public var description: String { "\(cause)\(phase)--" }
+}
+
+/// Everything one `option httplog` line reports. Timers in milliseconds, `nil` when the stage was
+/// not reached (printed as -1, as HAProxy does).
+public struct HTTPLogEntry: Sendable, Equatable {
+    /// Client IP in text form (IPv6 without brackets, as HAProxy prints `%ci`).
+    public var clientIP: String
+    public var clientPort: Int
+    /// When the first byte of the request was received (`%tr`).
+    public var requestDate: LogTimestamp
+    public var frontend: String
+    public var backend: String
+    /// `nil` when the request never reached a server: printed `<NOSRV>`.
+    public var server: String?
+    /// TR: time to receive the full request headers.
+    public var requestTime: Int?
+    /// Tw: time in queues.
+    public var queueTime: Int?
+    /// Tc: time to connect to the final server, retries included.
+    public var connectTime: Int?
+    /// Tr: time for the server to send the full response headers.
+    public var responseTime: Int?
+    /// Ta: request active time, first request byte to last response byte.
+    public var activeTime: Int?
+    public var status: Int
+    /// Bytes sent to the client, headers included.
+    public var bytesRead: UInt64
+    public var termination: TerminationState
+    /// actconn / feconn / beconn / srv_conn when the line is logged.
+    public var processConnections: Int
+    public var frontendConnections: Int
+    public var backendConnections: Int
+    public var serverConnections: Int
+    /// Connection retries of this request; printed with a leading `+` when it was redispatched.
+    public var retries: Int
+    public var redispatched: Bool
+    public var serverQueue: Int
+    public var backendQueue: Int
+    /// The request line as received (`GET / HTTP/1.1`), `nil` for a bad request (`<BADREQ>`).
+    public var requestLine: String?
+
+    public init(
+        clientIP: String,
+        clientPort: Int,
+        requestDate: LogTimestamp,
+        frontend: String,
+        backend: String,
+        server: String?,
+        requestTime: Int?,
+        queueTime: Int?,
+        connectTime: Int?,
+        responseTime: Int?,
+        activeTime: Int?,
+        status: Int,
+        bytesRead: UInt64,
+        termination: TerminationState = .normal,
+        processConnections: Int,
+        frontendConnections: Int,
+        backendConnections: Int,
+        serverConnections: Int,
+        retries: Int = 0,
+        redispatched: Bool = false,
+        serverQueue: Int = 0,
+        backendQueue: Int = 0,
+        requestLine: String?
+    ) {
+        self.clientIP = clientIP
+        self.clientPort = clientPort
+        self.requestDate = requestDate
+        self.frontend = frontend
+        self.backend = backend
+        self.server = server
+        self.requestTime = requestTime
+        self.queueTime = queueTime
+        self.connectTime = connectTime
+        self.responseTime = responseTime
+        self.activeTime = activeTime
+        self.status = status
+        self.bytesRead = bytesRead
+        self.termination = termination
+        self.processConnections = processConnections
+        self.frontendConnections = frontendConnections
+        self.backendConnections = backendConnections
+        self.serverConnections = serverConnections
+        self.retries = retries
+        self.redispatched = redispatched
+        self.serverQueue = serverQueue
+        self.backendQueue = backendQueue
+        self.requestLine = requestLine
+    }
+
+    /// The line in HAProxy's exact `option httplog` format (manual §8.2.3), without captures:
+    /// `%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %{+Q}r`
+    /// e.g. `10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/109 200 2750 - - ----
+    /// 1/1/1/1/0 0/0 "GET /index.html HTTP/1.1"`.
+    public var text: String {
+        func timer(_ value: Int?) -> String { value.map(String.init) ?? "-1" }
+        var line = "\(clientIP):\(clientPort) [\(requestDate.httpLogFormat)] \(frontend) "
+        line += "\(backend)/\(server ?? "<NOSRV>") "
+        line += "\(timer(requestTime))/\(timer(queueTime))/\(timer(connectTime))/\(timer(responseTime))/"
+        line += "\(timer(activeTime)) \(status) \(bytesRead) - - \(termination) "
+        line += "\(processConnections)/\(frontendConnections)/\(backendConnections)/\(serverConnections)/"
+        line += "\(redispatched ? "+" : "")\(retries) \(serverQueue)/\(backendQueue) "
+        line += "\"\(requestLine.map(Self.escape) ?? "<BADREQ>")\""
+        return line
+    }
+
+    /// HAProxy's log escaping for the request line: control characters, bytes ≥ 127, `"` and `#`
+    /// become `#XX` (upper-case hex), so a line can never be split or unbalanced by a client.
+    static func escape(_ text: String) -> String {
+        var escaped = ""
+        escaped.reserveCapacity(text.utf8.count)
+        let hex = Array("0123456789ABCDEF")
+        for byte in text.utf8 {
+            if byte < 32 || byte >= 127 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "#") {
+                escaped.append("#")
+                escaped.append(hex[Int(byte >> 4)])
+                escaped.append(hex[Int(byte & 0x0F)])
+            } else {
+                escaped.unicodeScalars.append(Unicode.Scalar(byte))
+            }
+        }
+        return escaped
+    }
+}

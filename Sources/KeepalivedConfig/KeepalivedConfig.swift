@@ -1,1 +1,0 @@
-// KeepalivedConfig: see DESIGN.md for the module's role.
