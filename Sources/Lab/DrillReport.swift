@@ -121,7 +121,13 @@ public enum DrillAnalysis {
     }
 
     static func phase(_ run: DrillRun, _ phase: DrillPhase) -> PhaseReport {
-        let records = run.records.filter { $0.sent >= phase.start && $0.sent < phase.end }
+        // A request belongs to the phase in which it ended: one in flight when the fault hit failed because of it.
+        // The last phase also takes the requests that ended while the client was being stopped.
+        let isLast = phase == run.phases.last
+        let records = run.records.filter {
+            let ended = $0.sent + $0.latency
+            return ended >= phase.start && (ended < phase.end || isLast)
+        }
         let failedRecords = records.filter { !$0.ok }
         var failures: [String: Int] = [:]
         for record in failedRecords {
