@@ -16,9 +16,15 @@ public struct DrillTiming: Sendable {
     public var rate: Double = 100
     public var requestTimeout: Double = 1
 
-    public init(rate: Double = 100, requestTimeout: Double = 1) {
+    /// The `steady` drill: how long it runs, and whether wrk (-t1 -c50) loads the VIP beside the client.
+    public var soak: Double = 60
+    public var load = false
+
+    public init(rate: Double = 100, requestTimeout: Double = 1, soak: Double = 60, load: Bool = false) {
         self.rate = rate
         self.requestTimeout = requestTimeout
+        self.soak = soak
+        self.load = load
     }
 }
 
@@ -90,7 +96,9 @@ extension Lab {
         let holder = try NamespaceThread.run { try Observer.vipHolders($0) }.first ?? .lb01
         let other: LabHost = holder == .lb01 ? .lb02 : .lb01
         let budget =
-            timing.steady + timing.faultWait + timing.faultHold + timing.recoveryWait + timing.recoveryHold + 10
+            name == .steady
+            ? timing.soak + 10
+            : timing.steady + timing.faultWait + timing.faultHold + timing.recoveryWait + timing.recoveryHold + 10
 
         let sampler = DrillSampler(interval: timing.sampleInterval)
         sampler.start(until: Monotonic.now() + budget + 5, directory: directory)
@@ -145,57 +153,70 @@ extension Lab {
         let balancerName = state.stack.implementation(of: .lb, on: holder).rawValue
         let webName = state.stack.implementation(of: .web, on: .web01).rawValue
 
-        try hold(timing.steady)
-        var phaseStart = WallClock.now()
-        phases.append(DrillPhase(name: "steady", start: start, end: phaseStart, action: "steady load"))
+        var phaseStart = start
+        var lastAction = "steady load"
+        if name == .steady {
+            try soak(timing: timing, note: note, hold: hold)
+        } else {
+            try hold(timing.steady)
+            phaseStart = WallClock.now()
+            phases.append(DrillPhase(name: "steady", start: start, end: phaseStart, action: "steady load"))
 
-        // The fault.
-        let faultAction: String
-        switch name {
-        case .backend:
-            faultAction = "SIGTERM \(webName) on web01"
-            note(faultAction)
-            stop(.web, on: .web01, signal: SIGTERM)
-            try wait("\(watcher) marks web01 DOWN", timing.faultWait) {
-                $0.state(of: server, seenBy: watcher) == "DOWN"
+            // The fault.
+            let faultAction: String
+            switch name {
+            case .backend:
+                faultAction = "SIGTERM \(webName) on web01"
+                note(faultAction)
+                stop(.web, on: .web01, signal: SIGTERM)
+                try wait("\(watcher) marks web01 DOWN", timing.faultWait) {
+                    $0.state(of: server, seenBy: watcher) == "DOWN"
+                }
+            case .entry, .entryCrash:
+                let signal = name == .entry ? SIGTERM : SIGKILL
+                faultAction = "\(name == .entry ? "SIGTERM" : "SIGKILL") \(balancerName) on \(holder.rawValue)"
+                note(faultAction)
+                stop(.lb, on: holder, signal: signal)
+                try wait("VIP on \(other.rawValue)", timing.faultWait) { $0.vipHolders.contains(other.rawValue) }
+            case .node:
+                faultAction = "\(holder.rawValue) link down"
+                note(faultAction)
+                try LabNetwork.setCable(holder, up: false)
+                try wait("VIP on \(other.rawValue)", timing.faultWait) { $0.vipHolders.contains(other.rawValue) }
+            case .steady:
+                faultAction = "none"  // handled above; nothing breaks
             }
-        case .entry, .entryCrash:
-            let signal = name == .entry ? SIGTERM : SIGKILL
-            faultAction = "\(name == .entry ? "SIGTERM" : "SIGKILL") \(balancerName) on \(holder.rawValue)"
-            note(faultAction)
-            stop(.lb, on: holder, signal: signal)
-            try wait("VIP on \(other.rawValue)", timing.faultWait) { $0.vipHolders.contains(other.rawValue) }
-        case .node:
-            faultAction = "\(holder.rawValue) link down"
-            note(faultAction)
-            try LabNetwork.setCable(holder, up: false)
-            try wait("VIP on \(other.rawValue)", timing.faultWait) { $0.vipHolders.contains(other.rawValue) }
-        }
-        try hold(timing.faultHold)
+            try hold(timing.faultHold)
 
-        // The repair.
-        let repairAt = WallClock.now()
-        phases.append(DrillPhase(name: "fault", start: phaseStart, end: repairAt, action: faultAction))
-        phaseStart = repairAt
-        let repairAction: String
-        switch name {
-        case .backend:
-            repairAction = "restart \(webName) on web01"
-            note(repairAction)
-            try self.start(.web, on: .web01, stack: state.stack)
-            try wait("\(watcher) marks web01 UP", timing.recoveryWait) { $0.state(of: server, seenBy: watcher) == "UP" }
-        case .entry, .entryCrash:
-            repairAction = "restart \(balancerName) on \(holder.rawValue)"
-            note(repairAction)
-            try self.start(.lb, on: holder, stack: state.stack)
-            try wait("VIP back on \(holder.rawValue)", timing.recoveryWait) { $0.vipHolders == [holder.rawValue] }
-        case .node:
-            repairAction = "\(holder.rawValue) link up"
-            note(repairAction)
-            try LabNetwork.setCable(holder, up: true)
-            try wait("VIP back on \(holder.rawValue)", timing.recoveryWait) { $0.vipHolders == [holder.rawValue] }
+            // The repair.
+            let repairAt = WallClock.now()
+            phases.append(DrillPhase(name: "fault", start: phaseStart, end: repairAt, action: faultAction))
+            phaseStart = repairAt
+            let repairAction: String
+            switch name {
+            case .backend:
+                repairAction = "restart \(webName) on web01"
+                note(repairAction)
+                try self.start(.web, on: .web01, stack: state.stack)
+                try wait("\(watcher) marks web01 UP", timing.recoveryWait) {
+                    $0.state(of: server, seenBy: watcher) == "UP"
+                }
+            case .entry, .entryCrash:
+                repairAction = "restart \(balancerName) on \(holder.rawValue)"
+                note(repairAction)
+                try self.start(.lb, on: holder, stack: state.stack)
+                try wait("VIP back on \(holder.rawValue)", timing.recoveryWait) { $0.vipHolders == [holder.rawValue] }
+            case .node:
+                repairAction = "\(holder.rawValue) link up"
+                note(repairAction)
+                try LabNetwork.setCable(holder, up: true)
+                try wait("VIP back on \(holder.rawValue)", timing.recoveryWait) { $0.vipHolders == [holder.rawValue] }
+            case .steady:
+                repairAction = "none"
+            }
+            lastAction = repairAction
+            try hold(timing.recoveryHold)
         }
-        try hold(timing.recoveryHold)
 
         // Stop the client and let its last requests finish (each is bounded by its timeout).
         kill(probe, SIGINT)
@@ -211,7 +232,9 @@ extension Lab {
         }
         probeRunning = false
         let end = WallClock.now()
-        phases.append(DrillPhase(name: "recovery", start: phaseStart, end: end, action: repairAction))
+        phases.append(
+            DrillPhase(name: name == .steady ? "steady" : "recovery", start: phaseStart, end: end, action: lastAction)
+        )
         let samples = try sampler.stop()
         let output = (try? String(contentsOfFile: probeOutput, encoding: .utf8)) ?? ""
         let records = Probe.records(fromJSONLines: output)
@@ -223,5 +246,42 @@ extension Lab {
             drill: name, stack: state.stack.summary, start: start, end: end, holder: holder.rawValue, phases: phases,
             events: events, samples: samples, records: records
         )
+    }
+
+    /// The `steady` drill's body: nothing breaks; optionally wrk loads the VIP from the client beside the probe.
+    private func soak(timing: DrillTiming, note: (String) -> Void, hold: (Double) throws -> Void) throws {
+        guard timing.load else {
+            try hold(timing.soak)
+            return
+        }
+        let output = "\(directory.path)/wrk.txt"
+        let seconds = max(1, Int(timing.soak.rounded()))
+        let wrk = try Subprocess.start(
+            [
+                "ip", "netns", "exec", LabHost.client.namespace, "wrk", "-t1", "-c50", "-d\(seconds)s", "--timeout",
+                "2s",
+                "http://\(LabTopology.vip)/",
+            ],
+            outputPath: output, errorPath: "\(directory.path)/wrk.log"
+        )
+        note("wrk -t1 -c50 for \(seconds) s beside the steady client")
+        defer {
+            // wrk stops by itself after its duration; bounded wait, then kill.
+            let deadline = Monotonic.now() + 5
+            while Subprocess.reapIfExited(wrk) == nil {
+                if Monotonic.now() > deadline {
+                    kill(wrk, SIGKILL)
+                    Subprocess.reap(wrk)
+                    break
+                }
+                Monotonic.sleep(0.05)
+            }
+        }
+        try hold(timing.soak)
+        Monotonic.sleep(0.5)
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        if let line = text.split(separator: "\n").first(where: { $0.contains("Requests/sec") }) {
+            note("wrk: \(line.trimmingCharacters(in: .whitespaces))")
+        }
     }
 }

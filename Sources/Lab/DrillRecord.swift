@@ -10,6 +10,11 @@ public enum DrillName: String, Codable, Sendable, CaseIterable {
     case entryCrash = "entry-crash"
     /// The VIP holder's cable is pulled, then plugged back.
     case node
+    /// No fault: steady load (optionally with wrk beside it) for a while; any VIP move is a spurious switch.
+    case steady
+
+    /// The seed's drills, in the order `drill all` runs them.
+    public static let seedDrills: [DrillName] = [.backend, .entry, .entryCrash, .node]
 
     public var summary: String {
         switch self {
@@ -18,6 +23,7 @@ public enum DrillName: String, Codable, Sendable, CaseIterable {
         case .entryCrash:
             return "SIGKILL the balancer on the VIP holder, watch the VIP move, restart it, watch preemption"
         case .node: return "take the VIP holder's link down, watch the VIP move, bring it back, watch preemption"
+        case .steady: return "no fault: steady load for a while; the VIP must not move (no flapping under load)"
         }
     }
 }

@@ -61,9 +61,20 @@ public struct DrillReport: Codable, Sendable {
     public var servedByDownBackend: Int?
     /// Two VIP holders at once, in any sample.
     public var splitBrainSamples: Int
+    /// How often the set of VIP holders changed over the whole drill.
+    public var vipChanges: Int
     public var events: [DrillEvent]
 
     public var failed: Int { phases.map(\.failed).reduce(0, +) }
+
+    /// Whether the drill showed what the seed promises (for `steady`: the VIP never moved).
+    public var asSeedSays: Bool {
+        switch drill {
+        case .backend: return backendTakenOut == true && backendBack == true
+        case .entry, .entryCrash, .node: return vipMoved == true && vipReturned == true
+        case .steady: return vipChanges == 0 && splitBrainSamples == 0
+        }
+    }
     public var requests: Int { phases.map(\.requests).reduce(0, +) }
 }
 
@@ -77,6 +88,7 @@ public enum DrillAnalysis {
             drill: run.drill, stack: run.stack, duration: run.end - run.start, holder: run.holder, phases: phases,
             vipMoved: nil, vipReturned: nil, backendTakenOut: nil, backendBack: nil, servedByDownBackend: nil,
             splitBrainSamples: run.samples.filter { $0.vipHolders.count > 1 }.count,
+            vipChanges: zip(run.samples, run.samples.dropFirst()).filter { $0.vipHolders != $1.vipHolders }.count,
             events: run.events.map { DrillEvent(time: $0.time - run.start, label: $0.label) }
         )
         let fault = run.phases.first { $0.name == "fault" }
@@ -112,6 +124,8 @@ public enum DrillAnalysis {
             report.vipReturned = recovery.map { phase in
                 samples(run, in: phase).contains { $0.vipHolders == [run.holder] }
             }
+        case .steady:
+            break
         }
         return report
     }

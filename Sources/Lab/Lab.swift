@@ -74,7 +74,7 @@ public final class Lab: @unchecked Sendable {
         }
     }
 
-    static func findProgram(_ name: String) -> String? {
+    public static func findProgram(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         for folder in path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin", "/usr/local/sbin"] {
             let candidate = "\(folder)/\(name)"

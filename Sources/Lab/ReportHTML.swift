@@ -74,11 +74,7 @@ public enum ReportHTML {
     static func section(_ run: DrillRun, _ report: DrillReport) -> String {
         var html = "<h2>drill \(escape(run.drill.rawValue)) <small>(\(escape(run.stack)) stack)</small></h2>\n"
         html += "<p class=sub>\(escape(run.drill.summary))</p>\n"
-        let verdictOK: Bool
-        switch run.drill {
-        case .backend: verdictOK = report.backendTakenOut == true && report.backendBack == true
-        default: verdictOK = report.vipMoved == true && report.vipReturned == true
-        }
+        let verdictOK = report.asSeedSays
         let verdict =
             verdictOK ? "<span class=good>as the seed says</span>" : "<span class=bad>NOT as the seed says</span>"
         html += "<p class=verdict>\(verdict): \(escape(ReportText.verdict(report)))</p>\n"

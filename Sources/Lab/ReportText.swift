@@ -34,6 +34,10 @@ public enum ReportText {
             lines.append("  state changes:")
             for change in changes { lines.append(String(format: "    +%6.2f s  ", change.time) + change.text) }
         }
+        if !report.events.isEmpty {
+            lines.append("  events:")
+            for event in report.events { lines.append(String(format: "    +%6.2f s  ", event.time) + event.label) }
+        }
         lines.append("  " + verdict(report))
         return lines.joined(separator: "\n") + "\n"
     }
@@ -51,6 +55,7 @@ public enum ReportText {
         if let returned = report.vipReturned {
             parts.append("VIP returned to \(report.holder): \(returned ? "yes" : "NO")")
         }
+        if report.drill == .steady { parts.append("VIP switches: \(report.vipChanges)") }
         if report.splitBrainSamples > 0 { parts.append("SPLIT BRAIN in \(report.splitBrainSamples) samples") }
         parts.append("failed \(report.failed) of \(report.requests) requests")
         return parts.joined(separator: "; ")
@@ -67,11 +72,7 @@ public enum ReportText {
         for report in reports {
             let fault = report.phases.first { $0.name == "fault" }
             let recovery = report.phases.first { $0.name == "recovery" }
-            let ok: Bool
-            switch report.drill {
-            case .backend: ok = report.backendTakenOut == true && report.backendBack == true
-            default: ok = report.vipMoved == true && report.vipReturned == true
-            }
+            let ok = report.asSeedSays
             rows.append([
                 report.drill.rawValue, report.stack, "\(report.requests)", "\(report.failed)",
                 fault?.outage.map { seconds($0.seconds) + " (\(fault?.failed ?? 0) failed)" } ?? "none",

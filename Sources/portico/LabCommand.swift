@@ -159,12 +159,18 @@ struct DrillOutputOptions: ParsableArguments {
     @Option(help: "Write a self-contained HTML report with a timeline to this file.") var report: String?
     @Option(help: "The steady client's requests per second.") var rate: Double = 100
     @Option(help: "Seconds before a request of the steady client counts as timed out.") var timeout: Double = 1
+    @Option(help: "The steady drill: how many seconds it runs.") var duration: Double = 60
+    @Flag(help: "The steady drill: run wrk -t1 -c50 against the VIP from the client beside the steady client.")
+    var load = false
 
     func timing() throws -> DrillTiming {
-        guard rate > 0, rate <= 2000, timeout > 0, timeout <= 10 else {
-            throw LabError.invalidOption("--rate must be in (0, 2000] and --timeout in (0, 10] seconds")
+        guard rate > 0, rate <= 2000, timeout > 0, timeout <= 10, duration >= 1, duration <= 3600 else {
+            throw LabError.invalidOption(
+                "--rate must be in (0, 2000], --timeout in (0, 10] seconds, --duration in [1, 3600] seconds"
+            )
         }
-        return DrillTiming(rate: rate, requestTimeout: timeout)
+        if load && Lab.findProgram("wrk") == nil { throw LabError.missingPrograms(["wrk"]) }
+        return DrillTiming(rate: rate, requestTimeout: timeout, soak: duration, load: load)
     }
 }
 
@@ -214,9 +220,10 @@ func runDrills(
 struct LabDrill: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "drill",
-        abstract: "Break something under steady load and measure: backend, entry, entry-crash, node or all."
+        abstract: "Break something under steady load and measure: backend, entry, entry-crash, node or all.",
+        discussion: "`steady` breaks nothing: it checks that the VIP does not move under load (--duration, --load)."
     )
-    @Argument(help: "backend, entry, entry-crash, node or all.") var name: String
+    @Argument(help: "backend, entry, entry-crash, node, all (the four), or steady.") var name: String
     @OptionGroup var directory: LabDirectoryOptions
     @OptionGroup var stack: StackOptions
     @OptionGroup var output: DrillOutputOptions
@@ -225,11 +232,12 @@ struct LabDrill: ParsableCommand {
         try runLab {
             let names: [DrillName]
             if name == "all" {
-                names = DrillName.allCases
+                names = DrillName.seedDrills
             } else if let one = DrillName(rawValue: name) {
                 names = [one]
             } else {
-                throw LabError.invalidOption("unknown drill '\(name)': backend, entry, entry-crash, node or all")
+                throw LabError.invalidOption(
+                    "unknown drill '\(name)': backend, entry, entry-crash, node, all or steady")
             }
             try runDrills(
                 names, lab: try directory.makeLab(), stack: try stack.selection(), configs: try stack.configs(),
@@ -256,7 +264,7 @@ struct LabDemo: ParsableCommand {
             var output = output
             if output.report == nil { output.report = "\(lab.directory.path)/report.html" }
             try runDrills(
-                DrillName.allCases, lab: lab, stack: try stack.selection(), configs: try stack.configs(),
+                DrillName.seedDrills, lab: lab, stack: try stack.selection(), configs: try stack.configs(),
                 output: output, forceUp: true
             )
         }

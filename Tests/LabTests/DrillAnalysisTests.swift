@@ -157,4 +157,25 @@ import Testing
         #expect(green == 200 - 76)
         #expect(!html.contains("http://") || !html.contains("src=\"http"))
     }
+
+    @Test func steadyDrillCountsEveryVIPSwitch() {
+        let whole = [DrillPhase(name: "steady", start: Self.origin, end: Self.origin + 20, action: "steady load")]
+        let calm = DrillRun(
+            drill: .steady, stack: "reference", start: Self.origin, end: Self.origin + 20, holder: "lb01",
+            phases: whole, events: [], samples: Self.samples(20) { _ in (["lb01"], Self.allUp) },
+            records: Self.records(20)
+        )
+        #expect(DrillAnalysis.report(calm).vipChanges == 0)
+        #expect(DrillAnalysis.report(calm).asSeedSays)
+        let flapping = DrillRun(
+            drill: .steady, stack: "reference", start: Self.origin, end: Self.origin + 20, holder: "lb01",
+            phases: whole, events: [],
+            samples: Self.samples(20) { offset in (offset > 5 && offset < 6 ? ["lb02"] : ["lb01"], Self.allUp) },
+            records: Self.records(20)
+        )
+        let report = DrillAnalysis.report(flapping)
+        #expect(report.vipChanges == 2)
+        #expect(!report.asSeedSays)
+        #expect(ReportText.verdict(report).contains("VIP switches: 2"))
+    }
 }

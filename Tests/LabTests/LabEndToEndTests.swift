@@ -199,6 +199,16 @@ extension LabEndToEndTests {
             LabEnvironment.expectNothingLeft(lab, pids: pids)
         }
 
+        /// No flapping: under the steady client plus wrk, the VIP stays on lb01.
+        @Test func steadyDrillUnderLoad() throws {
+            try LabEnvironment.withLab(stack: .reference) { lab in
+                let report = DrillAnalysis.report(try lab.drill(.steady, timing: DrillTiming(soak: 6, load: true)))
+                #expect(report.vipChanges == 0)
+                #expect(report.splitBrainSamples == 0)
+                #expect(report.events.contains { $0.label.contains("Requests/sec") })
+            }
+        }
+
         @Test func backendDrill() throws {
             try LabEnvironment.withLab(stack: .reference) { lab in
                 LabEnvironment.expectBackendTakenOutAndBack(try lab.drill(.backend))
