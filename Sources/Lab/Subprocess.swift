@@ -76,7 +76,17 @@ enum Subprocess {
             _ = reap(pid)
             throw LabError.commandTimedOut(command: rendered, seconds: timeout)
         }
-        let status = reap(pid)
+        // Its output is closed, but the process may linger: the wait is bounded by the same deadline.
+        var exited = reapIfExited(pid)
+        while exited == nil && deadline.timeIntervalSinceNow > 0 {
+            Monotonic.sleep(0.005)
+            exited = reapIfExited(pid)
+        }
+        guard let status = exited else {
+            kill(pid, SIGKILL)
+            _ = reap(pid)
+            throw LabError.commandTimedOut(command: rendered, seconds: timeout)
+        }
         return CommandResult(
             status: status,
             output: String(decoding: out, as: UTF8.self),
