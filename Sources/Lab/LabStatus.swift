@@ -39,6 +39,8 @@ public struct RequestCheck: Codable, Sendable {
 /// `portico lab status`.
 public struct LabStatus: Codable, Sendable {
     public var running: Bool
+    /// Lab namespaces found when the lab is not complete (left over by a crash).
+    public var leftovers: [String] = []
     public var stack: String?
     public var vipHolders: [LabHost]
     public var splitBrain: Bool
@@ -48,7 +50,12 @@ public struct LabStatus: Codable, Sendable {
 
     /// The text `portico lab status` prints.
     public var text: String {
-        guard running else { return "no lab is running (start one with `portico lab up`)\n" }
+        guard running else {
+            if !leftovers.isEmpty {
+                return "no complete lab, but \(leftovers.joined(separator: ", ")) left over: run `portico lab down`\n"
+            }
+            return "no lab is running (start one with `portico lab up`)\n"
+        }
         var lines: [String] = []
         lines.append("stack: \(stack ?? "unknown")")
         let holders = vipHolders.isEmpty ? "nobody" : vipHolders.map(\.rawValue).joined(separator: " and ")
@@ -107,8 +114,11 @@ extension Lab {
         guard geteuid() == 0 else { throw LabError.notRoot }
         let namespaces = try LabNetwork.existingNamespaces()
         guard Set(LabTopology.namespaces).isSubset(of: Set(namespaces)) else {
-            return LabStatus(
-                running: false, stack: nil, vipHolders: [], splitBrain: false, balancers: [], webs: [], request: nil)
+            var status = LabStatus(
+                running: false, stack: nil, vipHolders: [], splitBrain: false, balancers: [], webs: [], request: nil
+            )
+            status.leftovers = namespaces
+            return status
         }
         let stack = loadState()?.stack
         let (observation, outcome) = try NamespaceThread.run { hopper in
