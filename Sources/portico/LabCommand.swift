@@ -197,6 +197,10 @@ func runDrills(
     do {
         for name in names {
             let run = try lab.drill(name, timing: timing)
+            // Everything the drill recorded, for a closer look than the report gives.
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            try? encoder.encode(run).write(to: URL(fileURLWithPath: "\(lab.directory.path)/drill-\(name.rawValue).json"))
             let report = DrillAnalysis.report(run)
             runs.append(run)
             reports.append(report)
