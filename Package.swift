@@ -25,7 +25,8 @@ let pureTargets: [Target] = [
     .testTarget(name: "BalancerCoreTests", dependencies: ["BalancerCore"]),
     .testTarget(name: "KeepalivedConfigTests", dependencies: ["KeepalivedConfig"]),
     .testTarget(name: "VRRPCoreTests", dependencies: ["VRRPCore"]),
-    .testTarget(name: "PreflightTests", dependencies: ["Preflight"]),
+    // Node-pair fixtures are read through #filePath, not as resources.
+    .testTarget(name: "PreflightTests", dependencies: ["Preflight"], exclude: ["Fixtures"]),
 ]
 
 let ioTargets: [Target] = [
@@ -37,7 +38,10 @@ let ioTargets: [Target] = [
         name: "VRRPDaemon",
         dependencies: ["KeepalivedConfig", "VRRPCore", logging, lifecycle] + nio
     ),
-    .target(name: "WebServer", dependencies: [logging, lifecycle] + nio),
+    .target(
+        name: "WebServer",
+        dependencies: [logging, lifecycle, .product(name: "NIOConcurrencyHelpers", package: "swift-nio")] + nio
+    ),
     .target(name: "Lab", dependencies: [logging] + nio),
     .executableTarget(
         name: "portico",

@@ -1,1 +1,0 @@
-// Preflight: portico check, see DESIGN.md.
