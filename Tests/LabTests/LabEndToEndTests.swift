@@ -11,6 +11,12 @@ import Testing
 enum LabEnvironment {
     static let canRun: Bool = geteuid() == 0 && Lab.findProgram("ip") != nil
 
+    /// Whether one Portico role is implemented in the binary the tests run.
+    static func porticoRole(_ role: Role) -> Bool {
+        guard canRun, let portico = Lab.defaultPorticoExecutable() else { return false }
+        return Lab.porticoRoleAvailable(role, executable: portico)
+    }
+
     /// Portico's own roles exist once their commands take the seed's options (until then they are stubs).
     static let porticoRolesImplemented: Bool = {
         guard canRun, let portico = Lab.defaultPorticoExecutable() else { return false }
@@ -238,6 +244,24 @@ extension LabEndToEndTests {
         }
     }
 
+}
+
+extension LabEndToEndTests {
+    /// `portico web` as the backends behind the reference HAProxy and Keepalived.
+    @Suite(.serialized, .enabled(if: LabEnvironment.porticoRole(.web), "portico web is not implemented yet"))
+    struct PorticoWebTests {
+        @Test func porticoWebBehindTheReferenceEntry() throws {
+            let stack = try StackSelection.parse(stack: "reference", web: "portico", lb: nil, vrrp: nil)
+            try LabEnvironment.withLab(stack: stack) { lab in
+                let status = try lab.status()
+                #expect(status.webs.allSatisfy { $0.process.implementation == .portico && $0.process.running })
+                #expect(status.balancers.allSatisfy { $0.view.servers.allSatisfy { $0.state == "UP" } })
+                let backends = try LabEnvironment.backendsThroughVIP(6)
+                #expect(Set(backends) == ["web01", "web02"])
+                LabEnvironment.expectBackendTakenOutAndBack(try lab.drill(.backend))
+            }
+        }
+    }
 }
 
 extension LabEndToEndTests {
