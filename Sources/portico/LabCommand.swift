@@ -187,6 +187,10 @@ func runDrills(
     if forceUp || !lab.isRunning() {
         try lab.up(stack: stack, configs: configs)
         broughtUp = true
+    } else if let running = lab.loadState()?.stack, running != stack {
+        FileHandle.standardError.write(
+            Data("note: drilling the running lab (stack: \(running.summary)); `--stack \(stack.summary)` is not used\n".utf8)
+        )
     }
     defer {
         if broughtUp { lab.down() }
