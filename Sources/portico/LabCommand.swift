@@ -180,17 +180,20 @@ func runDrills(
     forceUp: Bool
 ) throws {
     let timing = try output.timing()
-    try Lab.preflight(stack: stack, porticoExecutable: lab.porticoExecutable)
+    // A running lab is drilled as it is, with its own stack; the options only matter for a lab brought up here.
+    let running = forceUp ? nil : (lab.isRunning() ? lab.loadState()?.stack : nil)
+    try Lab.preflight(stack: running ?? stack, porticoExecutable: lab.porticoExecutable)
     let lock = try LabLock()
     Interrupt.install { lab.down() }
     var broughtUp = false
-    if forceUp || !lab.isRunning() {
+    if let running {
+        if running != stack {
+            let note = "note: drilling the running lab (stack: \(running.summary)), not `\(stack.summary)`\n"
+            FileHandle.standardError.write(Data(note.utf8))
+        }
+    } else {
         try lab.up(stack: stack, configs: configs)
         broughtUp = true
-    } else if let running = lab.loadState()?.stack, running != stack {
-        FileHandle.standardError.write(
-            Data("note: drilling the running lab (stack: \(running.summary)); `--stack \(stack.summary)` is not used\n".utf8)
-        )
     }
     defer {
         if broughtUp { lab.down() }
