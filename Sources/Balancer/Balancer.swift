@@ -1,1 +1,0 @@
-// Balancer: see DESIGN.md for the module's role.

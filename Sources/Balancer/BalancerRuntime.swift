@@ -1,0 +1,307 @@
+import BalancerCore
+import HAProxyConfig
+import Logging
+import NIOCore
+import Synchronization
+
+/// Process-level knobs that are not in haproxy.cfg (or are resolved from it by the command).
+public struct BalancerOptions: Sendable {
+    /// The effective `global maxconn` (after `effectiveMaxConn` capped it to the descriptor limit).
+    public var maxConnections: Int
+    /// How long a graceful stop waits for in-flight requests before closing what is left.
+    public var gracePeriod: TimeAmount
+    /// How long an unused keep-alive connection to a server stays pooled (HAProxy's `pool-purge-delay`).
+    public var poolIdleTimeout: TimeAmount
+    /// Idle keep-alive connections kept per server and event loop.
+    public var poolMaxIdlePerServer: Int
+
+    public init(
+        maxConnections: Int,
+        gracePeriod: TimeAmount = .seconds(10),
+        poolIdleTimeout: TimeAmount = .seconds(5),
+        poolMaxIdlePerServer: Int = 256
+    ) {
+        self.maxConnections = maxConnections
+        self.gracePeriod = gracePeriod
+        self.poolIdleTimeout = poolIdleTimeout
+        self.poolMaxIdlePerServer = poolMaxIdlePerServer
+    }
+}
+
+extension Duration {
+    var timeAmount: TimeAmount {
+        let (seconds, attoseconds) = self.components
+        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
+
+extension TimeAmount {
+    var milliseconds: Int64 { self.nanoseconds / 1_000_000 }
+}
+
+/// A configured server with its address resolved. Shared by every event loop; immutable.
+final class ServerRuntime: Sendable {
+    let name: String
+    /// Position in the backend (the selector's slot index).
+    let index: Int
+    /// Position among every server of the process, the key of the per-loop pools.
+    let poolKey: Int
+    let address: SocketAddress
+    let checkAddress: SocketAddress
+    let config: Server
+
+    init(config: Server, index: Int, poolKey: Int, address: SocketAddress, checkAddress: SocketAddress) {
+        self.name = config.name
+        self.index = index
+        self.poolKey = poolKey
+        self.address = address
+        self.checkAddress = checkAddress
+        self.config = config
+    }
+}
+
+/// A backend as the proxy runs it: its servers, the shared selector (global round robin, server
+/// up/down, connection counts) and the queue of requests waiting for a free `maxconn` slot.
+final class BackendRuntime: Sendable {
+    let name: String
+    let config: Backend
+    let servers: [ServerRuntime]
+    let selector: SharedBackendSelector
+    let queue: BackendQueue
+    let retryPolicy: RetryPolicy
+    /// The core's control-plane state (rise/fall, admin state); checkers of several loops feed it.
+    private let health: Mutex<BackendState>
+    private let clock = ContinuousClock()
+    private let started: ContinuousClock.Instant
+    /// Set once by the load balancer: carries out the core's actions that need I/O.
+    let actions = Mutex<ActionSink?>(nil)
+
+    struct ActionSink: Sendable {
+        let log: @Sendable (LogLevel, String) -> Void
+        let scheduleCheck: @Sendable (Int, Duration) -> Void
+    }
+
+    init(config: Backend, servers: [ServerRuntime], selector: SharedBackendSelector) {
+        self.name = config.name
+        self.config = config
+        self.servers = servers
+        self.selector = selector
+        self.queue = BackendQueue()
+        self.retryPolicy = RetryPolicy(
+            retries: config.retries,
+            // nil (no `option redispatch` line) selects Portico's no-loss default; see RetryPolicy.
+            redispatch: config.redispatch.map { .interval($0.interval) },
+            timeoutConnect: config.timeouts.connect ?? .seconds(5),
+            algorithm: RuntimeTopology.algorithm(config.balance)
+        )
+        self.started = self.clock.now
+        self.health = Mutex(
+            BackendState(
+                name: config.name,
+                servers: config.servers.map { server in
+                    ServerSettings(
+                        name: server.name,
+                        weight: server.weight,
+                        isBackup: server.isBackup,
+                        check: server.checkEnabled
+                            ? CheckSettings(
+                                rise: server.rise,
+                                fall: server.fall,
+                                inter: server.checkInterval,
+                                fastInter: server.fastInterval,
+                                downInter: server.downInterval
+                            ) : nil,
+                        slowstart: nil,
+                        maxConnections: server.maxConn,
+                        startsInMaintenance: server.isDisabled
+                    )
+                }
+            )
+        )
+    }
+
+    private var now: Duration { self.clock.now - self.started }
+
+    /// First checks, spread over each server's interval by the core.
+    func startChecks() {
+        let actions = self.health.withLock { $0.start() }
+        self.perform(actions)
+    }
+
+    func checkCompleted(_ server: Int, _ report: CheckReport) {
+        let sessions = SessionCounts(
+            active: self.selector.servers[server].connections,
+            requeued: 0,
+            queued: self.queue.count
+        )
+        let now = self.now
+        let actions = self.health.withLock { $0.checkCompleted(server: server, report, now: now, sessions: sessions) }
+        self.perform(actions)
+    }
+
+    private func perform(_ actions: [BackendAction]) {
+        guard let sink = self.actions.withLock({ $0 }) else { return }
+        for action in actions {
+            switch action {
+            case .log(let level, let line): sink.log(level, line)
+            case .setUsable(let server, let usable): self.selector.setUsable(server, usable)
+            case .setWeight(let server, let weight): self.selector.setWeight(server, weight)
+            case .scheduleCheck(let server, let delay): sink.scheduleCheck(server, delay)
+            case .scheduleSlowstartStep: break  // slowstart is not configured through BalancerRuntime yet
+            }
+        }
+    }
+
+    var connectTimeout: TimeAmount? { self.config.timeouts.connect?.timeAmount }
+    var serverTimeout: TimeAmount? { self.config.timeouts.server?.timeAmount }
+    var queueTimeout: TimeAmount? { self.config.timeouts.effectiveQueue?.timeAmount }
+
+    /// Gives a server slot back and lets the oldest queued request (if any) try again.
+    func release(_ index: Int) {
+        self.selector.release(index)
+        self.queue.wakeOne()
+    }
+}
+
+/// A frontend as the proxy runs it.
+final class FrontendRuntime: Sendable {
+    let name: String
+    let config: Frontend
+    let backend: BackendRuntime?
+    let forwardFor: ForwardFor?
+    let limiter: ConnectionLimiter?
+
+    init(config: Frontend, backend: BackendRuntime?) {
+        self.name = config.name
+        self.config = config
+        self.backend = backend
+        // HAProxy adds the header when either the frontend or the backend enables it; the frontend's wins.
+        self.forwardFor = config.forwardFor ?? backend?.config.forwardFor
+        self.limiter = config.maxConn.map { ConnectionLimiter(limit: $0) }
+        // HAProxy: the stricter of the frontend's and the backend's `option http-server-close` / `httpclose`.
+        let modes = [config.httpConnectionMode] + (backend.map { [$0.config.httpConnectionMode] } ?? [])
+        self.keepsClientAlive = !modes.contains(.close)
+        self.reusesServerConnections = !modes.contains(.close) && !modes.contains(.serverClose)
+    }
+
+    /// False with `option httpclose`: the client connection closes after each response.
+    let keepsClientAlive: Bool
+    /// False with `option http-server-close` or `httpclose`: one server connection per request.
+    let reusesServerConnections: Bool
+
+    var httpRequestTimeout: TimeAmount? { self.config.timeouts.effectiveHTTPRequest?.timeAmount }
+    var keepAliveTimeout: TimeAmount? { self.config.timeouts.effectiveHTTPKeepAlive?.timeAmount }
+    var clientTimeout: TimeAmount? { self.config.timeouts.client?.timeAmount }
+}
+
+/// Errors raised while turning a configuration into running listeners and servers.
+public enum BalancerStartError: Error, CustomStringConvertible {
+    case unresolvableServer(backend: String, server: String, address: String, underlying: Error)
+    case unknownBackend(frontend: String, backend: String)
+    case bindFailed(frontend: String, address: String, underlying: Error)
+    case unsupportedMode(proxy: String)
+
+    public var description: String {
+        switch self {
+        case .unresolvableServer(let backend, let server, let address, let underlying):
+            return "[ALERT] config : backend '\(backend)': could not resolve address '\(address)' of server "
+                + "'\(server)': \(underlying)"
+        case .unknownBackend(let frontend, let backend):
+            return "[ALERT] config : proxy '\(frontend)': unable to find required default_backend: '\(backend)'."
+        case .bindFailed(let frontend, let address, let underlying):
+            return "[ALERT] config : Starting frontend \(frontend): cannot bind socket (\(underlying)) [\(address)]"
+        case .unsupportedMode(let proxy):
+            return "[ALERT] config : proxy '\(proxy)': mode tcp is not supported yet."
+        }
+    }
+}
+
+/// Builds the shared runtime objects from a parsed configuration.
+struct RuntimeTopology: Sendable {
+    let frontends: [FrontendRuntime]
+    let backends: [BackendRuntime]
+    let serverCount: Int
+
+    init(config: BalancerConfig) throws {
+        var backends: [BackendRuntime] = []
+        var poolKey = 0
+        for backend in config.backends {
+            var servers: [ServerRuntime] = []
+            var slots: [ServerSlot] = []
+            for (index, server) in backend.servers.enumerated() {
+                let address: SocketAddress
+                let checkAddress: SocketAddress
+                do {
+                    address = try SocketAddress.makeAddressResolvingHost(
+                        server.address.host.description,
+                        port: server.address.port
+                    )
+                    checkAddress = try SocketAddress.makeAddressResolvingHost(
+                        server.checkAddress?.description ?? server.address.host.description,
+                        port: server.checkPort ?? server.address.port
+                    )
+                } catch {
+                    throw BalancerStartError.unresolvableServer(
+                        backend: backend.name,
+                        server: server.name,
+                        address: server.address.description,
+                        underlying: error
+                    )
+                }
+                servers.append(
+                    ServerRuntime(
+                        config: server,
+                        index: index,
+                        poolKey: poolKey,
+                        address: address,
+                        checkAddress: checkAddress
+                    )
+                )
+                poolKey += 1
+                slots.append(
+                    ServerSlot(
+                        name: server.name,
+                        id: index + 1,
+                        weight: server.weight,
+                        isBackup: server.isBackup,
+                        maxConnections: server.maxConn,
+                        isUsable: !server.isDisabled
+                    )
+                )
+            }
+            let selector = SharedBackendSelector(
+                BackendSelector(
+                    servers: slots,
+                    algorithm: RuntimeTopology.algorithm(backend.balance),
+                    seed: UInt64.random(in: 0...UInt64.max)
+                )
+            )
+            backends.append(BackendRuntime(config: backend, servers: servers, selector: selector))
+        }
+        var frontends: [FrontendRuntime] = []
+        for frontend in config.frontends {
+            var target: BackendRuntime?
+            if let name = frontend.routedBackend {
+                guard let found = backends.first(where: { $0.name == name }) else {
+                    throw BalancerStartError.unknownBackend(frontend: frontend.name, backend: name)
+                }
+                target = found
+            }
+            frontends.append(FrontendRuntime(config: frontend, backend: target))
+        }
+        self.frontends = frontends
+        self.backends = backends
+        self.serverCount = poolKey
+    }
+
+    static func algorithm(_ balance: HAProxyConfig.BalanceAlgorithm) -> BalancerCore.BalanceAlgorithm {
+        switch balance {
+        case .roundRobin: return .roundRobin
+        case .staticRoundRobin: return .staticRoundRobin
+        case .leastConn: return .leastConnections
+        case .source: return .source
+        case .first: return .first
+        case .random(let draws): return .random(draws: draws)
+        }
+    }
+}

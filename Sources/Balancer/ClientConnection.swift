@@ -1,0 +1,789 @@
+import BalancerCore
+import HAProxyConfig
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Counts the bytes a client sent since the current request started, so an expiring keep-alive
+/// timer can tell an idle connection (closed silently) from a half-sent request (408), as HAProxy does.
+final class RequestByteMeter: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    var bytesSinceRequestStart = 0
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.bytesSinceRequestStart += self.unwrapInboundIn(data).readableBytes
+        context.fireChannelRead(data)
+    }
+}
+
+/// What a client connection shares with the rest of the process.
+struct ProxyEnvironment {
+    let frontend: FrontendRuntime
+    let pool: ServerConnectionPool
+    let logger: Logger
+}
+
+/// One client connection: reads requests, sends each to a server connection taken from this loop's
+/// pool (or a new one), streams the bodies both ways with backpressure and relays the response.
+/// Requests are handled one at a time; pipelined requests wait until the previous response is done.
+final class ClientConnection: ChannelDuplexHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum Phase {
+        /// Waiting for the head of the next request (the http-request / keep-alive timer runs).
+        case idle
+        /// A request head arrived; waiting for a server connection (queue, connect, retries).
+        case connecting
+        /// The request is (being) sent to a server and the response relayed.
+        case exchanging
+        /// An error response or a close is under way; nothing more is read.
+        case closing
+    }
+
+    private let environment: ProxyEnvironment
+    private let meter: RequestByteMeter
+    private var context: ChannelHandlerContext?
+    private var phase = Phase.idle
+    private var clientAddressBytes: [UInt8]?
+    private var clientAddressText = "unknown"
+    private var clientKey: BalancerCore.ClientAddress?
+    private var isFirstRequest = true
+    private var draining = false
+
+    // Reads from the client are held while no server can take the body, or while a request is complete
+    // and its response is still running.
+    private var readPending = false
+    /// Inside a batch of client reads: flushing to the server waits for channelReadComplete.
+    private var inReadBatch = false
+
+    // Timeouts use one lazily re-armed timer per connection (`watchdog`): the deadlines below move
+    // with every request without scheduling or cancelling anything on the hot path.
+    private var watchdog: Scheduled<Void>?
+    private var watchdogAt: NIODeadline?
+    /// While idle: when the next request head must be complete (http-request / keep-alive timeout).
+    private var headDeadline: NIODeadline?
+    private var headDeadlineIsFirstRequest = true
+    /// While exchanging: `timeout server` runs from the last server activity.
+    private var watchingServer = false
+    private var lastClientActivity = NIODeadline.now()
+    private var queueTimer: Scheduled<Void>?
+    private var queueTicket: UInt64?
+    private var lastServerActivity = NIODeadline.now()
+    private var lastWrite: EventLoopFuture<Void>.Isolated?
+
+    // The current exchange.
+    private var exchangeID: UInt64 = 0
+    private var upstreamHead: HTTPRequestHead?
+    private var method = HTTPMethod.GET
+    private var clientVersion = HTTPVersion.http1_1
+    private var clientKeepAlive = true
+    private var requestHasBody = false
+    private var requestComplete = false
+    /// Parts received but not written to a server yet (while connecting).
+    private var pendingParts: [HTTPClientRequestPart] = []
+    /// Some body bytes already went to a server: the request can no longer be replayed.
+    private var bodyStreamed = false
+    private var server: ServerConnection?
+    private var slot: Int?
+    private var failedServer: Int?
+    /// Retries done for the current request (the core's `retriesDone`).
+    private var retriesDone = 0
+    private var retryTimer: Scheduled<Void>?
+    private var responseHeadSent = false
+    private var responseKeepAlive = true
+    private var closeAfterResponse = false
+    /// Pipelined parts that arrived before the current exchange finished.
+    private var deferred: [HTTPServerRequestPart] = []
+
+    init(environment: ProxyEnvironment, meter: RequestByteMeter) {
+        self.environment = environment
+        self.meter = meter
+    }
+
+    private var frontend: FrontendRuntime { self.environment.frontend }
+    private var isIdempotent: Bool { HTTPMessageRules.isIdempotent(self.method) }
+    private var backend: BackendRuntime? { self.environment.frontend.backend }
+
+    // MARK: - Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if let remote = context.channel.remoteAddress {
+            self.clientAddressBytes = remote.addressBytes
+            self.clientAddressText = remote.ipAddress ?? "unknown"
+            if let bytes = self.clientAddressBytes {
+                self.clientKey = BalancerCore.ClientAddress(bytes: bytes)
+            }
+        }
+        self.environment.pool.register(self)
+        if self.environment.pool.isDraining { self.draining = true }
+        self.armHeadTimer()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.phase = .closing
+        self.cancelTimers()
+        self.abandonServer()
+        self.environment.pool.unregister(self)
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.inReadBatch = true
+        self.handle(self.unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        // One flush per read batch: a GET's head and end go out in one syscall.
+        self.inReadBatch = false
+        self.server?.flush()
+        if self.phase != .idle, !self.requestComplete, let timeout = self.frontend.clientTimeout {
+            // `timeout client` while the request body is still coming in.
+            self.lastClientActivity = .now()
+            self.ensureWatchdog(at: self.lastClientActivity + timeout)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        guard let parserError = error as? HTTPParserError else {
+            self.closeNow()
+            return
+        }
+        switch parserError {
+        case .headerOverflow:
+            // HAProxy 2.6 answers 400 for a head larger than tune.bufsize; 431 is the precise code.
+            self.respondError(.headerFieldsTooLarge)
+        default:
+            if self.phase == .exchanging, self.responseHeadSent {
+                self.closeNow()
+            } else {
+                self.respondError(.badRequest)
+            }
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            self.server?.resumeReads()
+        } else {
+            self.server?.pauseReads()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if self.shouldHoldReads {
+            self.readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    private var shouldHoldReads: Bool {
+        switch self.phase {
+        case .idle: return false
+        case .closing: return false  // input is read and dropped until the lingering close
+        case .connecting: return self.requestComplete ? !self.deferred.isEmpty : true
+        case .exchanging:
+            // Once the request is complete, reading on only stops when a pipelined request is already
+            // waiting (bounded buffering); stopping on every request would cost two epoll_ctl calls each.
+            if self.requestComplete { return !self.deferred.isEmpty }
+            return !(self.server?.isWritable ?? false)
+        }
+    }
+
+    private func resumeReadsIfPossible() {
+        guard self.readPending, !self.shouldHoldReads, let context = self.context else { return }
+        self.readPending = false
+        context.read()
+    }
+
+    // MARK: - Requests
+
+    private func handle(_ part: HTTPServerRequestPart) {
+        switch self.phase {
+        case .closing:
+            return
+        case .connecting, .exchanging:
+            if self.requestComplete {
+                self.deferred.append(part)
+                return
+            }
+        case .idle:
+            break
+        }
+        switch part {
+        case .head(let head):
+            guard self.phase == .idle else {
+                self.respondError(.badRequest)
+                return
+            }
+            self.startRequest(head)
+        case .body(let buffer):
+            guard self.phase != .idle else { return }
+            self.forward(.body(.byteBuffer(buffer)))
+        case .end(let trailers):
+            guard self.phase != .idle else { return }
+            self.requestComplete = true
+            self.forward(.end(trailers))
+        }
+    }
+
+    private func forward(_ part: HTTPClientRequestPart) {
+        if self.phase == .exchanging, let server = self.server {
+            if case .body = part { self.bodyStreamed = true }
+            server.write(part)
+            if case .end = part, !self.inReadBatch { server.flush() }
+        } else {
+            self.pendingParts.append(part)
+        }
+    }
+
+    private func startRequest(_ head: HTTPRequestHead) {
+        self.headDeadline = nil
+        self.exchangeID &+= 1
+        self.meter.bytesSinceRequestStart = 0
+        self.isFirstRequest = false
+        self.method = head.method
+        self.clientVersion = head.version
+        self.clientKeepAlive = head.isKeepAlive && !self.draining && self.frontend.keepsClientAlive
+        self.requestComplete = false
+        self.pendingParts.removeAll(keepingCapacity: true)
+        self.bodyStreamed = false
+        self.failedServer = nil
+        self.retriesDone = 0
+        self.responseHeadSent = false
+        self.responseKeepAlive = true
+        self.closeAfterResponse = false
+        self.phase = .connecting
+        self.lastClientActivity = .now()
+
+        let framing: HTTPMessageRules.RequestFraming
+        do {
+            framing = try HTTPMessageRules.requestFraming(head)
+        } catch {
+            self.environment.logger.debug(
+                "rejected request",
+                metadata: ["lb.frontend": "\(self.frontend.name)", "lb.reason": "\(error)"]
+            )
+            self.respondError(.badRequest)
+            return
+        }
+        // CONNECT would turn the exchange into a tunnel, which Portico does not support (like `Upgrade`).
+        guard head.version.major == 1, head.method != .CONNECT else {
+            self.respondError(.badRequest)
+            return
+        }
+
+        var upstream = HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: head.headers)
+        HTTPMessageRules.removeHopByHop(&upstream.headers)
+        switch framing {
+        case .none:
+            self.requestHasBody = false
+        case .contentLength(let length):
+            upstream.headers.replaceOrAdd(name: "content-length", value: String(length))
+            self.requestHasBody = length > 0
+        case .chunked:
+            upstream.headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+            self.requestHasBody = true
+        }
+        if let forwardFor = self.frontend.forwardFor { self.addForwardedFor(&upstream.headers, forwardFor) }
+        self.upstreamHead = upstream
+
+        guard self.backend != nil else {
+            self.respondError(.serviceUnavailable)
+            return
+        }
+        self.dispatch()
+    }
+
+    /// `option forwardfor`: a new header line with the client address is added after any existing one;
+    /// an existing value is never replaced (HAProxy's behaviour).
+    private func addForwardedFor(_ headers: inout HTTPHeaders, _ forwardFor: ForwardFor) {
+        if let except = forwardFor.except, let bytes = self.clientAddressBytes, except.contains(bytes) { return }
+        if forwardFor.ifNone, headers.contains(name: forwardFor.header) { return }
+        headers.add(name: forwardFor.header, value: self.clientAddressText)
+    }
+
+    // MARK: - Choosing and connecting to a server
+
+    private func dispatch() {
+        guard let backend = self.backend, self.phase == .connecting else { return }
+        switch backend.selector.pick(PickRequest(client: self.clientKey, avoiding: self.failedServer)) {
+        case .noServer:
+            self.respondError(.serviceUnavailable)
+        case .queue:
+            self.waitInQueue(backend)
+        case .server(let index):
+            self.slot = index
+            let server = backend.servers[index]
+            // Like HAProxy's `http-reuse safe`: a request that must not be replayed never goes on an idle
+            // connection, which the server may be closing at this very moment.
+            if self.isIdempotent, let connection = self.environment.pool.take(server) {
+                self.attach(connection)
+            } else {
+                self.connect(to: server, backend: backend)
+            }
+        }
+    }
+
+    private func waitInQueue(_ backend: BackendRuntime) {
+        guard let context = self.context else { return }
+        let loop = context.eventLoop
+        let exchange = self.exchangeID
+        let wake: @Sendable () -> Void = { [weak self] in
+            // Runs on `loop` (BackendQueue.wakeOne executes it there).
+            loop.assumeIsolated().execute {
+                guard let self, self.exchangeID == exchange, self.phase == .connecting else {
+                    backend.queue.wakeOne()
+                    return
+                }
+                self.queueTimer?.cancel()
+                self.queueTimer = nil
+                self.queueTicket = nil
+                self.dispatch()
+            }
+        }
+        self.queueTicket = backend.queue.enqueue(eventLoop: loop, wake: wake)
+        if let timeout = backend.queueTimeout {
+            self.queueTimer = loop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+                guard self.exchangeID == exchange, let ticket = self.queueTicket else { return }
+                self.queueTicket = nil
+                if backend.queue.remove(ticket) {
+                    self.respondError(.serviceUnavailable)
+                }
+            }
+        }
+    }
+
+    private func connect(to server: ServerRuntime, backend: BackendRuntime) {
+        guard let context = self.context else { return }
+        let loop = context.eventLoop
+        let exchange = self.exchangeID
+        var bootstrap = ClientBootstrap(group: loop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHTTPClientHandlers(
+                        leftOverBytesStrategy: .dropBytes,
+                        enableOutboundHeaderValidation: false
+                    )
+                    try sync.addHandler(ServerConnection(server: server))
+                }
+            }
+        if let timeout = backend.connectTimeout {
+            bootstrap = bootstrap.connectTimeout(timeout)
+        }
+        bootstrap.connect(to: server.address).assumeIsolated().whenComplete { [self] result in
+            switch result {
+            case .success(let channel):
+                guard let connection = try? channel.pipeline.syncOperations.handler(type: ServerConnection.self)
+                else {
+                    channel.close(promise: nil)
+                    return
+                }
+                guard self.exchangeID == exchange, self.phase == .connecting else {
+                    // The client went away or timed out meanwhile: keep the connection for someone else.
+                    self.environment.pool.giveBack(connection)
+                    return
+                }
+                self.attach(connection)
+            case .failure(let error):
+                guard self.exchangeID == exchange, self.phase == .connecting else { return }
+                self.connectFailed(server: server, backend: backend, error: error)
+            }
+        }
+    }
+
+    private func connectFailed(server: ServerRuntime, backend: BackendRuntime, error: Error) {
+        self.environment.logger.debug(
+            "connect failed",
+            metadata: ["lb.backend": "\(backend.name)", "lb.server": "\(server.name)", "lb.error": "\(error)"]
+        )
+        let timedOut: Bool
+        if case .connectTimeout = error as? ChannelError { timedOut = true } else { timedOut = false }
+        self.attemptFailed(.connectFailed(timedOut: timedOut), server: server)
+    }
+
+    /// An attempt failed before any response byte reached the client: BalancerCore's `RetryPolicy`
+    /// decides between retrying the same server, redispatching to another one, or an error response.
+    private func attemptFailed(_ failure: AttemptFailure, server: ServerRuntime) {
+        guard let backend = self.backend else { return }
+        let slots = backend.selector.servers
+        let attempt = FailedAttempt(
+            failure: failure,
+            retriesDone: self.retriesDone,
+            isIdempotent: HTTPMessageRules.isIdempotent(self.method),
+            isReplayable: !self.bodyStreamed && !self.requestHasBody,
+            serverUsable: slots.indices.contains(server.index) ? slots[server.index].isUsable : false,
+            usableActiveServers: slots.filter { !$0.isBackup && $0.isUsable }.count
+        )
+        switch backend.retryPolicy.decide(attempt) {
+        case .retrySameServer(let delay):
+            self.retriesDone += 1
+            self.phase = .connecting
+            let exchange = self.exchangeID
+            let retry = { [self] in
+                guard self.exchangeID == exchange, self.phase == .connecting else { return }
+                // The slot taken by the first pick is kept: the retry goes to the same server.
+                if self.isIdempotent, let connection = self.environment.pool.take(server) {
+                    self.attach(connection)
+                } else {
+                    self.connect(to: server, backend: backend)
+                }
+            }
+            if delay == .zero {
+                retry()
+            } else if let loop = self.context?.eventLoop {
+                self.retryTimer = loop.assumeIsolated().scheduleTask(in: delay.timeAmount) { retry() }
+            }
+        case .redispatch:
+            self.retriesDone += 1
+            self.releaseSlot()
+            self.failedServer = server.index
+            self.phase = .connecting
+            self.dispatch()
+        case .fail(let status, _):
+            self.releaseSlot()
+            switch status {
+            case 504: self.respondError(.gatewayTimeout)
+            case 503: self.respondError(.serviceUnavailable)
+            default: self.respondError(.badGateway)
+            }
+        case .abort:
+            self.closeNow()
+        }
+    }
+
+    private func attach(_ connection: ServerConnection) {
+        guard let head = self.upstreamHead else { return }
+        self.server = connection
+        connection.exchange = self
+        self.phase = .exchanging
+        if !(self.context?.channel.isWritable ?? true) { connection.pauseReads() } else { connection.resumeReads() }
+        connection.write(.head(head))
+        for part in self.pendingParts {
+            if case .body = part { self.bodyStreamed = true }
+            connection.write(part)
+        }
+        self.pendingParts.removeAll(keepingCapacity: true)
+        if !self.inReadBatch { connection.flush() }
+        self.lastServerActivity = .now()
+        if let timeout = self.backend?.serverTimeout {
+            self.watchingServer = true
+            self.ensureWatchdog(at: self.lastServerActivity + timeout)
+        }
+        self.resumeReadsIfPossible()
+    }
+
+    // MARK: - Responses
+
+    func serverRead(_ part: HTTPClientResponsePart, from connection: ServerConnection) {
+        guard connection === self.server, let context = self.context else { return }
+        switch part {
+        case .head(let head):
+            if head.status.code < 200 {
+                // 100 Continue is relayed to HTTP/1.1 clients; other interim responses are dropped.
+                if head.status == .continue, self.clientVersion.minor >= 1 {
+                    var interim = head
+                    interim.headers = HTTPHeaders()
+                    context.write(self.wrapOutboundOut(.head(interim)), promise: nil)
+                    context.flush()
+                }
+                if head.status == .switchingProtocols {
+                    // We never offered an upgrade, so the server is broken.
+                    connection.close()
+                    self.respondError(.badGateway)
+                }
+                return
+            }
+            self.responseKeepAlive = head.isKeepAlive
+            context.write(self.wrapOutboundOut(.head(self.clientResponseHead(head))), promise: nil)
+            self.responseHeadSent = true
+        case .body(let buffer):
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        case .end(let trailers):
+            if self.closeAfterResponse || !self.requestComplete || self.draining {
+                // The connection closes after this response: know when it is out.
+                let promise = context.eventLoop.makePromise(of: Void.self)
+                context.write(self.wrapOutboundOut(.end(trailers)), promise: promise)
+                self.lastWrite = promise.futureResult.assumeIsolated()
+            } else {
+                context.write(self.wrapOutboundOut(.end(trailers)), promise: nil)
+            }
+            // Flushed by the server connection's channelReadComplete (`flushResponse`), once per batch.
+            self.finishExchange()
+        }
+    }
+
+    /// End of a batch of reads from a server connection that served this client (it may already be
+    /// back in the pool): flush what was written to the client and note the server's activity.
+    func flushResponse() {
+        if self.watchingServer { self.lastServerActivity = .now() }
+        self.context?.flush()
+    }
+
+    func serverBecameWritable(_ connection: ServerConnection) {
+        guard connection === self.server else { return }
+        self.resumeReadsIfPossible()
+    }
+
+    /// Rewrites the server's response head for the client: hop-by-hop fields removed, the body framed
+    /// for the client's HTTP version (chunked for 1.1, close-delimited for 1.0), keep-alive decided.
+    private func clientResponseHead(_ head: HTTPResponseHead) -> HTTPResponseHead {
+        var response = head
+        let fields = HTTPMessageRules.responseFields(head.headers)
+        HTTPMessageRules.removeHopByHop(&response.headers, known: fields.hasHopByHop)
+        response.version = self.clientVersion.minor == 0 ? .http1_0 : .http1_1
+        let bodyless = self.method == .HEAD || head.status.code == 204 || head.status.code == 304
+        if bodyless || (fields.contentLength != nil && !fields.chunked) {
+            // The server's Content-Length stays as it is (for HEAD and 304 it describes the GET's body).
+        } else if self.clientVersion.minor >= 1 {
+            response.headers.remove(name: "content-length")
+            response.headers.add(name: "transfer-encoding", value: "chunked")
+        } else {
+            // HTTP/1.0 has no chunked coding: the end of the body is the end of the connection.
+            response.headers.remove(name: "content-length")
+            self.closeAfterResponse = true
+        }
+        // A response that ends before its request (an early error) still closes: `finishExchange` sees it.
+        if !self.clientKeepAlive || self.draining {
+            self.closeAfterResponse = true
+        }
+        if self.closeAfterResponse {
+            response.headers.add(name: "connection", value: "close")
+        } else if self.clientVersion.minor == 0 {
+            response.headers.add(name: "connection", value: "keep-alive")
+        }
+        return response
+    }
+
+    /// The response was relayed completely.
+    private func finishExchange() {
+        self.watchingServer = false
+        if let connection = self.server {
+            connection.exchange = nil
+            connection.exchangesServed += 1
+            self.server = nil
+            if self.requestComplete, self.responseKeepAlive, !self.environment.pool.isDraining,
+                self.frontend.reusesServerConnections
+            {
+                self.environment.pool.giveBack(connection)
+            } else {
+                // A closed server connection delivers no channelReadComplete: flush the client here.
+                connection.close()
+                self.context?.flush()
+            }
+        }
+        self.releaseSlot()
+        if self.closeAfterResponse || !self.requestComplete || self.draining {
+            self.context?.flush()
+            self.phase = .closing
+            self.closeAfterFlush()
+            return
+        }
+        self.phase = .idle
+        self.requestComplete = false
+        self.upstreamHead = nil
+        self.armHeadTimer()
+        if !self.deferred.isEmpty {
+            let parts = self.deferred
+            self.deferred.removeAll()
+            for part in parts { self.handle(part) }
+        }
+        self.resumeReadsIfPossible()
+    }
+
+    /// The server connection closed or failed before the response was complete.
+    func serverClosed(_ connection: ServerConnection, error: Error?) {
+        guard connection === self.server else { return }
+        connection.exchange = nil
+        self.server = nil
+        self.watchingServer = false
+        connection.close()
+        if self.responseHeadSent {
+            // Part of the response is already with the client: all we can do is cut it short.
+            self.releaseSlot()
+            self.closeNow()
+            return
+        }
+        let failure: AttemptFailure =
+            error is HTTPParserError ? .invalidResponse : .closedBeforeResponse(requestSent: true)
+        self.environment.logger.debug(
+            "server connection closed before a response",
+            metadata: ["lb.server": "\(connection.server.name)", "lb.failure": "\(failure)"]
+        )
+        self.attemptFailed(failure, server: connection.server)
+    }
+
+    // MARK: - Timers
+
+    private func armHeadTimer() {
+        let timeout = self.isFirstRequest ? self.frontend.httpRequestTimeout : self.frontend.keepAliveTimeout
+        guard let timeout else { return }
+        let deadline = NIODeadline.now() + timeout
+        self.headDeadline = deadline
+        self.headDeadlineIsFirstRequest = self.isFirstRequest
+        self.ensureWatchdog(at: deadline)
+    }
+
+    /// Makes sure the watchdog fires no later than `deadline`; an earlier wake-up re-evaluates anyway.
+    private func ensureWatchdog(at deadline: NIODeadline) {
+        if let scheduled = self.watchdogAt, scheduled <= deadline { return }
+        guard let context = self.context else { return }
+        self.watchdog?.cancel()
+        self.watchdogAt = deadline
+        self.watchdog = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            self.watchdogFired()
+        }
+    }
+
+    private func watchdogFired() {
+        self.watchdog = nil
+        self.watchdogAt = nil
+        let now = NIODeadline.now()
+        switch self.phase {
+        case .idle:
+            guard let deadline = self.headDeadline else { return }
+            guard deadline <= now else {
+                self.ensureWatchdog(at: deadline)
+                return
+            }
+            self.headDeadline = nil
+            if self.headDeadlineIsFirstRequest || self.meter.bytesSinceRequestStart > 0 {
+                self.respondError(.requestTimeout)
+            } else {
+                // An idle keep-alive connection is closed silently, as HAProxy does.
+                self.closeNow()
+            }
+        case .exchanging, .connecting:
+            if !self.requestComplete, let timeout = self.frontend.clientTimeout {
+                let deadline = self.lastClientActivity + timeout
+                if deadline <= now {
+                    // The client stopped sending its body: 408 unless the response already started.
+                    self.respondError(.requestTimeout)
+                    return
+                }
+                self.ensureWatchdog(at: deadline)
+            }
+            guard self.phase == .exchanging, self.watchingServer, let timeout = self.backend?.serverTimeout else {
+                return
+            }
+            let deadline = self.lastServerActivity + timeout
+            guard deadline <= now else {
+                self.ensureWatchdog(at: deadline)
+                return
+            }
+            self.watchingServer = false
+            if let connection = self.server {
+                connection.exchange = nil
+                connection.close()
+                self.server = nil
+            }
+            self.releaseSlot()
+            if self.responseHeadSent {
+                self.closeNow()
+            } else {
+                self.respondError(.gatewayTimeout)
+            }
+        case .closing:
+            return
+        }
+    }
+
+    private func cancelTimers() {
+        self.watchdog?.cancel()
+        self.watchdog = nil
+        self.watchdogAt = nil
+        self.headDeadline = nil
+        self.watchingServer = false
+        self.queueTimer?.cancel()
+        self.queueTimer = nil
+        self.retryTimer?.cancel()
+        self.retryTimer = nil
+        if let ticket = self.queueTicket {
+            self.queueTicket = nil
+            self.backend?.queue.remove(ticket)
+        }
+    }
+
+    // MARK: - Ending
+
+    private func releaseSlot() {
+        if let slot = self.slot, let backend = self.backend {
+            self.slot = nil
+            backend.release(slot)
+        }
+    }
+
+    /// Drops the server side of an unfinished exchange (client gone, error).
+    private func abandonServer() {
+        if let connection = self.server {
+            self.server = nil
+            connection.exchange = nil
+            connection.close()
+        }
+        self.releaseSlot()
+    }
+
+    /// Sends one of HAProxy's error responses and closes the connection.
+    func respondError(_ error: HAProxyErrorResponse) {
+        guard let context = self.context, self.phase != .closing else { return }
+        self.cancelTimers()
+        self.abandonServer()
+        if self.phase == .exchanging, self.responseHeadSent {
+            self.closeNow()
+            return
+        }
+        self.phase = .closing
+        let body = context.channel.allocator.buffer(string: error.body)
+        context.write(self.wrapOutboundOut(.head(error.head(version: self.clientVersion))), promise: nil)
+        if self.method != .HEAD {
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        }
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.write(self.wrapOutboundOut(.end(nil)), promise: promise)
+        context.flush()
+        self.lastWrite = promise.futureResult.assumeIsolated()
+        self.closeAfterFlush()
+    }
+
+    /// Closes once the response written so far is out: first our sending side, so the client reads the
+    /// whole response and its EOF, then the whole socket a little later (a lingering close, as HAProxy
+    /// does, so unread request bytes do not turn into a reset that destroys the response).
+    private func closeAfterFlush() {
+        guard let context = self.context else { return }
+        let channel = context.channel
+        let loop = context.eventLoop.assumeIsolated()
+        let written = self.lastWrite ?? loop.makeSucceededFuture(()).assumeIsolated()
+        written.whenComplete { _ in
+            channel.close(mode: .output, promise: nil)
+            loop.scheduleTask(in: .seconds(1)) {
+                channel.close(promise: nil)
+            }
+        }
+    }
+
+    /// Closes at once (client timeout, truncated response, end of the grace period).
+    func closeNow() {
+        self.phase = .closing
+        self.cancelTimers()
+        self.abandonServer()
+        self.context?.close(promise: nil)
+    }
+
+    /// Graceful stop: an idle connection closes now; a busy one after its current response.
+    func drain() {
+        self.draining = true
+        if self.phase == .idle { self.closeNow() }
+    }
+}

@@ -1,0 +1,163 @@
+import NIOCore
+import NIOHTTP1
+
+/// Header rules the proxy applies on both sides: hop-by-hop removal (RFC 9110 §7.6.1), request
+/// framing validation against smuggling (RFC 9112 §6.1, §6.3), idempotency (RFC 9110 §9.2.2).
+enum HTTPMessageRules {
+    /// How a request body is delimited, after validation.
+    enum RequestFraming: Equatable {
+        case none
+        case contentLength(Int)
+        case chunked
+    }
+
+    enum Violation: Error, Equatable {
+        case contentLengthWithTransferEncoding
+        case conflictingContentLength
+        case invalidContentLength
+        case transferEncodingNotChunked
+        case transferEncodingInHTTP10
+    }
+
+    /// Validates what llhttp lets through and returns the body framing. Anything ambiguous is refused
+    /// rather than forwarded: the server might read the message differently than we did.
+    static func requestFraming(_ head: HTTPRequestHead) throws -> RequestFraming {
+        // One pass over the headers (this runs for every request).
+        var transferEncodings: [String] = []
+        var contentLengths: [String] = []
+        for (name, value) in head.headers {
+            if name.utf8.count == 17, name.equalsIgnoringASCIICase("transfer-encoding") {
+                transferEncodings.append(value)
+            } else if name.utf8.count == 14, name.equalsIgnoringASCIICase("content-length") {
+                contentLengths.append(value)
+            }
+        }
+        if !transferEncodings.isEmpty {
+            guard contentLengths.isEmpty else { throw Violation.contentLengthWithTransferEncoding }
+            guard head.version.major == 1, head.version.minor >= 1 else { throw Violation.transferEncodingInHTTP10 }
+            let codings = transferEncodings.flatMap { $0.split(separator: ",") }
+                .map { $0.trimmingSpaces.lowercased() }
+            // chunked must be the final coding and must appear exactly once (RFC 9112 §6.1).
+            guard codings.last == "chunked", codings.filter({ $0 == "chunked" }).count == 1 else {
+                throw Violation.transferEncodingNotChunked
+            }
+            return .chunked
+        }
+        guard !contentLengths.isEmpty else { return .none }
+        var value: Int?
+        for field in contentLengths {
+            for item in field.split(separator: ",", omittingEmptySubsequences: false) {
+                let text = item.trimmingSpaces
+                guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let parsed = Int(text) else {
+                    throw Violation.invalidContentLength
+                }
+                if let previous = value, previous != parsed { throw Violation.conflictingContentLength }
+                value = parsed
+            }
+        }
+        guard let length = value else { throw Violation.invalidContentLength }
+        return .contentLength(length)
+    }
+
+    /// The framing-relevant fields of a response head, read in one pass.
+    struct ResponseFields {
+        var contentLength: String?
+        var chunked = false
+        var hasHopByHop = false
+    }
+
+    static func responseFields(_ headers: HTTPHeaders) -> ResponseFields {
+        var fields = ResponseFields()
+        for (name, value) in headers {
+            if name.utf8.count == 14, name.equalsIgnoringASCIICase("content-length") {
+                if fields.contentLength == nil { fields.contentLength = value }
+            } else if name.utf8.count == 17, name.equalsIgnoringASCIICase("transfer-encoding") {
+                fields.hasHopByHop = true
+                if value.lowercased().contains("chunked") { fields.chunked = true }
+            } else if isHopByHopName(name) {
+                fields.hasHopByHop = true
+            }
+        }
+        return fields
+    }
+
+    /// Connection, Keep-Alive, Proxy-Connection, TE, Transfer-Encoding, Upgrade.
+    static func isHopByHopName(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 2: return name.equalsIgnoringASCIICase("te")
+        case 7: return name.equalsIgnoringASCIICase("upgrade")
+        case 10: return name.equalsIgnoringASCIICase("connection") || name.equalsIgnoringASCIICase("keep-alive")
+        case 16: return name.equalsIgnoringASCIICase("proxy-connection")
+        case 17: return name.equalsIgnoringASCIICase("transfer-encoding")
+        default: return false
+        }
+    }
+
+    /// Removes the headers that apply to one connection only: Connection and every header it names,
+    /// Keep-Alive, Proxy-Connection, TE, Transfer-Encoding (the proxy re-frames bodies) and Upgrade
+    /// (protocol switches are not supported, so the server must not be offered one).
+    static func removeHopByHop(_ headers: inout HTTPHeaders, known: Bool? = nil) {
+        // Most requests carry none of them: check in one pass before rewriting anything.
+        guard known ?? headers.contains(where: { isHopByHopName($0.name) }) else { return }
+        for field in headers["connection"] {
+            for token in field.split(separator: ",") {
+                let name = token.trimmingSpaces
+                if !name.isEmpty { headers.remove(name: name) }
+            }
+        }
+        headers.remove(name: "connection")
+        headers.remove(name: "keep-alive")
+        headers.remove(name: "proxy-connection")
+        headers.remove(name: "te")
+        headers.remove(name: "transfer-encoding")
+        headers.remove(name: "upgrade")
+    }
+
+    /// RFC 9110 §9.2.2: safe methods plus PUT and DELETE. Only these are retried after a request was sent.
+    static func isIdempotent(_ method: HTTPMethod) -> Bool {
+        switch method {
+        case .GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE: return true
+        default: return false
+        }
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: String {
+        var view = self[...]
+        while let first = view.first, first == " " || first == "\t" { view = view.dropFirst() }
+        while let last = view.last, last == " " || last == "\t" { view = view.dropLast() }
+        return String(view)
+    }
+}
+
+extension String {
+    var trimmingSpaces: String { self[...].trimmingSpaces }
+
+    /// ASCII case-insensitive equality with a lower-case literal (header names are ASCII tokens).
+    func equalsIgnoringASCIICase(_ lowercase: StaticString) -> Bool {
+        let other = UnsafeRawBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
+        guard self.utf8.count == other.count else { return false }
+        var index = 0
+        for byte in self.utf8 {
+            let folded = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+            if folded != other[index] { return false }
+            index += 1
+        }
+        return true
+    }
+}
+
+extension SocketAddress {
+    /// The raw address bytes (4 for IPv4, 16 for IPv6), nil for Unix sockets.
+    var addressBytes: [UInt8]? {
+        switch self {
+        case .v4(let address):
+            return withUnsafeBytes(of: address.address.sin_addr) { Array($0) }
+        case .v6(let address):
+            return withUnsafeBytes(of: address.address.sin6_addr) { Array($0) }
+        case .unixDomainSocket:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,250 @@
+import BalancerCore
+import HAProxyConfig
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// The running HAProxy role: listeners for every frontend, the proxy pipeline, the per-loop server
+/// connection pools and the health checkers. As a `Service`, it runs until graceful shutdown
+/// (SIGTERM/SIGINT in a `ServiceGroup`), then stops accepting and lets in-flight requests finish
+/// within `options.gracePeriod`.
+public final class LoadBalancer: Service, Sendable {
+    public let config: BalancerConfig
+    public let options: BalancerOptions
+    private let logger: Logger
+    private let group: MultiThreadedEventLoopGroup
+    private let topology: RuntimeTopology
+    private let pools: LoopPools
+    private let globalLimiter: ConnectionLimiter
+    private let checkers: [HealthChecker]
+    private let state = Mutex(RunState())
+
+    private struct RunState {
+        var listeners: [(frontend: String, channel: Channel)] = []
+        var started = false
+        var stopped = false
+    }
+
+    /// - Parameters:
+    ///   - threads: event loops; nil → `global nbthread`, else one per CPU (HAProxy 2.x's default).
+    public init(config: BalancerConfig, options: BalancerOptions, threads: Int? = nil, logger: Logger) throws {
+        for frontend in config.frontends where frontend.mode == .tcp {
+            throw BalancerStartError.unsupportedMode(proxy: frontend.name)
+        }
+        self.config = config
+        self.options = options
+        self.logger = logger
+        LoadBalancer.warmUpTypeMetadata()
+        let count = max(1, threads ?? config.global.threadCount ?? System.coreCount)
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: count)
+        do {
+            self.topology = try RuntimeTopology(config: config)
+        } catch {
+            try? self.group.syncShutdownGracefully()
+            throw error
+        }
+        self.pools = LoopPools(group: self.group, serverCount: self.topology.serverCount, options: options)
+        self.globalLimiter = ConnectionLimiter(limit: options.maxConnections)
+        var checkers: [HealthChecker] = []
+        for backend in self.topology.backends {
+            for server in backend.servers where server.config.checkEnabled {
+                checkers.append(
+                    HealthChecker(server: server, backend: backend, eventLoop: self.group.next(), logger: logger)
+                )
+            }
+        }
+        self.checkers = checkers
+    }
+
+    /// Instantiates the generic types every connection uses once, on this thread, before any event loop
+    /// serves. Seen once under load (debug build): two loops instantiating
+    /// `ByteToMessageHandler<HTTPDecoder<...>>` for their first connections at the same moment crashed in
+    /// the Swift runtime's metadata cache (swift_conformsToProtocol during concurrent instantiation).
+    static func warmUpTypeMetadata() {
+        _ = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes))
+        _ = ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes))
+        _ = HTTPRequestEncoder(configuration: HTTPRequestEncoder.Configuration())
+        _ = HTTPResponseEncoder(configuration: HTTPResponseEncoder.Configuration())
+        _ = NIOAny(HTTPServerRequestPart.end(nil))
+        _ = NIOAny(HTTPServerResponsePart.end(nil))
+        _ = NIOAny(HTTPClientRequestPart.end(nil))
+        _ = NIOAny(HTTPClientResponsePart.end(nil))
+        _ = NIOAny(ByteBuffer())
+        _ = NIOAny(IOData.byteBuffer(ByteBuffer()))
+    }
+
+    /// The addresses actually bound, per frontend (useful with port 0).
+    public var boundAddresses: [(frontend: String, address: SocketAddress)] {
+        self.state.withLock { state in
+            state.listeners.compactMap { listener in
+                listener.channel.localAddress.map { (listener.frontend, $0) }
+            }
+        }
+    }
+
+    public func boundAddress(frontend: String) -> SocketAddress? {
+        self.boundAddresses.first { $0.frontend == frontend }?.address
+    }
+
+    /// Binds every frontend and starts the health checks. Idempotent.
+    public func start() async throws {
+        let alreadyStarted = self.state.withLock { state -> Bool in
+            defer { state.started = true }
+            return state.started
+        }
+        guard !alreadyStarted else { return }
+        for frontend in self.topology.frontends {
+            if frontend.config.stats != nil, frontend.backend?.servers.isEmpty ?? true {
+                self.logger.notice(
+                    "proxy '\(frontend.name)': the statistics page is not served yet; requests get 503."
+                )
+            }
+            for bind in frontend.config.binds {
+                let channel: Channel
+                do {
+                    channel = try await self.bind(
+                        frontend,
+                        host: bind.address.host.description,
+                        port: bind.address.port
+                    )
+                } catch {
+                    await self.stop()
+                    throw BalancerStartError.bindFailed(
+                        frontend: frontend.name,
+                        address: bind.address.description,
+                        underlying: error
+                    )
+                }
+                self.state.withLock { $0.listeners.append((frontend.name, channel)) }
+                self.logger.info(
+                    "Proxy \(frontend.name) started on \(channel.localAddress.map { "\($0)" } ?? bind.text)."
+                )
+            }
+        }
+        let logger = self.logger
+        for backend in self.topology.backends {
+            let checkers = Dictionary(
+                self.checkers.filter { $0.backend === backend }.map { ($0.server.index, $0) },
+                uniquingKeysWith: { first, _ in first }
+            )
+            backend.actions.withLock {
+                $0 = BackendRuntime.ActionSink(
+                    log: { level, line in
+                        // HAProxy sends server state changes to syslog as alerts but prints them on stderr
+                        // as warnings; stderr is what Portico has until syslog output exists.
+                        let stderrLevel: Logger.Level = line.hasPrefix("Server ") ? .warning : Logger.Level(level)
+                        logger.log(level: stderrLevel, "\(line)")
+                    },
+                    scheduleCheck: { server, delay in checkers[server]?.scheduleNext(after: delay) }
+                )
+            }
+            backend.startChecks()
+        }
+    }
+
+    private func bind(_ frontend: FrontendRuntime, host: String, port: Int) async throws -> Channel {
+        let limiters = [self.globalLimiter] + (frontend.limiter.map { [$0] } ?? [])
+        let pools = self.pools
+        let logger = self.logger
+        let bufferSize = self.config.global.bufferSize
+        return try await ServerBootstrap(group: self.group)
+            .serverChannelOption(.backlog, value: Int32(clamping: min(self.options.maxConnections, 4096)))
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // One accept per read, so the AcceptGate sees the limit before the next connection is taken.
+            .serverChannelOption(.maxMessagesPerRead, value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        AcceptGate(limiters: limiters, eventLoop: channel.eventLoop)
+                    )
+                }
+            }
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    guard let pool = pools.pool(for: channel.eventLoop) else {
+                        throw ChannelError.ioOnClosedChannel
+                    }
+                    var limits = NIOHTTPDecoderLimitConfiguration()
+                    limits.maxHeaderListSize = bufferSize
+                    limits.maxHeaderFieldSize = bufferSize
+                    let meter = RequestByteMeter()
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(meter)
+                    try sync.addHandler(
+                        ByteToMessageHandler(
+                            HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)
+                        )
+                    )
+                    var encoderConfiguration = HTTPResponseEncoder.Configuration()
+                    encoderConfiguration.automaticallySetFramingHeaders = false
+                    try sync.addHandler(HTTPResponseEncoder(configuration: encoderConfiguration))
+                    try sync.addHandler(
+                        ClientConnection(
+                            environment: ProxyEnvironment(frontend: frontend, pool: pool, logger: logger),
+                            meter: meter
+                        )
+                    )
+                }
+            }
+            .bind(host: host, port: port)
+            .get()
+    }
+
+    /// Runs until graceful shutdown, then drains.
+    public func run() async throws {
+        try await self.start()
+        try? await gracefulShutdown()
+        await self.stop()
+    }
+
+    /// Stops accepting, finishes in-flight requests within the grace period, closes the rest and
+    /// releases the event loops. Idempotent.
+    public func stop() async {
+        let listeners = self.state.withLock { state -> [Channel]? in
+            guard !state.stopped else { return nil }
+            state.stopped = true
+            return state.listeners.map(\.channel)
+        }
+        guard let listeners else { return }
+        for listener in listeners {
+            try? await listener.close()
+        }
+        for checker in self.checkers {
+            checker.stop()
+        }
+        for pool in self.pools.all {
+            try? await pool.eventLoop.submit { pool.drain() }.get()
+        }
+        let deadline = NIODeadline.now() + self.options.gracePeriod
+        while NIODeadline.now() < deadline {
+            var remaining = 0
+            for pool in self.pools.all {
+                remaining += (try? await pool.eventLoop.submit { pool.clientConnections.count }.get()) ?? 0
+            }
+            if remaining == 0 { break }
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+        for pool in self.pools.all {
+            try? await pool.eventLoop.submit { pool.closeAll() }.get()
+        }
+        try? await self.group.shutdownGracefully()
+    }
+}
+
+extension Logger.Level {
+    /// HAProxy's syslog severities onto swift-log's levels.
+    init(_ level: LogLevel) {
+        switch level {
+        case .emergency, .alert, .critical: self = .critical
+        case .error: self = .error
+        case .warning: self = .warning
+        case .notice: self = .notice
+        case .info: self = .info
+        case .debug: self = .debug
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// VRRPDaemon: see DESIGN.md for the module's role.

@@ -1,0 +1,475 @@
+import Foundation
+import KeepalivedConfig
+import Logging
+import ServiceLifecycle
+import VRRPCore
+
+/// Both KeepalivedConfig and VRRPCore define an `IPv4Address` with the same layout; inside the daemon the
+/// protocol's is meant, and config addresses are converted with `IPv4Address(config.value)`.
+public typealias IPv4Address = VRRPCore.IPv4Address
+
+/// Why the daemon cannot start, with what it was starting.
+public struct VRRPServiceError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// `portico vrrp`: the Keepalived role. Builds one `InstanceRunner` per `vrrp_instance`, the trackers they
+/// share, a raw VRRP socket per interface, the link watch and the control socket; runs until graceful shutdown
+/// (SIGTERM/SIGINT), then hands over (a master resigns with priority-0 adverts until a peer has taken over),
+/// releases its VIPs and stops.
+public final class VRRPService: Service, @unchecked Sendable {
+    public struct Options: Sendable {
+        /// The unix control socket; nil for none.
+        public var controlSocketPath: String?
+        /// On SIGTERM a master first hands over (zero-loss, issue 6) before the RFC shutdown advert.
+        public var handOverOnStop: Bool
+        /// How often /proc is rescanned for new tracked processes (exits are seen at once through pidfds).
+        public var processRescanInterval: Double
+        /// Portico extension, off by default (RFC behaviour): a preempting backup that hears a lower-priority
+        /// master takes over at once instead of waiting Master_Down_Interval (a failed check on the master
+        /// then moves the VIP ~3 intervals sooner). Safe with Keepalived peers.
+        public var preemptOnLowerPriorityAdvert: Bool
+
+        public init(
+            controlSocketPath: String? = nil, handOverOnStop: Bool = true, processRescanInterval: Double = 0.5,
+            preemptOnLowerPriorityAdvert: Bool = false
+        ) {
+            self.controlSocketPath = controlSocketPath
+            self.handOverOnStop = handOverOnStop
+            self.processRescanInterval = processRescanInterval
+            self.preemptOnLowerPriorityAdvert = preemptOnLowerPriorityAdvert
+        }
+    }
+
+    public let config: VRRPConfig
+    public let options: Options
+    private let logger: Logger
+    private let lock = NSLock()
+    private var runners: [InstanceRunner] = []
+    private var runnerInterfaces: [ObjectIdentifier: String] = [:]
+    private var sockets: [String: AdvertSocket] = [:]
+    private var scripts: [String: ScriptCheck] = [:]
+    private var processes: [String: ProcessWatch] = [:]
+    private var linkWatch: LinkWatch?
+    private var control: ControlSocket?
+    private var unknownVRID: [String: Int] = [:]
+    private let dropLog = RateLimitedLog(interval: 60)
+    private var started = false
+    private var hangup: DispatchSourceSignal?
+
+    public init(config: VRRPConfig, options: Options = Options(), logger: Logger) {
+        self.config = config
+        self.options = options
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try start()
+        try? await gracefulShutdown()
+        // The handover waits for the peer (a few advert intervals): block a thread of our own, not the pool.
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            runDetached {
+                self.stop()
+                done.resume()
+            }
+        }
+    }
+
+    // MARK: Start
+
+    /// Opens everything and starts the instances. Throws before touching any address if a resource is missing.
+    public func start() throws {
+        let origin = monotonicSeconds()
+        let netlink: RouteNetlink
+        let links: [NetworkLink]
+        let addresses: [InterfaceAddress]
+        do {
+            netlink = try RouteNetlink()
+            links = try netlink.links()
+            addresses = try netlink.addresses()
+        } catch {
+            throw VRRPServiceError("rtnetlink: \(error)")
+        }
+        func link(_ name: String) throws -> NetworkLink {
+            guard let l = links.first(where: { $0.name == name }) else {
+                throw VRRPServiceError("interface \(name) not found")
+            }
+            return l
+        }
+
+        // Trackers are shared: a vrrp_script tracked by two instances runs once.
+        var scriptChecks: [String: ScriptCheck] = [:]
+        var processWatches: [String: ProcessWatch] = [:]
+        var pending: [(InstanceRunner, KeepalivedConfig.VRRPInstance, [TrackedItem])] = []
+        var arps: [String: GratuitousARP] = [:]
+
+        for instance in config.instances {
+            let iface = try link(instance.interface)
+            let primary: IPv4Address
+            if let source = instance.unicastSourceIP {
+                primary = IPv4Address(source.value)
+            } else if let first = addresses.first(where: { $0.interfaceIndex == iface.index }) {
+                primary = IPv4Address(first.address.value)
+            } else {
+                throw VRRPServiceError("(\(instance.name)) interface \(instance.interface) has no IPv4 address")
+            }
+            var placements: [IPv4Address: InstanceRunner.VIPPlacement] = [:]
+            for vip in instance.virtualIPAddresses {
+                let device = vip.device ?? instance.interface
+                let dev = try link(device)
+                placements[IPv4Address(vip.address.value)] = .init(
+                    address: InterfaceAddress(
+                        address: IPv4Address(vip.address.value), prefixLength: UInt8(clamping: vip.prefixLength),
+                        interfaceIndex: dev.index, label: vip.label,
+                        broadcast: vip.broadcast.map { IPv4Address($0.value) },
+                        scope: Self.scope(vip.scope)),
+                    device: device)
+                if arps[device] == nil {
+                    arps[device] = try GratuitousARP(
+                        interfaceName: device, interfaceIndex: dev.index, hardwareAddress: dev.hardwareAddress)
+                }
+            }
+            var items: [TrackedItem] = []
+            for tracked in instance.trackScripts {
+                guard let script = config.script(named: tracked.name) else {
+                    throw VRRPServiceError("(\(instance.name)) track_script \(tracked.name) is not defined")
+                }
+                items.append(
+                    TrackedItem(
+                        name: tracked.name, kind: .script, weight: tracked.weight, reverse: tracked.reverse,
+                        initiallyUp: !script.initFail))
+                if scriptChecks[script.name] == nil {
+                    scriptChecks[script.name] = makeScriptCheck(script)
+                }
+            }
+            for tracked in instance.trackProcesses {
+                guard let process = config.trackProcess(named: tracked.name) else {
+                    throw VRRPServiceError("(\(instance.name)) track_process \(tracked.name) is not defined")
+                }
+                let watch = processWatches[process.name] ?? makeProcessWatch(process)
+                processWatches[process.name] = watch
+                items.append(
+                    TrackedItem(
+                        name: tracked.name, kind: .process, weight: tracked.weight, reverse: tracked.reverse,
+                        initiallyUp: watch.isUp))
+            }
+            for tracked in instance.trackInterfaces {
+                let up = links.first { $0.name == tracked.name }?.isUp ?? false
+                items.append(
+                    TrackedItem(
+                        name: tracked.name, kind: .interface, weight: tracked.weight, reverse: tracked.reverse,
+                        initiallyUp: up))
+            }
+            let machine: VRRPCore.VRRPInstance
+            do {
+                machine = try VRRPCore.VRRPInstance(
+                    config: Self.machineConfig(
+                        instance, primary: primary, trackedItems: items,
+                        preemptOnLowerPriorityAdvert: options.preemptOnLowerPriorityAdvert))
+            } catch {
+                throw VRRPServiceError("(\(instance.name)) \(error)")
+            }
+            let socket: AdvertSocket
+            if let existing = sockets[instance.interface] {
+                socket = existing
+            } else {
+                do {
+                    socket = try AdvertSocket(
+                        interfaceName: instance.interface, interfaceIndex: iface.index,
+                        joinMulticast: config.instances.contains { $0.interface == instance.interface && !$0.isUnicast }
+                    )
+                } catch {
+                    throw VRRPServiceError("(\(instance.name)) VRRP socket on \(instance.interface): \(error)")
+                }
+                sockets[instance.interface] = socket
+            }
+            let runner = InstanceRunner(
+                machine: machine, interfaceName: instance.interface, socket: socket, netlink: netlink,
+                arps: arps.filter { dev, _ in placements.values.contains { $0.device == dev } }, vips: placements,
+                notifier: Notifier(instance: instance.name, scripts: instance.notify, logger: logger),
+                logger: logger, origin: origin)
+            pending.append((runner, instance, items))
+            if !iface.isUp { runner.postAndWait(.interfaceChanged(up: false)) }
+        }
+
+        lock.withLock {
+            runners = pending.map(\.0)
+            for (runner, instance, _) in pending { runnerInterfaces[ObjectIdentifier(runner)] = instance.interface }
+            scripts = scriptChecks
+            processes = processWatches
+        }
+
+        // Receive before starting, so no advert sent in answer to our first one is missed.
+        for (interface, socket) in sockets {
+            try socket.start { [weak self] packet in self?.deliver(packet, interface: interface) }
+        }
+        linkWatch = try LinkWatch { [weak self] link in self?.linkChanged(link) }
+        for (runner, _, _) in pending {
+            runner.postAndWait(.start)
+        }
+        for check in scriptChecks.values { try check.start() }
+        for watch in processWatches.values { try watch.start() }
+        // Reconcile link states that changed between the dump above and the watch starting.
+        if let now = try? netlink.links() { now.forEach(linkChanged) }
+
+        if let path = options.controlSocketPath {
+            control = try ControlSocket(path: path) { [weak self] command in
+                self?.answer(command) ?? "{\"error\":\"stopping\"}"
+            }
+        }
+        // SIGHUP's default action would kill the daemon with the VIP still up and no priority-0 advert.
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        let logger = logger
+        hangup.setEventHandler {
+            logger.warning("SIGHUP: configuration reload is not supported yet; restart portico vrrp to apply changes")
+        }
+        hangup.resume()
+        self.hangup = hangup
+        started = true
+    }
+
+    private func makeScriptCheck(_ script: VRRPScript) -> ScriptCheck {
+        let settings = ScriptCheck.Settings(
+            name: script.name, script: script.command.joined(separator: " "), interval: script.interval.seconds,
+            timeout: script.timeout?.seconds, fall: script.fall, rise: script.rise, initFail: script.initFail)
+        let logger = logger
+        let command = script.command
+        return ScriptCheck(settings, arguments: command) { [weak self] good, outcome in
+            if good {
+                logger.info("Script `\(script.name)` now returning 0")
+                logger.info("VRRP_Script(\(script.name)) succeeded")
+            } else {
+                logger.info("Script `\(script.name)` now returning \(outcome.keepalivedWords)")
+                logger.info("VRRP_Script(\(script.name)) failed (\(outcome.keepalivedWords))")
+            }
+            self?.trackerChanged(script.name, kind: .script, up: good)
+        }
+    }
+
+    private func makeProcessWatch(_ process: VRRPTrackProcess) -> ProcessWatch {
+        let match: ParameterMatch
+        switch process.parameterMatch {
+        case .initial: match = .initial
+        case .partial: match = .partial
+        case .exact, nil: match = .exact
+        }
+        let pattern = ProcessPattern(
+            name: process.process.first ?? process.name, parameters: Array(process.process.dropFirst()), match: match)
+        let settings = ProcessWatch.Settings(
+            name: process.name, pattern: pattern, quorum: process.quorum, quorumMax: process.quorumMax,
+            delay: process.terminateDelay.seconds, rescanInterval: options.processRescanInterval)
+        let logger = logger
+        return ProcessWatch(settings) { [weak self] up, count in
+            if up {
+                logger.info("Quorum gained for tracked process \(process.name) (\(count) running)")
+            } else {
+                logger.info("Quorum lost for tracked process \(process.name) (\(count) running)")
+            }
+            self?.trackerChanged(process.name, kind: .process, up: up)
+        }
+    }
+
+    static func scope(_ name: String?) -> UInt8 {
+        switch name {
+        case "host": return 254
+        case "link": return 253
+        case "site": return 200
+        case "nowhere": return 255
+        case .some(let other): return UInt8(other) ?? 0
+        case nil: return 0
+        }
+    }
+
+    static func machineConfig(
+        _ instance: KeepalivedConfig.VRRPInstance, primary: IPv4Address, trackedItems: [TrackedItem],
+        preemptOnLowerPriorityAdvert: Bool = false
+    ) throws -> VRRPInstanceConfig {
+        guard let vrid = UInt8(exactly: instance.virtualRouterID), let priority = UInt8(exactly: instance.priority)
+        else { throw VRRPServiceError("virtual_router_id or priority out of range") }
+        let auth: VRRPAuthentication =
+            instance.authentication.map { .password(Array($0.wirePassword.prefix { $0 != 0 })) } ?? .none
+        return VRRPInstanceConfig(
+            name: instance.name, version: instance.version == 3 ? .v3 : .v2, virtualRouterID: vrid,
+            priority: priority, advertInterval: instance.advertInterval,
+            initialState: instance.state == .master ? .master : .backup, preempt: instance.preempt,
+            preemptDelay: instance.preemptDelay, authentication: auth,
+            virtualAddresses: instance.virtualIPAddresses.map { IPv4Address($0.address.value) },
+            primaryAddress: primary, unicastPeers: instance.unicastPeers.map { IPv4Address($0.address.value) },
+            gratuitousARP: GratuitousARPSchedule(
+                delay: instance.garpMasterDelay, repeatCount: instance.garpMasterRepeat,
+                refresh: instance.garpMasterRefresh > .zero ? instance.garpMasterRefresh : nil,
+                refreshRepeatCount: instance.garpMasterRefreshRepeat),
+            trackedItems: trackedItems, preemptOnLowerPriorityAdvert: preemptOnLowerPriorityAdvert)
+    }
+
+    // MARK: Events
+
+    private func deliver(_ packet: ReceivedAdvert, interface: String) {
+        guard let vrid = VRRPAdvert.peekVirtualRouterID(packet.payload) else { return }
+        let targets = lock.withLock {
+            runners.filter { runnerInterfaces[ObjectIdentifier($0)] == interface && $0.virtualRouterID == vrid }
+        }
+        let header = ReceivedIPHeader(
+            source: IPv4Address(packet.source.value), destination: IPv4Address(packet.destination.value),
+            ttl: packet.ttl)
+        if targets.isEmpty {
+            lock.withLock { unknownVRID[interface, default: 0] += 1 }
+            if let line = dropLog.admit(
+                "vrid-\(interface)", "advert on \(interface) for unknown VRID \(vrid) from \(packet.source) dropped")
+            {
+                logger.debug("\(line)")
+            }
+            return
+        }
+        for runner in targets { runner.post(.packetReceived(packet.payload, header)) }
+    }
+
+    private func linkChanged(_ link: NetworkLink) {
+        let (own, tracking): ([InstanceRunner], [InstanceRunner]) = lock.withLock {
+            (
+                runners.filter { runnerInterfaces[ObjectIdentifier($0)] == link.name },
+                runners.filter { r in
+                    config.instance(named: r.name)?.trackInterfaces.contains { $0.name == link.name } ?? false
+                }
+            )
+        }
+        for runner in own { runner.post(.interfaceChanged(up: link.isUp)) }
+        for runner in tracking { runner.post(.trackerChanged(name: link.name, up: link.isUp)) }
+    }
+
+    private func trackerChanged(_ name: String, kind: TrackedItem.Kind, up: Bool) {
+        let targets: [InstanceRunner] = lock.withLock {
+            runners.filter { r in
+                guard let instance = config.instance(named: r.name) else { return false }
+                switch kind {
+                case .script: return instance.trackScripts.contains { $0.name == name }
+                case .process: return instance.trackProcesses.contains { $0.name == name }
+                case .interface: return instance.trackInterfaces.contains { $0.name == name }
+                }
+            }
+        }
+        for runner in targets { runner.post(.trackerChanged(name: name, up: up)) }
+    }
+
+    // MARK: Control
+
+    public func status() -> DaemonStatus {
+        let (rs, sc, pw, unknown) = lock.withLock { (runners, scripts, processes, unknownVRID) }
+        var trackers: [TrackerStatus] = []
+        for (name, check) in sc {
+            trackers.append(
+                TrackerStatus(
+                    name: name, kind: "script", weight: 0, reverse: false, state: check.isGood ? "up" : "down",
+                    detail: check.lastOutcome.map { $0.keepalivedWords }))
+        }
+        for (name, watch) in pw {
+            trackers.append(
+                TrackerStatus(
+                    name: name, kind: "process", weight: 0, reverse: false, state: watch.isUp ? "up" : "down",
+                    detail: "\(watch.count) running"))
+        }
+        return DaemonStatus(
+            routerID: config.global.routerID, pid: getpid(), instances: rs.map { $0.status(trackers: trackers) },
+            unknownVirtualRouterDrops: unknown)
+    }
+
+    /// Planned handover of every master instance (or one by name); returns when each has been released
+    /// (true) or the peers did not take over in time (false).
+    public func handOver(instance: String? = nil) -> [String: Bool] {
+        let targets = lock.withLock { runners.filter { instance == nil || $0.name == instance } }
+        var results: [String: Bool] = [:]
+        let resultLock = NSLock()
+        let group = DispatchGroup()
+        for runner in targets {
+            group.enter()
+            runner.requestHandover { released in
+                resultLock.withLock { results[runner.name] = released }
+                group.leave()
+            }
+        }
+        // The state machine bounds the wait (four advert intervals); this only guards against a lost answer.
+        _ = group.wait(timeout: .now() + 30)
+        return resultLock.withLock { results }
+    }
+
+    public func resume(instance: String? = nil) {
+        let targets = lock.withLock { runners.filter { instance == nil || $0.name == instance } }
+        for runner in targets { runner.postAndWait(.endHandover) }
+    }
+
+    private func answer(_ line: String) -> String {
+        let words = line.split(separator: " ").map(String.init)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        func json<T: Encodable>(_ value: T) -> String {
+            (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        }
+        switch words.first {
+        case "ping":
+            return "{\"pong\":true}"
+        case "status":
+            return json(status())
+        case "failover":
+            let target = words.count > 1 ? words[1] : nil
+            logger.info("control: planned handover requested\(target.map { " for \($0)" } ?? "")")
+            return json(["released": handOver(instance: target)])
+        case "resume":
+            resume(instance: words.count > 1 ? words[1] : nil)
+            return "{\"resumed\":true}"
+        default:
+            return "{\"error\":\"unknown command '\(line)'; try status, failover [INSTANCE], resume [INSTANCE]\"}"
+        }
+    }
+
+    // MARK: Stop
+
+    /// Hands over (if configured), sends the RFC shutdown advert, releases VIPs, runs notify_stop, closes all.
+    public func stop() {
+        guard started else { return }
+        started = false
+        control?.stop()
+        control = nil
+        hangup?.cancel()
+        hangup = nil
+        let rs = lock.withLock { runners }
+        if options.handOverOnStop {
+            let masters = rs.filter { $0.state == .master }
+            if !masters.isEmpty {
+                logger.info(
+                    "Stopping: handing over \(masters.map(\.name).joined(separator: ", ")) before releasing the VIPs")
+                _ = handOver()
+            }
+        }
+        for runner in rs {
+            runner.postAndWait(.shutdown)
+            runner.stopTimers()
+        }
+        linkWatch?.stop()
+        linkWatch = nil
+        let (sc, pw) = lock.withLock { (scripts, processes) }
+        sc.values.forEach { $0.stop() }
+        pw.values.forEach { $0.stop() }
+        sockets.values.forEach { $0.stop() }
+        logger.info("Stopped")
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
+
+extension ScriptOutcome {
+    /// How Keepalived describes a script result in its log.
+    var keepalivedWords: String {
+        switch self {
+        case .exited(let code): return "exited with status \(code)"
+        case .signalled(let sig): return "killed by signal \(sig)"
+        case .timedOut: return "timed out"
+        case .failedToStart(let errno): return "could not start: errno \(errno)"
+        }
+    }
+}

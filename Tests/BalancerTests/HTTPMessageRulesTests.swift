@@ -1,0 +1,63 @@
+import NIOHTTP1
+import Testing
+
+@testable import Balancer
+
+@Suite("Request framing and hop-by-hop rules")
+struct HTTPMessageRulesTests {
+    private func head(_ headers: [(String, String)], version: HTTPVersion = .http1_1) -> HTTPRequestHead {
+        HTTPRequestHead(version: version, method: .POST, uri: "/", headers: HTTPHeaders(headers))
+    }
+
+    @Test("framing: none, Content-Length (repeated identical values are one), chunked")
+    func validFraming() throws {
+        #expect(try HTTPMessageRules.requestFraming(self.head([])) == .none)
+        #expect(try HTTPMessageRules.requestFraming(self.head([("Content-Length", "12")])) == .contentLength(12))
+        #expect(
+            try HTTPMessageRules.requestFraming(self.head([("content-length", "5"), ("Content-Length", "5, 5")]))
+                == .contentLength(5)
+        )
+        #expect(try HTTPMessageRules.requestFraming(self.head([("Transfer-Encoding", "gzip, chunked")])) == .chunked)
+    }
+
+    @Test(
+        "framing: smuggling shapes are refused",
+        arguments: [
+            (
+                [("Content-Length", "3"), ("Transfer-Encoding", "chunked")],
+                HTTPMessageRules.Violation.contentLengthWithTransferEncoding
+            ),
+            ([("Content-Length", "3"), ("Content-Length", "4")], .conflictingContentLength),
+            ([("Content-Length", "+3")], .invalidContentLength),
+            ([("Content-Length", "")], .invalidContentLength),
+            ([("Transfer-Encoding", "chunked, gzip")], .transferEncodingNotChunked),
+            ([("Transfer-Encoding", "chunked"), ("Transfer-Encoding", "chunked")], .transferEncodingNotChunked),
+        ]
+    )
+    func refused(_ headers: [(String, String)], _ violation: HTTPMessageRules.Violation) {
+        #expect(throws: violation) { try HTTPMessageRules.requestFraming(self.head(headers)) }
+    }
+
+    @Test("framing: Transfer-Encoding in HTTP/1.0 is refused")
+    func transferEncodingInHTTP10() {
+        #expect(throws: HTTPMessageRules.Violation.transferEncodingInHTTP10) {
+            try HTTPMessageRules.requestFraming(self.head([("Transfer-Encoding", "chunked")], version: .http1_0))
+        }
+    }
+
+    @Test("hop-by-hop: Connection and the fields it names go, end-to-end fields stay")
+    func hopByHop() {
+        var headers = HTTPHeaders([
+            ("Host", "x"), ("Connection", "keep-alive, X-Trace"), ("X-Trace", "1"), ("Keep-Alive", "timeout=5"),
+            ("TE", "trailers"), ("Upgrade", "websocket"), ("Proxy-Connection", "keep-alive"), ("Accept", "*/*"),
+        ])
+        HTTPMessageRules.removeHopByHop(&headers)
+        #expect(headers.map(\.name) == ["Host", "Accept"])
+    }
+
+    @Test("idempotent methods per RFC 9110 §9.2.2")
+    func idempotent() {
+        #expect([HTTPMethod.GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE].allSatisfy(HTTPMessageRules.isIdempotent))
+        #expect(![HTTPMethod.POST, .PATCH, .CONNECT].contains(where: HTTPMessageRules.isIdempotent))
+    }
+}
