@@ -771,6 +771,11 @@ final class ClientConnection: ChannelDuplexHandler {
                 channel.close(promise: nil)
             }
         }
+        // A client that stops reading never lets the last write complete: `timeout client` bounds that.
+        let bound = loop.scheduleTask(in: self.frontend.clientTimeout ?? .seconds(30)) {
+            channel.close(promise: nil)
+        }
+        channel.closeFuture.whenComplete { _ in bound.cancel() }
     }
 
     /// Closes at once (client timeout, truncated response, end of the grace period).

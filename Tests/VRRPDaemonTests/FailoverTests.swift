@@ -98,6 +98,11 @@ struct FailoverTests {
             // fall 2 × interval 1, then lb02 (100 > 90) preempts after Master_Down_Interval.
             #expect(vipMoves(to: "lb02", in: lab, within: 9) != nil)
             #expect(n1.instanceStatus()?["effectivePriority"] as? Int == 90)
+            let tracker = (n1.instanceStatus()?["trackers"] as? [[String: Any]])?.first
+            #expect(tracker?["name"] as? String == "chk_lb")
+            #expect(tracker?["state"] as? String == "down")
+            #expect(tracker?["weight"] as? Int == -30)
+            #expect(tracker?["detail"] as? String == "last run exited with status 1")
             _ = FileManager.default.createFile(atPath: flag, contents: nil)
             #expect(vipMoves(to: "lb01", in: lab, within: 9) != nil)
             #expect(n1.log.contains("VRRP_Script(chk_lb) failed"))
@@ -248,7 +253,7 @@ struct FailoverTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pvd-k9-\(getpid())-\(version)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let binary = dir.appendingPathComponent("pvdbalancer").path
+        let binary = dir.appendingPathComponent("pvdb\(getpid())").path
         try? FileManager.default.removeItem(atPath: binary)
         try FileManager.default.copyItem(atPath: "/bin/sleep", toPath: binary)
         let balancer = Process()
@@ -260,7 +265,7 @@ struct FailoverTests {
             balancer.waitUntilExit()
         }
         let lb01 = Self.lb01 {
-            $0.trackProcess = "pvdbalancer"
+            $0.trackProcess = "pvdb\(getpid())"
             $0.trackProcessWeight = 0
             $0.advertInt = advertInt
             $0.version = version
