@@ -53,10 +53,11 @@ extension CheckReport {
             var infos: Int
             var nodes: [NodeSummary]
             var findings: [Finding]
+            var live: LiveReport?
         }
         let output = Output(
             passed: passed, errors: count(.error), warnings: count(.warning), infos: count(.info), nodes: nodes,
-            findings: findings)
+            findings: findings, live: live)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(output), as: UTF8.self) + "\n"

@@ -31,6 +31,8 @@ public struct Finding: Hashable, Sendable, Codable {
         case stats
         /// Check and notify scripts: present, executable, safe under Keepalived's script security, meaningful.
         case scripts
+        /// `--live`: the running node (VIP, listeners, backends' health, VRRP state) against the seed's symptom table.
+        case live
 
         public var title: String {
             switch self {
@@ -39,6 +41,7 @@ public struct Finding: Hashable, Sendable, Codable {
             case .balancer: return "Balancer consistency"
             case .stats: return "Statistics page"
             case .scripts: return "Scripts"
+            case .live: return "Running node (--live)"
             }
         }
     }

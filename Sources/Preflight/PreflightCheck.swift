@@ -78,9 +78,12 @@ public struct CheckReport: Sendable, Codable, Equatable {
     public var nodes: [NodeSummary]
     /// Grouped by category (in ``Finding/Category`` order), then by severity, node order and line.
     public var findings: [Finding]
+    /// What `--live` observed on the node it ran on; nil without `--live`.
+    public var live: LiveReport?
 
-    public init(nodes: [NodeSummary], findings: [Finding]) {
+    public init(nodes: [NodeSummary], findings: [Finding], live: LiveReport? = nil) {
         self.nodes = nodes
+        self.live = live
         let nodeOrder = Dictionary(nodes.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
         let categoryOrder = Dictionary(uniqueKeysWithValues: Finding.Category.allCases.enumerated().map { ($1, $0) })
         self.findings = findings.enumerated().sorted { left, right in
@@ -111,7 +114,23 @@ public struct CheckReport: Sendable, Codable, Equatable {
     public var exitStatus: Int32 { passed ? 0 : 1 }
 
     enum CodingKeys: String, CodingKey {
-        case nodes, findings
+        case nodes, findings, live
+    }
+
+    /// The report with the live findings of `node` (the node `portico check --live` runs on) added.
+    public func addingLive(node: String, _ observation: LiveObservation, findings live: [Finding]) -> CheckReport {
+        CheckReport(nodes: nodes, findings: findings + live, live: LiveReport(node: node, observation: observation))
+    }
+}
+
+/// The node `--live` ran on and what it saw there.
+public struct LiveReport: Sendable, Codable, Equatable {
+    public var node: String
+    public var observation: LiveObservation
+
+    public init(node: String, observation: LiveObservation) {
+        self.node = node
+        self.observation = observation
     }
 }
 

@@ -16,12 +16,20 @@ struct CheckCommand: AsyncParsableCommand {
             A balancer difference is an error unless the line on either node says "# portico: intended".
             Exit status: 0 when no error is found, 1 otherwise.
 
+            --live, run on a node, also checks that node as it runs: whether it holds the VIP, whether the \
+            balancer listens on every bind of its haproxy.cfg, each backend's health as the running balancer \
+            sees it (stats socket, else the stats page with the config's credentials), the VRRP state (the \
+            portico vrrp control socket, else inferred from the VIP), and applies the seed's symptom table \
+            (section 八) to what it finds. The node checked is the only one given, or --live-node.
+
             Examples:
               portico check lb01=/srv/lb01 lb02=/srv/lb02 \\
                 --address lb01=192.168.10.11/24 --address lb02=192.168.10.12/24 \\
                 --record go-live.md
               portico check --node lb01 --lb /etc/haproxy/haproxy.cfg \\
                 --vrrp /etc/keepalived/keepalived.conf lb02=/srv/lb02
+              portico check --live --node lb01 --lb /etc/haproxy/haproxy.cfg \\
+                --vrrp /etc/keepalived/keepalived.conf
             """
     )
 
@@ -53,6 +61,24 @@ struct CheckCommand: AsyncParsableCommand {
             valueName: "[NODE=]portico|haproxy"))
     var balancers: [String] = []
 
+    @Flag(
+        name: .customLong("live"),
+        help: "Also check the running node this command runs on (VIP, listeners, backends' health, VRRP state).")
+    var live = false
+
+    @Option(
+        name: .customLong("live-node"),
+        help: ArgumentHelp("With --live and several nodes: the one this command runs on.", valueName: "NAME"))
+    var liveNode: String?
+
+    @Option(
+        name: .customLong("vrrp-socket"),
+        help: ArgumentHelp(
+            "With --live: the portico vrrp control socket (default: /run/portico/vrrp-<router_id>.sock, or the "
+                + "only one in /run/portico).",
+            valueName: "PATH"))
+    var vrrpSocket: String?
+
     @Flag(name: .customLong("json"), help: "Print the report as JSON.")
     var json = false
 
@@ -70,13 +96,27 @@ struct CheckCommand: AsyncParsableCommand {
                 "Each --node needs one --lb and one --vrrp (got \(nodeNames.count) --node, \(balancerFiles.count) "
                     + "--lb, \(vrrpFiles.count) --vrrp).")
         }
-        _ = try sources()
+        let names = try sources().map(\.name)
+        if live, let liveNode, !names.contains(liveNode) {
+            throw ValidationError("--live-node \(liveNode) is not one of the nodes given (\(names.joined(separator: ", ")))")
+        }
+        if live, liveNode == nil, names.count > 1 {
+            throw ValidationError("--live with several nodes: say which one this is with --live-node NAME")
+        }
+        if !live && (liveNode != nil || vrrpSocket != nil) {
+            throw ValidationError("--live-node and --vrrp-socket only make sense with --live")
+        }
     }
 
     func run() async throws {
         let loader = NodeLoader()
         let nodes = try sources().map { loader.load($0) }
-        let report = PreflightCheck.run(nodes)
+        var report = PreflightCheck.run(nodes)
+        if live, let node = nodes.first(where: { $0.name == (liveNode ?? nodes.first?.name) }) {
+            let observation = LiveProbe(vrrpSocket: vrrpSocket).observe(node, system: NodeLiveSystem())
+            report = report.addingLive(
+                node: node.name, observation, findings: LiveCheck.findings(node, observation))
+        }
         if let recordPath {
             let date = ISO8601DateFormatter().string(from: Date()).prefix(10)
             let markdown = GoLiveRecord.markdown(nodes: nodes, report: report, date: String(date))
