@@ -36,7 +36,8 @@ struct LiveCheckRun {
     var live: [Finding] { report.findings.filter { $0.category == "live" } }
     func live(_ severity: String) -> [Finding] { live.filter { $0.severity == severity } }
 
-    static func run(_ lab: Lab, on host: LabHost) throws -> LiveCheckRun {
+    /// - Parameter vrrpSocket: pass the node's `portico vrrp` control socket (Keepalived has none).
+    static func run(_ lab: Lab, on host: LabHost, vrrpSocket: Bool = true) throws -> LiveCheckRun {
         let portico = try #require(lab.porticoExecutable)
         let start = Monotonic.now()
         let result = try Subprocess.run(
@@ -44,8 +45,7 @@ struct LiveCheckRun {
                 portico, "lab", "exec", host.rawValue, "--", portico, "check", "--live", "--json",
                 "--node", host.rawValue, "--lb", lab.directory.haproxyConfig(host),
                 "--vrrp", lab.directory.keepalivedConfig(host),
-                "--vrrp-socket", lab.directory.vrrpControlSocket(host),
-            ], timeout: 20)
+            ] + (vrrpSocket ? ["--vrrp-socket", lab.directory.vrrpControlSocket(host)] : []), timeout: 20)
         let seconds = Monotonic.now() - start
         let report = try JSONDecoder().decode(Report.self, from: Data(result.output.utf8))
         return LiveCheckRun(status: result.status, report: report, seconds: seconds)
@@ -85,6 +85,58 @@ extension LabEndToEndTests {
                 #expect(errors.first?.location?.line == 17)
                 #expect(errors.first?.location?.file == lab.directory.haproxyConfig(.lb01))
                 #expect(broken.live("warning").contains { $0.message.contains("nothing listens on *:8404") })
+
+                // Both backends go too. Once lb01's script has failed the VIP is on lb02, whose balancer then sees
+                // every server DOWN (seed 八 "all backends DOWN"); lb01 is a standby that could not proxy.
+                lab.stop(.web, on: .web01)
+                lab.stop(.web, on: .web02)
+                var moved: LiveCheckRun?
+                let deadline = Monotonic.now() + 25
+                while Monotonic.now() < deadline {
+                    let holders = try NamespaceThread.run { try Observer.vipHolders($0) }
+                    if holders == [.lb02] {
+                        let run = try LiveCheckRun.run(lab, on: .lb02)
+                        if !run.live("error").isEmpty {
+                            moved = run
+                            break
+                        }
+                    }
+                    Monotonic.sleep(0.5)
+                }
+                let newHolder = try #require(moved, "the VIP never moved to lb02 with its backends seen DOWN")
+                let downErrors = newHolder.live("error")
+                #expect(downErrors.count == 1)
+                #expect(downErrors.first?.message.hasPrefix("all servers of backend web_backend are DOWN") == true)
+                #expect(downErrors.first?.message.contains("clients get 503 now") == true)
+                #expect(downErrors.first?.location?.line == 20)
+                #expect(newHolder.live.contains { $0.message.contains("VI_1 MASTER, priority 100, holds the VIP") })
+                #expect(newHolder.status == 1)
+
+                let oldHolder = try LiveCheckRun.run(lab, on: .lb01)
+                #expect(oldHolder.live("error").count == 1)
+                #expect(
+                    oldHolder.live("error").first?.message.contains("after a failover to this node requests would still fail")
+                        == true)
+                #expect(oldHolder.live("warning").contains { $0.message.contains("tracker chk_haproxy (script, weight -30) is down") })
+            }
+        }
+
+        /// HAProxy and Keepalived: the backends' health from HAProxy's own CSV, the VRRP state inferred from the VIP.
+        @Test func referenceStack() throws {
+            try LabEnvironment.withLab(stack: .reference) { lab in
+                let holder = try LiveCheckRun.run(lab, on: .lb01, vrrpSocket: false)
+                #expect(holder.live("error").map(\.message) == [])
+                #expect(holder.live("warning").map(\.message) == [])
+                #expect(holder.live.contains { $0.message.contains("web_backend/web01 UP, web_backend/web02 UP") })
+                #expect(holder.live.contains { $0.message.contains("holds the VIP 192.168.10.100/24 (MASTER, inferred)") })
+                let standby = try LiveCheckRun.run(lab, on: .lb02, vrrpSocket: false)
+                #expect(standby.live("error").map(\.message) == [])
+                #expect(standby.live.contains { $0.message.contains("not on this node (BACKUP or VRRP not running, inferred)") })
+
+                lab.stop(.lb, on: .lb01, signal: SIGKILL)
+                let broken = try LiveCheckRun.run(lab, on: .lb01, vrrpSocket: false)
+                #expect(broken.live("error").first?.message.hasPrefix("VIP 192.168.10.100 held but nothing listening on :80") == true)
+                #expect(broken.status == 1)
             }
         }
     }
