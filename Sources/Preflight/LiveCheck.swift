@@ -4,13 +4,13 @@ import KeepalivedConfig
 /// `portico check --live` without the I/O: the seed's section 八 symptom table applied to what was observed on the
 /// node (``LiveObservation``), as findings of the `live` category.
 ///
-/// | seed symptom (八)              | what one node can see                                       | check direction          |
-/// |--------------------------------|-------------------------------------------------------------|--------------------------|
-/// | VIP pings, HTTP fails          | VIP held here, nothing listens on a client bind             | the balancer here        |
-/// | VIP on no machine              | MASTER without the VIP; interface missing/down; VIP not here | VRRP config, NIC, daemon |
-/// | VIP on both machines           | VIP held while BACKUP/FAULT; dropped adverts                | VRRP packets, firewall   |
-/// | all backends DOWN              | every server of a backend DOWN in the balancer's statistics | check path, firewall     |
-/// | failover still fails           | standby not listening, or its backends DOWN                 | standby's balancer       |
+/// | seed symptom (八)     | what one node can see                                      | where to look            |
+/// |----------------------|------------------------------------------------------------|--------------------------|
+/// | VIP pings, HTTP fails | VIP held here, nothing listens on a client bind           | the balancer here        |
+/// | VIP on no machine    | MASTER without the VIP; interface missing or down          | VRRP config, NIC, daemon |
+/// | VIP on both machines | VIP held while BACKUP/FAULT; dropped adverts               | VRRP packets, firewall   |
+/// | all backends DOWN    | every server of a backend DOWN in the balancer's stats     | check path, firewall     |
+/// | failover still fails | a standby not listening, or seeing its backends DOWN       | the standby's balancer   |
 public enum LiveCheck {
     public static func findings(_ node: LoadedNode, _ observation: LiveObservation) -> [Finding] {
         var context = Context(node: node, observation: observation)
@@ -142,8 +142,9 @@ public enum LiveCheck {
                 let names = daemon.instances.map(\.name).joined(separator: ", ")
                 add(
                     .warning, at: Describe.location(instance.location),
-                    "the running portico vrrp has no instance \(instance.name) (it runs \(names.isEmpty ? "none" : names)): "
-                        + "it was started with another keepalived.conf; restart it with this one")
+                    "the running portico vrrp has no instance \(instance.name) (it runs "
+                        + "\(names.isEmpty ? "none" : names)): it was started with another keepalived.conf; "
+                        + "restart it with this one")
                 return
             }
             if running.virtualRouterID != instance.virtualRouterID {
@@ -255,29 +256,30 @@ public enum LiveCheck {
             for frontend in node.balancer.config.frontends {
                 let title = "\(frontend.origin.rawValue) '\(frontend.name)'"
                 for bind in frontend.binds {
-                    let where_ = Describe.bind(bind)
+                    let shown = Describe.bind(bind)
                     if isListening(bind) {
-                        listening.append(where_)
+                        listening.append(shown)
                         continue
                     }
                     if servesStats(frontend) {
                         add(
                             .warning, at: Describe.location(bind.location),
-                            "nothing listens on \(where_) (\(title), the stats page): the balancer is not running "
+                            "nothing listens on \(shown) (\(title), the stats page): the balancer is not running "
                                 + "or failed to bind")
                     } else if let vip = coversHeldVIP(bind) {
                         add(
                             .error, at: Describe.location(bind.location),
                             "VIP \(vip.address) held but nothing listening on :\(bind.address.port) (\(title) binds "
-                                + "\(where_)): clients reach this node and are refused (seed 八, \"VIP pings, HTTP "
+                                + "\(shown)): clients reach this node and are refused (seed 八, \"VIP pings, HTTP "
                                 + "fails\": check the balancer on the VIP holder; start it, or hand the VIP over with "
                                 + "portico vrrp ctl failover)")
                     } else {
                         add(
                             .error, at: Describe.location(bind.location),
-                            "nothing listens on \(where_) (\(title)): this node's balancer is not serving; clients "
-                                + "do not see it while the VIP is elsewhere, but after a failover to this node requests "
-                                + "would still fail (seed 八, \"failover still fails\": the standby's balancer)")
+                            "nothing listens on \(shown) (\(title)): this node's balancer is not serving; clients "
+                                + "do not see it while the VIP is elsewhere, but after a failover to this node "
+                                + "requests would still fail (seed 八, \"failover still fails\": the standby's "
+                                + "balancer)")
                     }
                 }
             }
@@ -298,16 +300,18 @@ public enum LiveCheck {
                     "haproxy.cfg has no stats page and no stats socket: the backends' health as the balancer sees it "
                         + "cannot be read")
                 return
-            case .unavailable(let where_, let reason):
+            case .unavailable(let statsSource, let reason):
                 add(
                     anyListening ? .warning : .info, at: nil,
-                    "could not read the backends' health from \(where_): \(reason)")
+                    "could not read the backends' health from \(statsSource): \(reason)")
                 return
-            case .servers(let list, let where_):
+            case .servers(let list, let statsSource):
                 servers = list
-                source = where_
+                source = statsSource
             }
-            let role = holdsVIP ? "this node holds the VIP: clients get 503 now" : "after a failover to this node clients would get 503"
+            let role =
+                holdsVIP
+                ? "this node holds the VIP: clients get 503 now" : "after a failover to this node clients would get 503"
             var summary: [String] = []
             for backend in config.backends where !backend.servers.isEmpty {
                 let running = servers.filter { $0.backend == backend.name }
@@ -362,7 +366,9 @@ public enum LiveCheck {
                 }
             }
             if !summary.isEmpty {
-                add(.info, at: nil, "backends as the running balancer sees them (\(source)): \(summary.joined(separator: ", "))")
+                add(
+                    .info, at: nil,
+                    "backends as the running balancer sees them (\(source)): \(summary.joined(separator: ", "))")
             }
         }
     }

@@ -129,7 +129,8 @@ public enum LiveParsing {
         let lineEnd: [UInt8] = [13, 10]
         while index < bytes.count {
             guard let range = bytes[index...].firstRange(of: lineEnd) else { return nil }
-            let sizeText = String(decoding: bytes[index..<range.lowerBound], as: UTF8.self)
+            let sizeText =
+                String(decoding: bytes[index..<range.lowerBound], as: UTF8.self)
                 .split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
             guard let size = Int(sizeText, radix: 16) else { return nil }
             if size == 0 { return output }

@@ -98,7 +98,8 @@ struct CheckCommand: AsyncParsableCommand {
         }
         let names = try sources().map(\.name)
         if live, let liveNode, !names.contains(liveNode) {
-            throw ValidationError("--live-node \(liveNode) is not one of the nodes given (\(names.joined(separator: ", ")))")
+            throw ValidationError(
+                "--live-node \(liveNode) is not one of the nodes given (\(names.joined(separator: ", ")))")
         }
         if live, liveNode == nil, names.count > 1 {
             throw ValidationError("--live with several nodes: say which one this is with --live-node NAME")

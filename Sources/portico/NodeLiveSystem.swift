@@ -52,9 +52,13 @@ struct NodeLiveSystem: LiveSystem {
         let bytes = Array(request.utf8)
         var sent = 0
         while sent < bytes.count {
-            let count = bytes[sent...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let count = bytes[sent...].withUnsafeBytes {
+                send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { throw LiveProbeError("send to \(host):\(port): \(String(cString: strerror(errno)))") }
+            guard count > 0 else {
+                throw LiveProbeError("send to \(host):\(port): \(String(cString: strerror(errno)))")
+            }
             sent += count
         }
         // Bounded in time as a whole, not per read: a server trickling bytes cannot hold the check.
@@ -63,7 +67,9 @@ struct NodeLiveSystem: LiveSystem {
         var buffer = [UInt8](repeating: 0, count: 65536)
         while reply.count < 16 << 20 {
             let remaining = deadline.timeIntervalSinceNow
-            guard remaining > 0 else { throw LiveProbeError("\(host):\(port) did not finish its answer in \(timeout) s") }
+            guard remaining > 0 else {
+                throw LiveProbeError("\(host):\(port) did not finish its answer in \(timeout) s")
+            }
             var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
             let ready = poll(&poller, 1, Int32(remaining * 1000) + 1)
             if ready < 0 && errno == EINTR { continue }
@@ -71,7 +77,9 @@ struct NodeLiveSystem: LiveSystem {
             let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
             if count < 0 && errno == EINTR { continue }
             if count == 0 { break }
-            guard count > 0 else { throw LiveProbeError("read from \(host):\(port): \(String(cString: strerror(errno)))") }
+            guard count > 0 else {
+                throw LiveProbeError("read from \(host):\(port): \(String(cString: strerror(errno)))")
+            }
             reply += buffer[0..<count]
         }
         return reply

@@ -70,7 +70,8 @@ extension LabEndToEndTests {
 
                 let standby = try LiveCheckRun.run(lab, on: .lb02)
                 #expect(standby.live("error").map(\.message) == [])
-                #expect(standby.live.contains { $0.message.contains("VI_1 BACKUP, priority 100, master 192.168.10.11") })
+                #expect(
+                    standby.live.contains { $0.message.contains("VI_1 BACKUP, priority 100, master 192.168.10.11") })
 
                 // SIGKILL: a crash, no hand-over. The seed's tracking script needs at least 4 s (fall 3, interval
                 // 2) to notice, so the VIP is still on lb01 when the check runs.
@@ -115,9 +116,13 @@ extension LabEndToEndTests {
                 let oldHolder = try LiveCheckRun.run(lab, on: .lb01)
                 #expect(oldHolder.live("error").count == 1)
                 #expect(
-                    oldHolder.live("error").first?.message.contains("after a failover to this node requests would still fail")
+                    oldHolder.live("error").first?.message.contains(
+                        "after a failover to this node requests would still fail")
                         == true)
-                #expect(oldHolder.live("warning").contains { $0.message.contains("tracker chk_haproxy (script, weight -30) is down") })
+                #expect(
+                    oldHolder.live("warning").contains {
+                        $0.message.contains("tracker chk_haproxy (script, weight -30) is down")
+                    })
             }
         }
 
@@ -128,14 +133,20 @@ extension LabEndToEndTests {
                 #expect(holder.live("error").map(\.message) == [])
                 #expect(holder.live("warning").map(\.message) == [])
                 #expect(holder.live.contains { $0.message.contains("web_backend/web01 UP, web_backend/web02 UP") })
-                #expect(holder.live.contains { $0.message.contains("holds the VIP 192.168.10.100/24 (MASTER, inferred)") })
+                #expect(
+                    holder.live.contains { $0.message.contains("holds the VIP 192.168.10.100/24 (MASTER, inferred)") })
                 let standby = try LiveCheckRun.run(lab, on: .lb02, vrrpSocket: false)
                 #expect(standby.live("error").map(\.message) == [])
-                #expect(standby.live.contains { $0.message.contains("not on this node (BACKUP or VRRP not running, inferred)") })
+                #expect(
+                    standby.live.contains {
+                        $0.message.contains("not on this node (BACKUP or VRRP not running, inferred)")
+                    })
 
                 lab.stop(.lb, on: .lb01, signal: SIGKILL)
                 let broken = try LiveCheckRun.run(lab, on: .lb01, vrrpSocket: false)
-                #expect(broken.live("error").first?.message.hasPrefix("VIP 192.168.10.100 held but nothing listening on :80") == true)
+                #expect(
+                    broken.live("error").first?.message.hasPrefix(
+                        "VIP 192.168.10.100 held but nothing listening on :80") == true)
                 #expect(broken.status == 1)
             }
         }

@@ -24,8 +24,12 @@ enum LiveScene {
     static func servers(_ web01: String = "UP", _ web02: String = "UP") -> BalancerView {
         .servers(
             [
-                ServerView(backend: "web_backend", server: "web01", status: web01, checkStatus: web01 == "UP" ? "L7OK" : "L4CON", checkCode: web01 == "UP" ? "200" : nil),
-                ServerView(backend: "web_backend", server: "web02", status: web02, checkStatus: web02 == "UP" ? "L7OK" : "L4CON"),
+                ServerView(
+                    backend: "web_backend", server: "web01", status: web01,
+                    checkStatus: web01 == "UP" ? "L7OK" : "L4CON", checkCode: web01 == "UP" ? "200" : nil),
+                ServerView(
+                    backend: "web_backend", server: "web02", status: web02,
+                    checkStatus: web02 == "UP" ? "L7OK" : "L4CON"),
             ], source: stats)
     }
 
@@ -39,7 +43,9 @@ enum LiveScene {
                     name: "VI_1", state: state, interface: "eth0", virtualRouterID: 51, basePriority: base,
                     effectivePriority: priority, masterAddress: master, masterPriority: master == nil ? nil : 120,
                     virtualAddresses: ["192.168.10.100/24"],
-                    trackers: [.init(name: "chk_haproxy", kind: "script", weight: -30, state: trackerDown ? "down" : "up")],
+                    trackers: [
+                        .init(name: "chk_haproxy", kind: "script", weight: -30, state: trackerDown ? "down" : "up")
+                    ],
                     counters: .init(advertsReceived: 10, dropped: dropped))
             ]), socket: "/run/portico/vrrp-lb01.sock")
     }
@@ -79,7 +85,8 @@ extension Array where Element == Finding {
             vip: false, vrrp: LiveScene.daemon("BACKUP", priority: 100, base: 100, master: "192.168.10.11"))
         #expect(findings.of(.error).isEmpty)
         #expect(findings.of(.warning).isEmpty)
-        #expect(findings.contains { $0.message.contains("VI_1 BACKUP, priority 100, master 192.168.10.11 priority 120") })
+        #expect(
+            findings.contains { $0.message.contains("VI_1 BACKUP, priority 100, master 192.168.10.11 priority 120") })
     }
 
     /// Seed 八 "VIP pings, HTTP fails": the balancer is down on the VIP holder.
@@ -94,7 +101,10 @@ extension Array where Element == Finding {
         #expect(error.message.contains("check the balancer on the VIP holder"))
         // The stats listener is gone too, and the tracking script has noticed (priority lowered).
         #expect(findings.places(.warning).sorted() == ["haproxy.cfg:28", "keepalived.conf:25"])
-        #expect(findings.contains { $0.message.contains("tracker chk_haproxy (script, weight -30) is down: priority 90 (base 120)") })
+        #expect(
+            findings.contains {
+                $0.message.contains("tracker chk_haproxy (script, weight -30) is down: priority 90 (base 120)")
+            })
         // No stats to read while the balancer is down: said, not counted.
         #expect(findings.contains { $0.severity == .info && $0.message.contains("Connection refused") })
     }
@@ -162,7 +172,10 @@ extension Array where Element == Finding {
         let findings = LiveScene.findings(
             vip: true, balancer: .unavailable(source: LiveScene.stats, reason: "HTTP 401"))
         #expect(findings.of(.error).isEmpty)
-        #expect(findings.of(.warning).map(\.message) == ["could not read the backends' health from \(LiveScene.stats): HTTP 401"])
+        #expect(
+            findings.of(.warning).map(\.message) == [
+                "could not read the backends' health from \(LiveScene.stats): HTTP 401"
+            ])
     }
 
     /// Seed 八 "VIP on both machines": seen from one node as the VIP held while VRRP says BACKUP.
@@ -184,7 +197,8 @@ extension Array where Element == Finding {
     @Test func masterWithoutTheVIPAndMissingInterface() {
         let master = LiveScene.findings(vip: false, vrrp: LiveScene.daemon("MASTER"))
         #expect(master.places(.error) == ["keepalived.conf:28"])
-        #expect(master.of(.error)[0].message.contains("VI_1 is MASTER but the VIP 192.168.10.100/24 is not on this node"))
+        #expect(
+            master.of(.error)[0].message.contains("VI_1 is MASTER but the VIP 192.168.10.100/24 is not on this node"))
 
         let renamed = LiveScene.findings(vip: false, interfaces: LiveScene.interfaces(vip: false, name: "ens18"))
         #expect(renamed.places(.error) == ["keepalived.conf:11"])
@@ -215,7 +229,11 @@ extension Array where Element == Finding {
 
     @Test func daemonRunningAnotherFile() {
         let view = VRRPView.daemon(
-            VRRPDaemonStatus(instances: [.init(name: "VI_9", state: "MASTER", interface: "eth0", virtualRouterID: 9, basePriority: 1, effectivePriority: 1)]),
+            VRRPDaemonStatus(instances: [
+                .init(
+                    name: "VI_9", state: "MASTER", interface: "eth0", virtualRouterID: 9, basePriority: 1,
+                    effectivePriority: 1)
+            ]),
             socket: "s")
         let findings = LiveScene.findings(vip: true, vrrp: view)
         #expect(findings.places(.warning) == ["keepalived.conf:9"])
@@ -226,7 +244,8 @@ extension Array where Element == Finding {
         let node = LiveScene.node
         let base = PreflightCheck.run([node])
         let broken = LiveObservation(
-            interfaces: LiveScene.interfaces(vip: true), listeners: [], balancer: .notConfigured, vrrp: .noControlSocket)
+            interfaces: LiveScene.interfaces(vip: true), listeners: [], balancer: .notConfigured, vrrp: .noControlSocket
+        )
         let report = base.addingLive(node: "lb01", broken, findings: LiveCheck.findings(node, broken))
         #expect(report.count(.error) == base.count(.error) + 1)
         #expect(report.exitStatus == 1)

@@ -47,11 +47,18 @@ enum Samples {
         """
     /// HAProxy 2.6's CSV (columns cut after the ones read, as a shorter layout must work too).
     static let csv = """
-        # pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,req_rate,req_rate_max,req_tot,cli_abrt,srv_abrt,comp_in,comp_out,comp_byp,comp_rsp,lastsess,last_chk,
+        # pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,\
+        status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,\
+        type,rate,rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx,hrsp_2xx,hrsp_3xx,\
+        hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,req_rate,req_rate_max,req_tot,cli_abrt,srv_abrt,comp_in,\
+        comp_out,comp_byp,comp_rsp,lastsess,last_chk,
         web_entry,FRONTEND,,,0,1,10000,3,0,0,0,0,0,,,,,OPEN,,,,,,,,,1,2,0,,,,0,0,0,1,,,,,,,,,,,,,,,,,,,,,
-        web_backend,web01,0,0,0,1,,2,0,0,,0,,0,0,0,0,UP,1,1,0,0,0,40,0,,1,3,1,,2,,2,0,,1,L7OK,200,1,,,,,,,0,,,,0,0,,,,,1,"HTTP status check returned code <3C>200<3E>",
-        web_backend,web02,0,0,0,1,,1,0,0,,0,,0,0,0,0,DOWN,1,1,0,1,1,5,5,,1,3,2,,1,,2,0,,1,* L4CON,,0,,,,,,,0,,,,0,0,,,,,-1,"Connection refused, at initial connection step",
-        web_backend,BACKEND,0,0,0,1,1000,3,0,0,0,0,,0,0,0,0,UP,1,1,0,,0,40,0,,1,3,0,,3,,1,0,,1,,,,,,,,,,,,,,0,0,0,0,0,0,1,,
+        web_backend,web01,0,0,0,1,,2,0,0,,0,,0,0,0,0,UP,1,1,0,0,0,40,0,,1,3,1,,2,,2,0,,1,L7OK,200,1,,\
+        ,,,,,0,,,,0,0,,,,,1,"HTTP status check returned code <3C>200<3E>",
+        web_backend,web02,0,0,0,1,,1,0,0,,0,,0,0,0,0,DOWN,1,1,0,1,1,5,5,,1,3,2,,1,,2,0,,1,* L4CON,,0,\
+        ,,,,,,0,,,,0,0,,,,,-1,"Connection refused, at initial connection step",
+        web_backend,BACKEND,0,0,0,1,1000,3,0,0,0,0,,0,0,0,0,UP,1,1,0,,0,40,0,,1,3,0,,3,,1,0,,1,,,,,,,\
+        ,,,,,,,0,0,0,0,0,0,1,,
         stats,FRONTEND,,,1,1,10000,1,0,0,0,0,0,,,,,OPEN,,,,,,,,,1,4,0,,,,0,1,0,1,,,,,,,,,,,,,,,,,,,,,
 
         """
@@ -85,7 +92,8 @@ enum Samples {
         let plain = Array("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nhello".utf8)
         #expect(LiveParsing.httpResponse(plain)?.status == 200)
         #expect(LiveParsing.httpResponse(plain)?.body == "hello")
-        let chunked = Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n".utf8)
+        let chunked = Array(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n".utf8)
         #expect(LiveParsing.httpResponse(chunked)?.body == "hello world")
         let refused = Array("HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n".utf8)
         #expect(LiveParsing.httpResponse(refused)?.status == 401)
@@ -144,7 +152,11 @@ enum Samples {
         #expect(status.instances.first?.trackers.map(\.state) == ["up"])
         // An explicit socket wins; a socket that does not answer is reported as such.
         let explicit = LiveProbe(vrrpSocket: "/tmp/lab/lb01/vrrp.sock").observe(LiveScene.node, system: system)
-        #expect(explicit.vrrp == .unavailable(socket: "/tmp/lab/lb01/vrrp.sock", reason: "connect /tmp/lab/lb01/vrrp.sock: No such file or directory"))
+        #expect(
+            explicit.vrrp
+                == .unavailable(
+                    socket: "/tmp/lab/lb01/vrrp.sock",
+                    reason: "connect /tmp/lab/lb01/vrrp.sock: No such file or directory"))
         // Two daemons and no router_id: which one is ours is unknown.
         system.directory = ["vrrp-a.sock", "vrrp-b.sock"]
         #expect(LiveProbe().observe(LiveScene.node, system: system).vrrp == .noControlSocket)
