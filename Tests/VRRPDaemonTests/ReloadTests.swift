@@ -1,0 +1,147 @@
+import Foundation
+import Glibc
+import Testing
+
+/// Reload (SIGHUP, `portico vrrp ctl reload`) of a running pair: lb01 (priority 120) master, lb02 (100) backup,
+/// in `pvr-<pid>-...` namespaces each test creates and removes. What a user sees is checked with `ip -4 addr`.
+@Suite(.serialized, .timeLimit(.minutes(1)))
+struct ReloadTests {
+    static let vip = "192.168.77.100"
+    static let secondVIP = "192.168.77.101"
+
+    func withPair(_ tag: String, lb01: NodeConfig, lb02: NodeConfig, _ body: (NetworkLab, VRRPNode, VRRPNode) throws -> Void)
+        throws
+    {
+        let lab = try NetworkLab(tag: tag, namePrefix: "pvr")
+        defer { lab.tearDown() }
+        try lab.addNode("lb01", address: "192.168.77.11/24")
+        try lab.addNode("lb02", address: "192.168.77.12/24")
+        let n1 = try VRRPNode("lb01", lab: lab, config: lb01)
+        defer { n1.cleanUp() }
+        let n2 = try VRRPNode("lb02", lab: lab, config: lb02)
+        defer { n2.cleanUp() }
+        try n1.start()
+        try n2.start()
+        do {
+            #expect(vipOnlyOn("lb01", lab, within: 8))
+            try body(lab, n1, n2)
+        } catch {
+            print("lb01 log:\n\(n1.log)\nlb02 log:\n\(n2.log)")
+            throw error
+        }
+    }
+
+    static let lb01 = NodeConfig(routerID: "lb01", state: "MASTER", priority: 120)
+    static let lb02 = NodeConfig(routerID: "lb02", state: "BACKUP", priority: 100)
+
+    func vipOnlyOn(_ holder: String, _ lab: NetworkLab, within timeout: Double, vip: String = Self.vip) -> Bool {
+        let other = holder == "lb01" ? "lb02" : "lb01"
+        return waitFor(timeout) { lab.has(holder, vip) && !lab.has(other, vip) } != nil
+    }
+
+    func vipStays(on holder: String, _ lab: NetworkLab, for seconds: Double) -> Bool {
+        let other = holder == "lb01" ? "lb02" : "lb01"
+        return waitFor(seconds) { !lab.has(holder, Self.vip) || lab.has(other, Self.vip) } == nil
+    }
+
+    /// Sends SIGHUP and waits for the daemon to log the end of the reload (done or refused).
+    func hangUp(_ node: VRRPNode) -> Bool {
+        let before = node.log.components(separatedBy: "Reload ").count
+        guard let pid = node.pid else { return false }
+        kill(pid, SIGHUP)
+        return waitFor(5) { node.log.components(separatedBy: "Reload ").count > before } != nil
+    }
+
+    func rewrite(_ node: VRRPNode, _ text: String) throws {
+        try text.write(to: node.configFile, atomically: true, encoding: .utf8)
+    }
+
+    func logAfter(_ marker: String, in log: String) -> String {
+        guard let range = log.range(of: marker, options: .backwards) else { return "" }
+        return String(log[range.lowerBound...])
+    }
+
+    @Test func unchangedConfigKeepsTheMasterAndItsVIP() throws {
+        try withPair("same", lb01: Self.lb01, lb02: Self.lb02) { lab, n1, n2 in
+            #expect(hangUp(n1))
+            let answer = sh("\(porticoBinary) vrrp ctl reload --control-socket \(n1.controlSocket)", timeout: 10)
+            #expect(answer.status == 0)
+            #expect(answer.output.contains("\"unchanged\":[\"VI_1\"]"))
+            #expect(vipStays(on: "lb01", lab, for: 4))
+            let after = logAfter("Reloading", in: n1.log)
+            #expect(after.contains("Reload complete: 0 updated, 1 unchanged"))
+            #expect(!after.contains("Entering"))
+            #expect(!after.contains("gratuitous ARP"))
+            #expect(!after.contains("removing VIPs"))
+            #expect(n1.log.components(separatedBy: "Entering MASTER STATE").count == 2)
+            #expect(!n2.log.contains("Entering MASTER STATE"))
+            #expect(n1.state() == "MASTER")
+        }
+    }
+
+    @Test func brokenFileChangesNothingAndNamesFileAndLine() throws {
+        try withPair("bad", lb01: Self.lb01, lb02: Self.lb02) { lab, n1, _ in
+            var text = Self.lb01.text.replacingOccurrences(of: "    priority 120\n", with: "    priorty 90\n")
+            text = text.replacingOccurrences(of: "    advert_int 1\n", with: "    advert_int 1\n    virtual_router_id 999\n")
+            try rewrite(n1, text)
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            let typoLine = try #require(lines.firstIndex { $0.contains("priorty") }) + 1
+            let file = n1.configFile.path
+            let answer = sh("\(porticoBinary) vrrp ctl reload --control-socket \(n1.controlSocket)", timeout: 10)
+            #expect(answer.status == 1)
+            #expect(answer.output.contains("\"reloaded\":false"))
+            #expect(answer.output.contains("(\(file): Line \(typoLine))"))
+            #expect(n1.log.contains("(\(file): Line \(typoLine))"))
+            #expect(n1.log.contains("Reload refused"))
+            // Every error is reported, not only the first.
+            let refused = logAfter("Reloading", in: n1.log)
+            #expect(refused.components(separatedBy: "(\(file): Line").count - 1 >= 2)
+            #expect(vipStays(on: "lb01", lab, for: 2))
+            #expect(n1.instanceStatus()?["basePriority"] as? Int == 120)
+            // SIGHUP with the same broken file: refused again, nothing moves.
+            #expect(hangUp(n1))
+            #expect(logAfter("Reloading", in: n1.log).contains("Reload refused"))
+            #expect(n1.state() == "MASTER")
+        }
+    }
+
+    @Test func loweringLb01BelowLb02MovesTheVIP() throws {
+        try withPair("prio", lb01: Self.lb01, lb02: Self.lb02) { lab, n1, n2 in
+            var lower = Self.lb01
+            lower.priority = 90
+            try rewrite(n1, lower.text)
+            let start = Date()
+            #expect(hangUp(n1))
+            #expect(n1.log.contains("(VI_1) reloaded: priority 120 -> 90"))
+            // lb02 discards the lower-priority adverts and takes over by Master_Down_Interval (3.61 s).
+            #expect(vipOnlyOn("lb02", lab, within: 6))
+            #expect(Date().timeIntervalSince(start) < 6)
+            #expect(n2.state() == "MASTER")
+            #expect(n1.state() == "BACKUP")
+            #expect(n1.instanceStatus()?["basePriority"] as? Int == 90)
+            #expect(vipStays(on: "lb02", lab, for: 2))
+        }
+    }
+
+    @Test func addingASecondVIPAddsItOnTheMasterOnly() throws {
+        try withPair("vip2", lb01: Self.lb01, lb02: Self.lb02) { lab, n1, n2 in
+            let line = "        \(Self.vip)/24 dev eth0\n"
+            let two = line + "        \(Self.secondVIP)/24 dev eth0\n"
+            try rewrite(n1, Self.lb01.text.replacingOccurrences(of: line, with: two))
+            try rewrite(n2, Self.lb02.text.replacingOccurrences(of: line, with: two))
+            #expect(hangUp(n2))
+            #expect(hangUp(n1))
+            #expect(vipOnlyOn("lb01", lab, within: 3, vip: Self.secondVIP))
+            #expect(lab.has("lb01", Self.vip))
+            #expect(!lab.has("lb02", Self.secondVIP))
+            let after = logAfter("Reloading", in: n1.log)
+            #expect(after.contains("(VI_1) reloaded: VIPs added \(Self.secondVIP)"))
+            #expect(after.contains("Sending/queueing gratuitous ARPs on eth0 for \(Self.secondVIP)\n"))
+            #expect(!after.contains("Entering"))
+            #expect(vipStays(on: "lb01", lab, for: 2))
+            #expect(!lab.has("lb02", Self.secondVIP))
+            let vips = n1.instanceStatus()?["virtualAddresses"] as? [String]
+            #expect(vips == [Self.vip, Self.secondVIP])
+        }
+    }
+}
