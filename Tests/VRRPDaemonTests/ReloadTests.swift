@@ -24,6 +24,8 @@ struct ReloadTests {
         try n2.start()
         do {
             #expect(vipOnlyOn("lb01", lab, within: 8))
+            // The garp_master_delay burst (1 s after becoming master) must not be mistaken for the reload's.
+            #expect(waitFor(3) { n1.log.components(separatedBy: "Sending/queueing gratuitous ARPs").count == 3 } != nil)
             try body(lab, n1, n2)
         } catch {
             print("lb01 log:\n\(n1.log)\nlb02 log:\n\(n2.log)")
@@ -52,6 +54,13 @@ struct ReloadTests {
         return waitFor(5) { node.log.components(separatedBy: "Reload ").count > before } != nil
     }
 
+    /// `portico vrrp ctl reload`: exit status and the decoded answer.
+    func controlReload(_ node: VRRPNode) -> (status: Int32, answer: [String: Any]) {
+        let r = sh("\(porticoBinary) vrrp ctl reload --control-socket \(node.controlSocket)", timeout: 10)
+        let object = r.output.data(using: .utf8).flatMap { try? JSONSerialization.jsonObject(with: $0) }
+        return (r.status, object as? [String: Any] ?? [:])
+    }
+
     func rewrite(_ node: VRRPNode, _ text: String) throws {
         try text.write(to: node.configFile, atomically: true, encoding: .utf8)
     }
@@ -64,9 +73,10 @@ struct ReloadTests {
     @Test func unchangedConfigKeepsTheMasterAndItsVIP() throws {
         try withPair("same", lb01: Self.lb01, lb02: Self.lb02) { lab, n1, n2 in
             #expect(hangUp(n1))
-            let answer = sh("\(porticoBinary) vrrp ctl reload --control-socket \(n1.controlSocket)", timeout: 10)
+            let answer = controlReload(n1)
             #expect(answer.status == 0)
-            #expect(answer.output.contains("\"unchanged\":[\"VI_1\"]"))
+            #expect(answer.answer["unchanged"] as? [String] == ["VI_1"])
+            #expect(answer.answer["updated"] as? [String] == [])
             #expect(vipStays(on: "lb01", lab, for: 4))
             let after = logAfter("Reloading", in: n1.log)
             #expect(after.contains("Reload complete: 0 updated, 1 unchanged"))
@@ -87,10 +97,12 @@ struct ReloadTests {
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
             let typoLine = try #require(lines.firstIndex { $0.contains("priorty") }) + 1
             let file = n1.configFile.path
-            let answer = sh("\(porticoBinary) vrrp ctl reload --control-socket \(n1.controlSocket)", timeout: 10)
+            let answer = controlReload(n1)
             #expect(answer.status == 1)
-            #expect(answer.output.contains("\"reloaded\":false"))
-            #expect(answer.output.contains("(\(file): Line \(typoLine))"))
+            #expect(answer.answer["reloaded"] as? Bool == false)
+            let errors = answer.answer["errors"] as? [String] ?? []
+            #expect(errors.count == 2)
+            #expect(errors.first?.hasPrefix("(\(file): Line \(typoLine)) Unknown keyword 'priorty'") == true)
             #expect(n1.log.contains("(\(file): Line \(typoLine))"))
             #expect(n1.log.contains("Reload refused"))
             // Every error is reported, not only the first.
