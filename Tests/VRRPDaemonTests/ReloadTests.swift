@@ -156,4 +156,31 @@ struct ReloadTests {
             #expect(vips == [Self.vip, Self.secondVIP])
         }
     }
+
+    @Test func unchangedCheckKeepsItsFailedStateAcrossAReload() throws {
+        let flagDir = FileManager.default.temporaryDirectory.appendingPathComponent("pvr-chk-\(getpid())")
+        try FileManager.default.createDirectory(at: flagDir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: flagDir) }
+        let flag = flagDir.appendingPathComponent("lb-up").path
+        let script = flagDir.appendingPathComponent("check.sh").path
+        try "#!/bin/sh\ntest -e \(flag)\n".write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        _ = FileManager.default.createFile(atPath: flag, contents: nil)
+        var checked = Self.lb01
+        checked.checkScript = script
+        try withPair("chk", lb01: checked, lb02: Self.lb02) { lab, n1, _ in
+            try FileManager.default.removeItem(atPath: flag)
+            #expect(vipOnlyOn("lb02", lab, within: 9))
+            #expect(n1.instanceStatus()?["effectivePriority"] as? Int == 90)
+            #expect(hangUp(n1))
+            // Keepalived re-creates a failed script on reload; here the check keeps its state, so lb01 stays at
+            // 90 and does not preempt back.
+            #expect(n1.instanceStatus()?["effectivePriority"] as? Int == 90)
+            #expect(vipStays(on: "lb02", lab, for: 3))
+            let after = logAfter("Reloading", in: n1.log)
+            #expect(after.contains("Reload complete: 0 updated, 1 unchanged"))
+            #expect(!after.contains("Changing effective priority"))
+            #expect(!after.contains("Entering"))
+        }
+    }
 }
