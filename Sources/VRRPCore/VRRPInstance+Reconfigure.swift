@@ -133,7 +133,7 @@ extension VRRPInstance {
         }
         // VRRPv2 uses its own interval; a VRRPv3 backup keeps the one it learned from the master's adverts.
         if config.version == .v2 || masterAddress == nil { masterAdvertInterval = advertInterval }
-        if (old.preempt != config.preempt || old.preemptDelay != config.preemptDelay), preemptDelayState != .idle {
+        if old.preempt != config.preempt || old.preemptDelay != config.preemptDelay, preemptDelayState != .idle {
             preemptDelayState = .idle
             cancelTimer(.preemptDelay, into: &actions)
         }

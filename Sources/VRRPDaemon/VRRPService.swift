@@ -338,7 +338,8 @@ public final class VRRPService: Service, @unchecked Sendable {
             logger.info("control: configuration reload requested")
             return json(reload())
         default:
-            return "{\"error\":\"unknown command '\(line)'; try status, failover [INSTANCE], resume [INSTANCE], reload\"}"
+            return "{\"error\":\"unknown command '\(line)'; try status, failover [INSTANCE], resume [INSTANCE], "
+                + "reload\"}"
         }
     }
 

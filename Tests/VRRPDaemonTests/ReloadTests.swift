@@ -9,7 +9,9 @@ struct ReloadTests {
     static let vip = "192.168.77.100"
     static let secondVIP = "192.168.77.101"
 
-    func withPair(_ tag: String, lb01: NodeConfig, lb02: NodeConfig, _ body: (NetworkLab, VRRPNode, VRRPNode) throws -> Void)
+    func withPair(
+        _ tag: String, lb01: NodeConfig, lb02: NodeConfig, _ body: (NetworkLab, VRRPNode, VRRPNode) throws -> Void
+    )
         throws
     {
         let lab = try NetworkLab(tag: tag, namePrefix: "pvr")
@@ -92,7 +94,8 @@ struct ReloadTests {
     @Test func brokenFileChangesNothingAndNamesFileAndLine() throws {
         try withPair("bad", lb01: Self.lb01, lb02: Self.lb02) { lab, n1, _ in
             var text = Self.lb01.text.replacingOccurrences(of: "    priority 120\n", with: "    priorty 90\n")
-            text = text.replacingOccurrences(of: "    advert_int 1\n", with: "    advert_int 1\n    virtual_router_id 999\n")
+            text = text.replacingOccurrences(
+                of: "    advert_int 1\n", with: "    advert_int 1\n    virtual_router_id 999\n")
             try rewrite(n1, text)
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
             let typoLine = try #require(lines.firstIndex { $0.contains("priorty") }) + 1
