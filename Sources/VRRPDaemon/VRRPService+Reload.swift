@@ -128,6 +128,13 @@ extension VRRPService {
         let socket: AdvertSocket
         if let existing = lock.withLock({ sockets[instance.interface] }) {
             socket = existing
+            if !instance.isUnicast {
+                do {
+                    try existing.joinMulticastGroup()
+                } catch {
+                    throw VRRPServiceError("(\(instance.name)) VRRP socket on \(instance.interface): \(error)")
+                }
+            }
         } else {
             do {
                 socket = try AdvertSocket(

@@ -186,4 +186,34 @@ struct ReloadTests {
             #expect(!after.contains("Entering"))
         }
     }
+
+    @Test func addedInstanceStartsAndRemovedInstanceResigns() throws {
+        let second = "192.168.77.200"
+        try withPair("inst", lb01: Self.lb01, lb02: Self.lb02) { lab, n1, n2 in
+            var with1 = Self.lb01
+            with1.secondInstance = ("MASTER", 120)
+            var with2 = Self.lb02
+            with2.secondInstance = ("BACKUP", 100)
+            try rewrite(n1, with1.text)
+            try rewrite(n2, with2.text)
+            #expect(hangUp(n2))
+            #expect(hangUp(n1))
+            #expect(n1.log.contains("(VI_2) added to the configuration: starting"))
+            // Reloading the same file again: both instances are now the running configuration.
+            let again = controlReload(n1).answer
+            #expect(again["unchanged"] as? [String] == ["VI_1", "VI_2"])
+            #expect(again["started"] as? [String] == [])
+            // VI_2 elects lb01 after its Master_Down_Interval, like any start.
+            #expect(waitFor(6) { lab.has("lb01", second) && !lab.has("lb02", second) } != nil)
+            // Removing VI_2 from lb01: a priority-0 advert, so lb02 takes it after Skew_Time (0.61 s).
+            try rewrite(n1, Self.lb01.text)
+            let start = Date()
+            #expect(hangUp(n1))
+            #expect(waitFor(3) { lab.has("lb02", second) && !lab.has("lb01", second) } != nil)
+            #expect(Date().timeIntervalSince(start) < 2)
+            #expect(logAfter("Reloading", in: n1.log).contains("(VI_2) removed from the configuration: stopping"))
+            #expect(n2.log.contains("(VI_2) Backup received priority 0 advertisement"))
+            #expect(vipStays(on: "lb01", lab, for: 1))
+        }
+    }
 }
