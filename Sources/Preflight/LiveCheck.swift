@@ -221,9 +221,12 @@ public enum LiveCheck {
 
         // MARK: Balancer
 
-        func isListening(_ bind: Bind) -> Bool {
+        func isListening(_ bind: Bind) -> Bool { !sockets(serving: bind).isEmpty }
+
+        /// The listening sockets that accept connections for a bind.
+        func sockets(serving bind: Bind) -> [ListeningSocket] {
             let port = bind.address.port
-            return observation.listeners.contains { socket in
+            return observation.listeners.filter { socket in
                 guard socket.port == port else { return false }
                 switch bind.address.host {
                 case .anyIPv4: return socket.address == "0.0.0.0" || (socket.address == "::" && bind.v6Only != true)
@@ -257,8 +260,19 @@ public enum LiveCheck {
                 let title = "\(frontend.origin.rawValue) '\(frontend.name)'"
                 for bind in frontend.binds {
                     let shown = Describe.bind(bind)
-                    if isListening(bind) {
+                    let serving = sockets(serving: bind)
+                    if !serving.isEmpty {
                         listening.append(shown)
+                        let kind = node.source.balancer
+                        let owners = serving.compactMap(\.owner)
+                        if !owners.isEmpty, !owners.contains(where: { $0.isBalancer(kind) }) {
+                            let holders = owners.map(\.description).joined(separator: ", ")
+                            add(
+                                .error, at: Describe.location(bind.location),
+                                "\(shown) (\(title)) is held by \(holders), not \(kind.displayName): clients reach "
+                                    + "that program instead of the balancer (seed 八, \"VIP pings, HTTP fails\"); "
+                                    + "stop it, or pass --balancer haproxy if this node runs HAProxy")
+                        }
                         continue
                     }
                     if servesStats(frontend) {

@@ -56,16 +56,51 @@ public struct ListeningSocket: Sendable, Equatable, Codable, CustomStringConvert
     public var address: String
     public var port: Int
     public var isIPv6: Bool
+    /// The socket's inode (to find the process holding it); nil when not reported.
+    public var inode: UInt64?
+    /// The process holding the socket, when /proc lets us see it.
+    public var owner: SocketOwner?
 
-    public init(address: String, port: Int, isIPv6: Bool) {
+    public init(address: String, port: Int, isIPv6: Bool, inode: UInt64? = nil, owner: SocketOwner? = nil) {
         self.address = address
         self.port = port
         self.isIPv6 = isIPv6
+        self.inode = inode
+        self.owner = owner
     }
 
     public var description: String { isIPv6 ? "[\(address)]:\(port)" : "\(address):\(port)" }
 
     public var isWildcard: Bool { address == "0.0.0.0" || address == "::" }
+}
+
+/// A process holding a listening socket.
+public struct SocketOwner: Sendable, Equatable, Codable, CustomStringConvertible {
+    public var pid: Int
+    /// Its command line (`/proc/PID/cmdline`), program first.
+    public var command: [String]
+
+    public init(pid: Int, command: [String]) {
+        self.pid = pid
+        self.command = command
+    }
+
+    /// The program's file name; nginx rewrites its command line to `nginx: master process ...`.
+    public var program: String {
+        guard let first = command.first?.split(separator: " ").first else { return "?" }
+        let name = first.split(separator: "/").last.map(String.init) ?? String(first)
+        return name.hasSuffix(":") ? String(name.dropLast()) : name
+    }
+
+    public var description: String { "\(program) (pid \(pid))" }
+
+    /// Whether this is the balancer the node is said to run: `portico lb ...`, or an `haproxy` process.
+    public func isBalancer(_ kind: BalancerKind) -> Bool {
+        switch kind {
+        case .portico: return program == "portico" && command.dropFirst().first == "lb"
+        case .haproxy: return program == "haproxy"
+        }
+    }
 }
 
 /// One server as the running balancer reports it (its CSV statistics).

@@ -13,7 +13,8 @@ public enum LiveParsing {
             guard local.count == 2, let port = Int(local[1], radix: 16) else { continue }
             let hex = String(local[0])
             guard let bytes = addressBytes(hex), bytes.count == (ipv6 ? 16 : 4) else { continue }
-            result.append(ListeningSocket(address: addressText(bytes), port: port, isIPv6: ipv6))
+            let inode = fields.count > 9 ? UInt64(fields[9]) : nil
+            result.append(ListeningSocket(address: addressText(bytes), port: port, isIPv6: ipv6, inode: inode))
         }
         return result
     }

@@ -17,6 +17,8 @@ public protocol LiveSystem: Sendable {
     func httpGet(host: String, port: Int, path: String, headers: [String: String], timeout: Double) throws -> [UInt8]
     /// One command line to a Unix stream socket, the answer read until the server closes, bounded by `timeout`.
     func unixRequest(path: String, command: String, timeout: Double) throws -> String
+    /// The processes holding these socket inodes (from /proc/PID/fd), as far as they can be seen.
+    func socketOwners(_ inodes: Set<UInt64>) -> [UInt64: SocketOwner]
 }
 
 /// An I/O step that failed, with what was attempted.
@@ -43,6 +45,10 @@ public struct LiveProbe: Sendable {
         for (path, ipv6) in [("/proc/net/tcp", false), ("/proc/net/tcp6", true)] {
             guard let text = try? system.readText(path) else { continue }
             listeners += LiveParsing.listeners(procNetTCP: text, ipv6: ipv6)
+        }
+        let owners = system.socketOwners(Set(listeners.compactMap(\.inode)))
+        for index in listeners.indices {
+            listeners[index].owner = listeners[index].inode.flatMap { owners[$0] }
         }
         return LiveObservation(
             interfaces: interfaces, listeners: listeners, balancer: balancerView(node.balancer.config, system: system),

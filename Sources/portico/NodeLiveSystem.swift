@@ -35,6 +35,28 @@ struct NodeLiveSystem: LiveSystem {
         (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
     }
 
+    /// Walks /proc/PID/fd for `socket:[INODE]` links; processes we may not look into are skipped.
+    func socketOwners(_ inodes: Set<UInt64>) -> [UInt64: SocketOwner] {
+        guard !inodes.isEmpty else { return [:] }
+        var owners: [UInt64: SocketOwner] = [:]
+        let manager = FileManager.default
+        let pids = ((try? manager.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int($0) }.sorted()
+        for pid in pids {
+            guard let descriptors = try? manager.contentsOfDirectory(atPath: "/proc/\(pid)/fd") else { continue }
+            for descriptor in descriptors {
+                guard let target = try? manager.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(descriptor)"),
+                    target.hasPrefix("socket:["), let inode = UInt64(target.dropFirst(8).dropLast()),
+                    inodes.contains(inode), owners[inode] == nil
+                else { continue }
+                let raw = manager.contents(atPath: "/proc/\(pid)/cmdline") ?? Data()
+                let command = raw.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+                owners[inode] = SocketOwner(pid: pid, command: command)
+            }
+            if owners.count == inodes.count { break }
+        }
+        return owners
+    }
+
     func unixRequest(path: String, command: String, timeout: Double) throws -> String {
         do {
             return try vrrpControlRequest(path: path, command: command, timeout: timeout)

@@ -22,7 +22,19 @@ struct LiveCheckRun {
 
     struct Report: Decodable {
         struct Live: Decodable {
+            struct Observation: Decodable {
+                struct Listener: Decodable {
+                    struct Owner: Decodable {
+                        var pid: Int
+                        var command: [String]
+                    }
+                    var port: Int
+                    var owner: Owner?
+                }
+                var listeners: [Listener]
+            }
             var node: String
+            var observation: Observation
         }
         var passed: Bool
         var findings: [Finding]
@@ -36,7 +48,8 @@ struct LiveCheckRun {
     var live: [Finding] { report.findings.filter { $0.category == "live" } }
     func live(_ severity: String) -> [Finding] { live.filter { $0.severity == severity } }
 
-    /// - Parameter vrrpSocket: pass the node's `portico vrrp` control socket (Keepalived has none).
+    /// - Parameter vrrpSocket: the portico stack: pass the node's `portico vrrp` control socket and
+    ///   `--balancer portico`; otherwise the reference stack (Keepalived has no socket, the balancer is HAProxy).
     static func run(_ lab: Lab, on host: LabHost, vrrpSocket: Bool = true) throws -> LiveCheckRun {
         let portico = try #require(lab.porticoExecutable)
         let start = Monotonic.now()
@@ -45,6 +58,7 @@ struct LiveCheckRun {
                 portico, "lab", "exec", host.rawValue, "--", portico, "check", "--live", "--json",
                 "--node", host.rawValue, "--lb", lab.directory.haproxyConfig(host),
                 "--vrrp", lab.directory.keepalivedConfig(host),
+                "--balancer", vrrpSocket ? "portico" : "haproxy",
             ] + (vrrpSocket ? ["--vrrp-socket", lab.directory.vrrpControlSocket(host)] : []), timeout: 20)
         let seconds = Monotonic.now() - start
         let report = try JSONDecoder().decode(Report.self, from: Data(result.output.utf8))
@@ -65,6 +79,10 @@ extension LabEndToEndTests {
                 #expect(holder.live.contains { $0.message.contains("VI_1 MASTER, priority 120, holds the VIP") })
                 #expect(holder.live.contains { $0.message.contains("web_backend/web01 UP, web_backend/web02 UP") })
                 #expect(holder.live.contains { $0.message.contains("listens on *:80, *:8404") })
+                // The port is held by lb01's own balancer process.
+                let owner = holder.report.live?.observation.listeners.first { $0.port == 80 }?.owner
+                #expect(owner?.pid == lab.directory.recordedPid(.lb, on: .lb01).map(Int.init))
+                #expect(owner?.command.dropFirst().first == "lb")
                 // The exit status counts the errors (the seed's static findings included).
                 #expect((holder.status == 0) == holder.report.passed)
 

@@ -130,6 +130,32 @@ extension Array where Element == Finding {
         #expect(LiveScene.findings(vip: true, listeners: dualStack).of(.error).isEmpty)
     }
 
+    /// Something else holds the port: clients reach it rather than the balancer.
+    @Test func portHeldByAnotherProgram() {
+        func owned(_ command: [String]) -> [ListeningSocket] {
+            LiveScene.listening.map {
+                var socket = $0
+                socket.owner = SocketOwner(pid: 99, command: command)
+                return socket
+            }
+        }
+        let nginx = LiveScene.findings(vip: true, listeners: owned(["nginx: master process /usr/sbin/nginx"]))
+        // The stats listener held by it too: both binds are reported.
+        #expect(nginx.places(.error) == ["haproxy.cfg:17", "haproxy.cfg:28"])
+        #expect(nginx.of(.error)[0].message.hasPrefix("*:80 (frontend 'web_entry') is held by nginx (pid 99), not portico lb"))
+        #expect(nginx.of(.error)[0].message.contains("not portico lb"))
+        #expect(LiveScene.findings(vip: true, listeners: owned(["/usr/bin/portico", "lb", "-f", "x"])).of(.error).isEmpty)
+        // The seed's own HAProxy is no error on a node said to run HAProxy, and is one on a portico node.
+        let haproxy = owned(["/usr/sbin/haproxy", "-f", "/etc/haproxy/haproxy.cfg"])
+        #expect(LiveScene.findings(vip: true, listeners: haproxy).places(.error).count == 2)
+        var haproxyNode = LiveScene.node
+        haproxyNode.source.balancer = .haproxy
+        let observation = LiveObservation(
+            interfaces: LiveScene.interfaces(vip: true), listeners: haproxy, balancer: LiveScene.servers(),
+            vrrp: .noControlSocket)
+        #expect(LiveCheck.findings(haproxyNode, observation).of(.error).isEmpty)
+    }
+
     /// Seed 八 "all backends DOWN".
     @Test func allServersDown() {
         let findings = LiveScene.findings(vip: true, balancer: LiveScene.servers("DOWN", "DOWN"))

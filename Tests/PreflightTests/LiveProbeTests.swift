@@ -24,6 +24,8 @@ final class CannedSystem: LiveSystem, @unchecked Sendable {
         guard let http else { throw LiveProbeError("connect to \(host):\(port): Connection refused") }
         return http
     }
+    var owners: [UInt64: SocketOwner] = [:]
+    func socketOwners(_ inodes: Set<UInt64>) -> [UInt64: SocketOwner] { owners.filter { inodes.contains($0.key) } }
     func unixRequest(path: String, command: String, timeout: Double) throws -> String {
         socketRequests.append((path, command))
         guard let answer = sockets[path] else { throw LiveProbeError("connect \(path): No such file or directory") }
@@ -68,8 +70,8 @@ enum Samples {
     @Test func procNetTCPListeners() {
         #expect(
             LiveParsing.listeners(procNetTCP: Samples.tcp, ipv6: false) == [
-                ListeningSocket(address: "0.0.0.0", port: 80, isIPv6: false),
-                ListeningSocket(address: "127.0.0.1", port: 8404, isIPv6: false),
+                ListeningSocket(address: "0.0.0.0", port: 80, isIPv6: false, inode: 1),
+                ListeningSocket(address: "127.0.0.1", port: 8404, isIPv6: false, inode: 2),
             ])
         #expect(
             LiveParsing.listeners(procNetTCP: Samples.tcp6, ipv6: true) == [
@@ -106,8 +108,9 @@ enum Samples {
         let system = CannedSystem()
         system.files = ["/proc/net/tcp": Samples.tcp]
         system.http = Array(("HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\n\r\n" + Samples.csv).utf8)
+        system.owners = [1: SocketOwner(pid: 7, command: ["/usr/sbin/nginx", "-g", "daemon off;"])]
         let observation = LiveProbe().observe(LiveScene.node, system: system)
-        #expect(observation.listeners.count == 2)
+        #expect(observation.listeners.map { $0.owner?.description } == ["nginx (pid 7)", nil])
         let request = try #require(system.httpRequests.first)
         #expect(request.host == "127.0.0.1" && request.port == 8404 && request.path == "/stats;csv")
         // admin:strong_password_here, the seed's stats auth.
