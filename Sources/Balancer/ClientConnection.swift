@@ -349,10 +349,12 @@ final class ClientConnection: ChannelDuplexHandler {
                 self.queueTimer?.cancel()
                 self.queueTimer = nil
                 self.queueTicket = nil
+                self.context?.triggerUserOutboundEvent(ExchangeEvent.dequeued, promise: nil)
                 self.dispatch()
             }
         }
         self.queueTicket = backend.queue.enqueue(eventLoop: loop, wake: wake)
+        context.triggerUserOutboundEvent(ExchangeEvent.queued, promise: nil)
         if let timeout = backend.queueTimeout {
             self.queueTimer = loop.assumeIsolated().scheduleTask(in: timeout) { [self] in
                 guard self.exchangeID == exchange, let ticket = self.queueTicket else { return }
@@ -405,6 +407,7 @@ final class ClientConnection: ChannelDuplexHandler {
     }
 
     private func connectFailed(server: ServerRuntime, backend: BackendRuntime, error: Error) {
+        self.context?.triggerUserOutboundEvent(ExchangeEvent.connectFailed(server: server.index), promise: nil)
         self.environment.logger.debug(
             "connect failed",
             metadata: ["lb.backend": "\(backend.name)", "lb.server": "\(server.name)", "lb.error": "\(error)"]
@@ -468,6 +471,9 @@ final class ClientConnection: ChannelDuplexHandler {
         guard let head = self.upstreamHead else { return }
         self.server = connection
         connection.exchange = self
+        let attached = ExchangeEvent.serverAttached(
+            server: connection.server.index, retries: self.retriesDone, redispatched: self.failedServer != nil)
+        self.context?.triggerUserOutboundEvent(attached, promise: nil)
         self.phase = .exchanging
         if !(self.context?.channel.isWritable ?? true) { connection.pauseReads() } else { connection.resumeReads() }
         connection.write(.head(head))
@@ -789,6 +795,17 @@ final class ClientConnection: ChannelDuplexHandler {
     /// Graceful stop: an idle connection closes now; a busy one after its current response.
     func drain() {
         self.draining = true
-        if self.phase == .idle { self.closeNow() }
+        // A connection that has not sent its first request yet may have it in flight (it was accepted just
+        // before the stop or reload): it gets its answer, with `Connection: close`, rather than a reset.
+        // Its http-request timeout and the grace period still bound how long it can stay.
+        //
+        // An idle kept-alive connection is not closed at once either: a busy client may be sending its next
+        // request right now, and a close would cross it (a failed request for clients that do not retry).
+        // It gets a short window in which that request is answered with `Connection: close`; a connection
+        // still idle after it is closed, as HAProxy closes idle connections when it stops.
+        guard self.phase == .idle, !self.isFirstRequest, let context = self.context else { return }
+        context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(500)) { [self] in
+            if self.phase == .idle { self.closeNow() }
+        }
     }
 }
