@@ -36,6 +36,12 @@ for filter in "${filters[@]}"; do
         echo "  full reports: $log"
         status=1
     fi
-    grep -q "✘" "$log" && { grep "✘" "$log" | head -5; status=1; }
+    if grep -q "✘" "$log"; then
+        grep "✘" "$log" | head -5
+        echo "  full log: $log"
+        status=1
+    elif [ -z "$own" ]; then
+        rm -f "$log"
+    fi
 done
 exit $status
