@@ -45,10 +45,13 @@ let ioTargets: [Target] = [
         dependencies: [logging, lifecycle, .product(name: "NIOConcurrencyHelpers", package: "swift-nio")] + nio
     ),
     .target(name: "Lab", dependencies: [logging] + nio),
+    // `portico check --live`: what the running node shows (rtnetlink, /proc, its daemons' sockets).
+    .target(name: "NodeObservation", dependencies: ["Preflight", "VRRPDaemon"]),
     .executableTarget(
         name: "portico",
         dependencies: [
-            "Balancer", "VRRPDaemon", "WebServer", "Lab", "Preflight", "HAProxyConfig", "KeepalivedConfig",
+            "Balancer", "VRRPDaemon", "WebServer", "Lab", "Preflight", "NodeObservation",
+            "HAProxyConfig", "KeepalivedConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             logging, lifecycle,
         ]

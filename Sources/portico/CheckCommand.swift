@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NodeObservation
 import Preflight
 
 struct CheckCommand: AsyncParsableCommand {

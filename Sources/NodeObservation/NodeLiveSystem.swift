@@ -9,8 +9,10 @@ import VRRPDaemon
 /// `portico check --live`'s view of the machine it runs on: interfaces and addresses over rtnetlink (the VRRP
 /// daemon's lister), /proc of this network namespace, a blocking HTTP GET and the Unix control sockets.
 /// Everything it contacts is this node's own: its stats listener and its daemons' sockets.
-struct NodeLiveSystem: LiveSystem {
-    func interfaces() throws -> [LocalInterface] {
+public struct NodeLiveSystem: LiveSystem {
+    public init() {}
+
+    public func interfaces() throws -> [LocalInterface] {
         let netlink = try RouteNetlink()
         let addresses = try netlink.addresses()
         return try netlink.links().map { link in
@@ -22,21 +24,21 @@ struct NodeLiveSystem: LiveSystem {
         }
     }
 
-    func readText(_ path: String) throws -> String {
+    public func readText(_ path: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LiveProbeError("cannot read \(path)")
         }
         return String(decoding: data, as: UTF8.self)
     }
 
-    func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+    public func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 
-    func listDirectory(_ path: String) -> [String] {
+    public func listDirectory(_ path: String) -> [String] {
         (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
     }
 
     /// Walks /proc/PID/fd for `socket:[INODE]` links; processes we may not look into are skipped.
-    func socketOwners(_ inodes: Set<UInt64>) -> [UInt64: SocketOwner] {
+    public func socketOwners(_ inodes: Set<UInt64>) -> [UInt64: SocketOwner] {
         guard !inodes.isEmpty else { return [:] }
         var owners: [UInt64: SocketOwner] = [:]
         let manager = FileManager.default
@@ -57,7 +59,7 @@ struct NodeLiveSystem: LiveSystem {
         return owners
     }
 
-    func unixRequest(path: String, command: String, timeout: Double) throws -> String {
+    public func unixRequest(path: String, command: String, timeout: Double) throws -> String {
         do {
             return try vrrpControlRequest(path: path, command: command, timeout: timeout)
         } catch {
@@ -65,7 +67,7 @@ struct NodeLiveSystem: LiveSystem {
         }
     }
 
-    func httpGet(host: String, port: Int, path: String, headers: [String: String], timeout: Double) throws -> [UInt8] {
+    public func httpGet(host: String, port: Int, path: String, headers: [String: String], timeout: Double) throws -> [UInt8] {
         let descriptor = try connect(host: host, port: port, timeout: timeout)
         defer { close(descriptor) }
         var request = "GET \(path) HTTP/1.0\r\nHost: \(host.contains(":") ? "[\(host)]" : host):\(port)\r\n"
