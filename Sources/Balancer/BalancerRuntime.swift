@@ -70,7 +70,7 @@ final class BackendRuntime: Sendable {
     let queue: BackendQueue
     let retryPolicy: RetryPolicy
     /// The core's control-plane state (rise/fall, admin state); checkers of several loops feed it.
-    private let health: Mutex<BackendState>
+    let health: Mutex<BackendState>
     private let clock = ContinuousClock()
     private let started: ContinuousClock.Instant
     /// Set once by the load balancer: carries out the core's actions that need I/O.
@@ -120,7 +120,7 @@ final class BackendRuntime: Sendable {
         )
     }
 
-    private var now: Duration { self.clock.now - self.started }
+    var now: Duration { self.clock.now - self.started }
 
     /// First checks, spread over each server's interval by the core.
     func startChecks() {
@@ -139,7 +139,7 @@ final class BackendRuntime: Sendable {
         self.perform(actions)
     }
 
-    private func perform(_ actions: [BackendAction]) {
+    func perform(_ actions: [BackendAction]) {
         guard let sink = self.actions.withLock({ $0 }) else { return }
         for action in actions {
             switch action {

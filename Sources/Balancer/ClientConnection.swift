@@ -405,6 +405,7 @@ final class ClientConnection: ChannelDuplexHandler {
     }
 
     private func connectFailed(server: ServerRuntime, backend: BackendRuntime, error: Error) {
+        self.context?.triggerUserOutboundEvent(ExchangeEvent.connectFailed(server: server.index), promise: nil)
         self.environment.logger.debug(
             "connect failed",
             metadata: ["lb.backend": "\(backend.name)", "lb.server": "\(server.name)", "lb.error": "\(error)"]
@@ -468,6 +469,9 @@ final class ClientConnection: ChannelDuplexHandler {
         guard let head = self.upstreamHead else { return }
         self.server = connection
         connection.exchange = self
+        let attached = ExchangeEvent.serverAttached(
+            server: connection.server.index, retries: self.retriesDone, redispatched: self.failedServer != nil)
+        self.context?.triggerUserOutboundEvent(attached, promise: nil)
         self.phase = .exchanging
         if !(self.context?.channel.isWritable ?? true) { connection.pauseReads() } else { connection.resumeReads() }
         connection.write(.head(head))
@@ -771,6 +775,11 @@ final class ClientConnection: ChannelDuplexHandler {
                 channel.close(promise: nil)
             }
         }
+        // A client that stops reading never lets the last write complete: `timeout client` bounds that.
+        let bound = loop.scheduleTask(in: self.frontend.clientTimeout ?? .seconds(30)) {
+            channel.close(promise: nil)
+        }
+        channel.closeFuture.whenComplete { _ in bound.cancel() }
     }
 
     /// Closes at once (client timeout, truncated response, end of the grace period).
@@ -784,6 +793,9 @@ final class ClientConnection: ChannelDuplexHandler {
     /// Graceful stop: an idle connection closes now; a busy one after its current response.
     func drain() {
         self.draining = true
-        if self.phase == .idle { self.closeNow() }
+        // A connection that has not sent its first request yet may have it in flight (it was accepted just
+        // before the stop or reload): it gets its answer, with `Connection: close`, rather than a reset.
+        // Its http-request timeout and the grace period still bound how long it can stay.
+        if self.phase == .idle, !self.isFirstRequest { self.closeNow() }
     }
 }

@@ -15,14 +15,18 @@ public final class LoadBalancer: Service, Sendable {
     public let config: BalancerConfig
     public let options: BalancerOptions
     private let logger: Logger
-    private let group: MultiThreadedEventLoopGroup
-    private let topology: RuntimeTopology
+    let group: MultiThreadedEventLoopGroup
+    let topology: RuntimeTopology
     private let pools: LoopPools
     private let globalLimiter: ConnectionLimiter
     private let checkers: [HealthChecker]
-    private let state = Mutex(RunState())
+    let state = Mutex(RunState())
+    /// Counters, syslog, stats snapshot and runtime API (issue 5).
+    let operations: BalancerOperations
+    let control: RuntimeControl
+    let listenerSockets: ListenerSockets?
 
-    private struct RunState {
+    struct RunState {
         var listeners: [(frontend: String, channel: Channel)] = []
         var started = false
         var stopped = false
@@ -30,7 +34,12 @@ public final class LoadBalancer: Service, Sendable {
 
     /// - Parameters:
     ///   - threads: event loops; nil → `global nbthread`, else one per CPU (HAProxy 2.x's default).
-    public init(config: BalancerConfig, options: BalancerOptions, threads: Int? = nil, logger: Logger) throws {
+    ///   - listeners: listening sockets shared across reloads (see `BalancerSupervisor`); nil: bind directly.
+    public init(
+        config: BalancerConfig, options: BalancerOptions, threads: Int? = nil, logger: Logger,
+        listeners: ListenerSockets? = nil
+    ) throws {
+        self.listenerSockets = listeners
         for frontend in config.frontends where frontend.mode == .tcp {
             throw BalancerStartError.unsupportedMode(proxy: frontend.name)
         }
@@ -57,6 +66,10 @@ public final class LoadBalancer: Service, Sendable {
             }
         }
         self.checkers = checkers
+        self.operations = BalancerOperations(
+            config: config, topology: self.topology, maxConnections: options.maxConnections, threads: count,
+            syslog: SyslogSender.open(targets: config.allLogTargets, group: self.group, logger: logger))
+        self.control = RuntimeControl(topology: self.topology, operations: self.operations)
     }
 
     /// Instantiates the generic types every connection uses once, on this thread, before any event loop
@@ -97,11 +110,6 @@ public final class LoadBalancer: Service, Sendable {
         }
         guard !alreadyStarted else { return }
         for frontend in self.topology.frontends {
-            if frontend.config.stats != nil, frontend.backend?.servers.isEmpty ?? true {
-                self.logger.notice(
-                    "proxy '\(frontend.name)': the statistics page is not served yet; requests get 503."
-                )
-            }
             for bind in frontend.config.binds {
                 let channel: Channel
                 do {
@@ -124,6 +132,7 @@ public final class LoadBalancer: Service, Sendable {
                 )
             }
         }
+        await self.operations.openControlSockets(group: self.group, control: self.control, logger: self.logger)
         let logger = self.logger
         for backend in self.topology.backends {
             let checkers = Dictionary(
@@ -132,11 +141,12 @@ public final class LoadBalancer: Service, Sendable {
             )
             backend.actions.withLock {
                 $0 = BackendRuntime.ActionSink(
-                    log: { level, line in
+                    log: { [operations] level, line in
                         // HAProxy sends server state changes to syslog as alerts but prints them on stderr
-                        // as warnings; stderr is what Portico has until syslog output exists.
+                        // as warnings.
                         let stderrLevel: Logger.Level = line.hasPrefix("Server ") ? .warning : Logger.Level(level)
                         logger.log(level: stderrLevel, "\(line)")
+                        operations.syslog.send(level, line, to: backend.config.logging.targets)
                     },
                     scheduleCheck: { server, delay in checkers[server]?.scheduleNext(after: delay) }
                 )
@@ -145,11 +155,13 @@ public final class LoadBalancer: Service, Sendable {
         }
     }
 
-    private func bind(_ frontend: FrontendRuntime, host: String, port: Int) async throws -> Channel {
+    func bind(_ frontend: FrontendRuntime, host: String, port: Int) async throws -> Channel {
         let limiters = [self.globalLimiter] + (frontend.limiter.map { [$0] } ?? [])
         let pools = self.pools
         let logger = self.logger
         let bufferSize = self.config.global.bufferSize
+        let operations = self.operations
+        let control = self.control
         return try await ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: Int32(clamping: min(self.options.maxConnections, 4096)))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -173,6 +185,8 @@ public final class LoadBalancer: Service, Sendable {
                     limits.maxHeaderFieldSize = bufferSize
                     let meter = RequestByteMeter()
                     let sync = channel.pipeline.syncOperations
+                    let traffic = operations.trafficMeter(for: frontend)
+                    try sync.addHandler(traffic)
                     try sync.addHandler(meter)
                     try sync.addHandler(
                         ByteToMessageHandler(
@@ -182,6 +196,7 @@ public final class LoadBalancer: Service, Sendable {
                     var encoderConfiguration = HTTPResponseEncoder.Configuration()
                     encoderConfiguration.automaticallySetFramingHeaders = false
                     try sync.addHandler(HTTPResponseEncoder(configuration: encoderConfiguration))
+                    try sync.addHandlers(operations.httpHandlers(for: frontend, meter: traffic, control: control))
                     try sync.addHandler(
                         ClientConnection(
                             environment: ProxyEnvironment(frontend: frontend, pool: pool, logger: logger),
@@ -190,7 +205,7 @@ public final class LoadBalancer: Service, Sendable {
                     )
                 }
             }
-            .bind(host: host, port: port)
+            .bind(host: host, port: port, sharing: self.listenerSockets)
             .get()
     }
 
@@ -210,6 +225,7 @@ public final class LoadBalancer: Service, Sendable {
             return state.listeners.map(\.channel)
         }
         guard let listeners else { return }
+        await self.operations.closeControlSockets()
         for listener in listeners {
             try? await listener.close()
         }
@@ -231,6 +247,7 @@ public final class LoadBalancer: Service, Sendable {
         for pool in self.pools.all {
             try? await pool.eventLoop.submit { pool.closeAll() }.get()
         }
+        self.operations.syslog.close()
         try? await self.group.shutdownGracefully()
     }
 }

@@ -155,7 +155,7 @@ public struct ServerState: Sendable, Equatable {
 /// in queue.` followed, when nothing is left, by `backend web_backend has no server available!`.
 public struct BackendState: Sendable {
     public let name: String
-    public private(set) var servers: [ServerState]
+    public internal(set) var servers: [ServerState]
     /// `option log-health-checks`: log every check that changes a server's health counter, and word
     /// the UP/DOWN lines without the check detail (already logged), as HAProxy does.
     public let logsHealthChecks: Bool

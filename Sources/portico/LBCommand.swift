@@ -20,7 +20,8 @@ import ServiceLifecycle
 struct LBCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lb",
-        abstract: "Run the HTTP load balancer (the HAProxy role) from haproxy.cfg files."
+        abstract: "Run the HTTP load balancer (the HAProxy role) from haproxy.cfg files.",
+        subcommands: [LBControlCommand.self, LBReloadCommand.self]
     )
 
     @Option(name: .customShort("f"), help: "Configuration file or directory (repeatable, read in order).")
@@ -55,13 +56,12 @@ struct LBCommand: AsyncParsableCommand {
 
     static let daemonMarker = "PORTICO_LB_DAEMONIZED"
 
-    func validate() throws {
+    func run() async throws {
+        // Checked here rather than in validate(): ArgumentParser validates this command also when one of
+        // its subcommands (`ctl`, `reload`) runs, and those take no -f.
         if self.files.isEmpty {
             throw ValidationError("no configuration file given: use -f FILE (as haproxy -f)")
         }
-    }
-
-    func run() async throws {
         let level: Logger.Level = self.debug ? .debug : self.verbose ? .info : self.quiet ? .error : .notice
         LoggingSystem.bootstrap { _ in HAProxyLogHandler(level: level) }
         let logger = Logger(label: "portico.lb")
@@ -97,14 +97,18 @@ struct LBCommand: AsyncParsableCommand {
         }
         if let path = self.pidFile ?? config.global.pidFile { try Self.writePidFile(path, pid: getpid()) }
 
-        let balancer: LoadBalancer
+        // A supervisor rather than a bare LoadBalancer: SIGHUP reloads hitlessly, SIGUSR1 soft-stops.
+        let files = self.files
+        let balancer: BalancerSupervisor
         do {
-            balancer = try LoadBalancer(
+            balancer = try BalancerSupervisor(
                 config: config,
+                load: { BalancerConfig.load(paths: files, environment: ProcessInfo.processInfo.environment) },
                 options: BalancerOptions(maxConnections: maxConn, gracePeriod: .seconds(Int64(self.grace))),
                 threads: self.threads,
                 logger: logger
             )
+            balancer.handleSignals()
             try await balancer.start()
         } catch let error as BalancerStartError {
             Self.printError(error.description)
@@ -112,7 +116,8 @@ struct LBCommand: AsyncParsableCommand {
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: balancer)],
+                // A soft stop (SIGUSR1) ends the service on its own: that is a clean exit, not a failure.
+                services: [.init(service: balancer, successTerminationBehavior: .gracefullyShutdownGroup)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

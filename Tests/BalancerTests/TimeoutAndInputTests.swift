@@ -85,7 +85,8 @@ struct TimeoutAndInputTests {
             topology.defaults.append("timeout queue 200ms")
             try await withBalancer(topology) { port, _ in
                 async let slow = HTTPTestClient.get(port: port, "/slow", group: testGroup)
-                try await Task.sleep(for: .milliseconds(100))
+                // The slow request holds the only slot once the server has it.
+                #expect(await eventually { backends[0].requests == 1 })
                 let queued = try await HTTPTestClient.get(port: port, "/", group: testGroup)
                 #expect(queued.status == 503)
                 #expect(try await slow.status == 200)

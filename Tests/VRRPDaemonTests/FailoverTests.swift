@@ -248,7 +248,7 @@ struct FailoverTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pvd-k9-\(getpid())-\(version)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let binary = dir.appendingPathComponent("pvdbalancer").path
+        let binary = dir.appendingPathComponent("pvdb\(getpid())").path
         try? FileManager.default.removeItem(atPath: binary)
         try FileManager.default.copyItem(atPath: "/bin/sleep", toPath: binary)
         let balancer = Process()
@@ -260,7 +260,7 @@ struct FailoverTests {
             balancer.waitUntilExit()
         }
         let lb01 = Self.lb01 {
-            $0.trackProcess = "pvdbalancer"
+            $0.trackProcess = "pvdb\(getpid())"
             $0.trackProcessWeight = 0
             $0.advertInt = advertInt
             $0.version = version

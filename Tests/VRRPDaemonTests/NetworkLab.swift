@@ -89,31 +89,34 @@ struct LabError: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
-/// Namespaces, a bridge and veths for one test, all named `pvd-<tag>-...`, removed by `tearDown()` (and
-/// leftovers of an earlier crashed run with the same tag removed by `init`).
+/// Namespaces, a bridge and veths for one test, all named `pvd-<pid>-<tag>-...` (the test process's pid, so two
+/// runs of the suite at once, e.g. in two worktrees, never touch each other's), removed by `tearDown()`;
+/// `init` removes the leftovers of runs whose process is gone.
 ///
-/// Layout: namespace `pvd-<tag>-br` holds bridge `br0`; each node namespace `pvd-<tag>-<node>` has `eth0`
-/// with 192.168.77.<n>/24, its other end `v-<node>` enslaved to the bridge.
+/// Layout: namespace `pvd-<pid>-<tag>-br` holds bridge `br0`; each node namespace `pvd-<pid>-<tag>-<node>` has
+/// `eth0` with 192.168.77.<n>/24, its other end enslaved to the bridge.
 final class NetworkLab {
     let tag: String
     private(set) var nodes: [String: String] = [:]  // node -> namespace
 
     init(tag: String) throws {
         self.tag = tag
-        Self.removeLeftovers(prefix: "pvd-\(tag)-")
+        Self.removeLeftovers()
         let br = bridgeNamespace
         try run("ip netns add \(br)")
         try run("ip -n \(br) link add br0 type bridge && ip -n \(br) link set br0 up && ip -n \(br) link set lo up")
     }
 
-    var bridgeNamespace: String { "pvd-\(tag)-br" }
+    var prefix: String { "pvd-\(getpid())-\(tag)-" }
 
-    func namespace(_ node: String) -> String { nodes[node] ?? "pvd-\(tag)-\(node)" }
+    var bridgeNamespace: String { "\(prefix)br" }
+
+    func namespace(_ node: String) -> String { nodes[node] ?? "\(prefix)\(node)" }
 
     /// Adds a node with `address` (e.g. "192.168.77.11/24") on its `eth0`.
     @discardableResult
     func addNode(_ node: String, address: String) throws -> String {
-        let ns = "pvd-\(tag)-\(node)"
+        let ns = "\(prefix)\(node)"
         let br = bridgeNamespace
         let outer = "v\(tag.prefix(6))\(node.suffix(4))"
         try run("ip netns add \(ns)")
@@ -162,9 +165,13 @@ final class NetworkLab {
         nodes = [:]
     }
 
-    static func removeLeftovers(prefix: String) {
+    /// Deletes `pvd-<pid>-...` namespaces whose test process no longer runs (a crashed or killed run).
+    static func removeLeftovers() {
         for line in sh("ip netns list").output.split(separator: "\n") {
-            guard let name = line.split(separator: " ").first, name.hasPrefix(prefix) else { continue }
+            guard let name = line.split(separator: " ").first, name.hasPrefix("pvd-") else { continue }
+            let fields = name.split(separator: "-")
+            guard fields.count >= 3, let owner = Int32(fields[1]) else { continue }
+            if owner == getpid() || kill(owner, 0) == 0 || errno != ESRCH { continue }
             for pid in sh("ip netns pids \(name)").output.split(separator: "\n") {
                 if let p = Int32(pid) { kill(p, SIGKILL) }
             }

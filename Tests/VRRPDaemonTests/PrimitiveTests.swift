@@ -97,11 +97,11 @@ struct PrimitiveTests {
     }
 
     @Test func processWatchSeesKillNineAtOnce() throws {
-        // A uniquely named copy of sleep, so nothing else on the machine matches.
+        // A uniquely named copy of sleep (per test process), so nothing else on the machine matches.
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pvd-pw-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let binary = dir.appendingPathComponent("pvdsleeper").path
+        let binary = dir.appendingPathComponent("pvds\(getpid())").path
         try FileManager.default.copyItem(atPath: "/bin/sleep", toPath: binary)
         let sleeper = try ChildProcess(arguments: [binary, "30"])
         defer { kill(sleeper.pid, SIGKILL) }
@@ -112,7 +112,7 @@ struct PrimitiveTests {
         }
         let events = Events()
         let watch = ProcessWatch(
-            .init(name: "sleeper", pattern: ProcessPattern(name: "pvdsleeper"), rescanInterval: 0.2)
+            .init(name: "sleeper", pattern: ProcessPattern(name: "pvds\(getpid())"), rescanInterval: 0.2)
         ) {
             up, _ in events.lock.withLock { events.list.append((up, monotonicSeconds())) }
         }

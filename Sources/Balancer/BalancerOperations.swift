@@ -1,0 +1,219 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import BalancerCore
+import HAProxyConfig
+import Logging
+import NIOCore
+import Synchronization
+
+/// The operator's side of a running balancer: traffic counters per frontend, backend and server, the
+/// syslog sender, and the stats snapshot that the stats page, the Prometheus endpoint and the runtime
+/// API render. Built once per configuration generation next to the `RuntimeTopology`.
+final class BalancerOperations: Sendable {
+    let process = LiveCounters()
+    let frontends: [String: FrontendOperations]
+    let backends: [String: BackendOperations]
+    let syslog: SyslogSender
+    let config: BalancerConfig
+    let maxConnections: Int
+    let threads: Int
+    /// Wall-clock start (Unix seconds) and monotonic origin of this process.
+    let startTimeSeconds: Int64
+    let started = NIODeadline.now()
+    let stopping = Atomic<Bool>(false)
+    /// The runtime API sockets, open while the balancer runs.
+    let controlChannels = Mutex<[(path: String, channel: Channel)]>([])
+
+    init(
+        config: BalancerConfig, topology: RuntimeTopology, maxConnections: Int, threads: Int, syslog: SyslogSender,
+        startTimeSeconds: Int64? = nil
+    ) {
+        self.config = config
+        self.maxConnections = maxConnections
+        self.threads = threads
+        self.syslog = syslog
+        self.startTimeSeconds = startTimeSeconds ?? Int64(time(nil))
+        var backends: [String: BackendOperations] = [:]
+        for backend in topology.backends {
+            backends[backend.name] = BackendOperations(runtime: backend)
+        }
+        var frontends: [String: FrontendOperations] = [:]
+        let process = self.process
+        for frontend in topology.frontends {
+            frontends[frontend.name] = FrontendOperations(
+                runtime: frontend, backend: frontend.backend.flatMap { backends[$0.name] }, process: process,
+                syslog: syslog)
+        }
+        self.frontends = frontends
+        self.backends = backends
+    }
+
+    var uptimeMilliseconds: Int64 { (NIODeadline.now() - self.started).nanoseconds / 1_000_000 }
+
+    /// Every proxy's figures now, in declaration order, numbered as HAProxy numbers proxies (from 2).
+    func snapshot(topology: RuntimeTopology) -> StatsSnapshot {
+        let now = self.uptimeMilliseconds
+        var order: [(location: SourceLocation, name: String)] = []
+        for frontend in self.config.frontends where !order.contains(where: { $0.name == frontend.name }) {
+            order.append((frontend.location, frontend.name))
+        }
+        for backend in self.config.backends where !order.contains(where: { $0.name == backend.name }) {
+            order.append((backend.location, backend.name))
+        }
+        order.sort { ($0.location.file, $0.location.line) < ($1.location.file, $1.location.line) }
+        var proxies: [ProxyStatsInput] = []
+        var monotonicNow: Duration = .zero
+        for (offset, entry) in order.enumerated() {
+            var proxy = ProxyStatsInput(name: entry.name, id: offset + 2)
+            if let frontend = topology.frontends.first(where: { $0.name == entry.name }) {
+                proxy.mode = frontend.config.mode.rawValue
+                proxy.frontend = FrontendStatsInput(
+                    counters: self.frontends[entry.name]?.counters.value ?? TrafficCounters(),
+                    sessionLimit: frontend.config.maxConn ?? self.maxConnections,
+                    isOpen: !self.stopping.load(ordering: .relaxed))
+            }
+            if let backend = topology.backends.first(where: { $0.name == entry.name }),
+                let operations = self.backends[entry.name]
+            {
+                proxy.mode = backend.config.mode.rawValue
+                let (state, stateNow) = backend.stateSnapshot()
+                monotonicNow = stateNow
+                let slots = backend.selector.servers
+                let servers = state.servers.enumerated().map { index, server in
+                    let counters = operations.servers[index].value
+                    return ServerStatsInput(
+                        state: server, counters: counters,
+                        address: backend.servers[index].config.address.description,
+                        currentSessions: slots.indices.contains(index) ? slots[index].connections : 0,
+                        selectedTotal: counters.totalSessions,
+                        secondsSinceLastSession: operations.servers[index].lastSessionMilliseconds.map {
+                            (ExchangeObserver.monotonicMilliseconds() - $0) / 1000
+                        })
+                }
+                let frontendLimit =
+                    topology.frontends.filter { $0.backend === backend }
+                    .map { $0.config.maxConn ?? self.maxConnections }.reduce(0, +)
+                proxy.backend = BackendStatsInput(
+                    counters: operations.counters.value, algorithm: backend.config.balance.description,
+                    servers: servers, queueCurrent: backend.queue.count, queueMax: 0,
+                    sessionLimit: backend.config.fullConn ?? max(1, frontendLimit / 10),
+                    secondsSinceChange: servers.map { ($0.state.lastChange) }.max().map {
+                        (stateNow - $0).components.seconds
+                    } ?? stateNow.components.seconds,
+                    // Backend-level downtime is not tracked yet: the column stays empty.
+                    downtimeSeconds: nil)
+            }
+            proxies.append(proxy)
+        }
+        let counters = self.process.value
+        var name = utsname()
+        uname(&name)
+        let node = withUnsafeBytes(of: &name.nodename) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        let process = ProcessStatsInput(
+            pid: Int(getpid()), threads: self.threads, uptimeSeconds: now / 1000,
+            startTimeSeconds: self.startTimeSeconds, maxConnections: self.maxConnections,
+            currentConnections: counters.currentSessions, totalConnections: counters.totalSessions,
+            totalRequests: counters.requests, descriptorLimit: Int(clamping: limit.rlim_cur), nodeName: node,
+            listeners: self.config.frontends.reduce(0) { $0 + $1.binds.count },
+            stopping: self.stopping.load(ordering: .relaxed))
+        return StatsSnapshot(process: process, proxies: proxies, now: monotonicNow)
+    }
+}
+
+/// Counters of a backend and of each of its servers (same indexes as the selector).
+final class BackendOperations: Sendable {
+    let name: String
+    let counters = LiveCounters()
+    let servers: [LiveCounters]
+    let serverNames: [String]
+    let logTargets: [LogTarget]
+
+    init(runtime: BackendRuntime) {
+        self.name = runtime.name
+        self.servers = runtime.servers.map { _ in LiveCounters() }
+        self.serverNames = runtime.servers.map(\.name)
+        self.logTargets = runtime.config.logging.targets
+    }
+}
+
+/// What a client connection of one frontend needs for counting and logging.
+final class FrontendOperations: Sendable {
+    let name: String
+    let counters = LiveCounters()
+    let backend: BackendOperations?
+    let process: LiveCounters
+    let logging: ProxyLogging
+    let syslog: SyslogSender
+
+    init(runtime: FrontendRuntime, backend: BackendOperations?, process: LiveCounters, syslog: SyslogSender) {
+        self.name = runtime.name
+        self.backend = backend
+        self.process = process
+        self.logging = runtime.config.logging
+        self.syslog = syslog
+    }
+}
+
+extension BalancerOperations {
+    /// Opens the `stats socket` lines of the configuration.
+    func openControlSockets(group: EventLoopGroup, control: RuntimeControl, logger: Logger) async {
+        let channels = await ControlSocket.open(
+            self.config.global.statsSockets, group: group, control: control, logger: logger)
+        self.controlChannels.withLock { $0 += channels }
+    }
+
+    /// Closes the runtime API sockets (their files are removed) and marks the process as stopping.
+    func closeControlSockets() async {
+        self.stopping.store(true, ordering: .relaxed)
+        let channels = self.controlChannels.withLock { channels -> [(path: String, channel: Channel)] in
+            defer { channels.removeAll() }
+            return channels
+        }
+        for (path, channel) in channels {
+            try? await channel.close()
+            // Only the file this generation created: after a reload the path belongs to the new one.
+            if ControlSocket.tcpAddress(path) == nil { unlink(path) }
+        }
+    }
+
+    /// The socket-level byte counter of a new client connection.
+    func trafficMeter(for frontend: FrontendRuntime) -> TrafficMeter {
+        TrafficMeter(operations: self.frontends[frontend.name] ?? FrontendOperations.detached(frontend, self))
+    }
+
+    /// Handlers between the HTTP codec and the proxy handler: the observer (counters, httplog) and,
+    /// for proxies with a statistics page or a Prometheus path, the local endpoint.
+    func httpHandlers(for frontend: FrontendRuntime, meter: TrafficMeter, control: RuntimeControl) -> [ChannelHandler] {
+        var handlers: [ChannelHandler] = [
+            ExchangeObserver(operations: self.frontends[frontend.name] ?? meter.operations, meter: meter)
+        ]
+        if StatsEndpoint.isNeeded(for: frontend.config) {
+            handlers.append(
+                StatsEndpoint(
+                    page: frontend.config.stats, prometheusPath: frontend.config.prometheusExporterPath,
+                    control: control))
+        }
+        return handlers
+    }
+}
+
+extension FrontendOperations {
+    /// For a frontend unknown to the registry (cannot happen with one topology; keeps the pipeline total).
+    static func detached(_ frontend: FrontendRuntime, _ operations: BalancerOperations) -> FrontendOperations {
+        FrontendOperations(runtime: frontend, backend: nil, process: operations.process, syslog: operations.syslog)
+    }
+}
+
+extension BalancerConfig {
+    /// Every `log` target of the configuration (global and per proxy), for opening the syslog sockets once.
+    var allLogTargets: [LogTarget] {
+        self.global.logTargets + self.frontends.flatMap(\.logging.targets) + self.backends.flatMap(\.logging.targets)
+    }
+}

@@ -1,0 +1,300 @@
+import BalancerCore
+import HAProxyConfig
+import NIOCore
+import NIOHTTP1
+
+/// Events the request handlers send down the pipeline (as outbound user events) so the observer knows
+/// what it cannot see in the HTTP parts: which server took the request, and failed attempts.
+enum ExchangeEvent {
+    /// The request is being sent to this server (index in the backend) after `retries` retries;
+    /// `redispatched`: an earlier attempt went to another server.
+    case serverAttached(server: Int, retries: Int, redispatched: Bool)
+    /// A connection attempt to this server failed.
+    case connectFailed(server: Int)
+    /// The request was answered by Portico itself (`<STATS>`, `<PROMEX>`), as HAProxy logs it.
+    case servedLocally(String)
+}
+
+/// Counts raw bytes at the socket for the frontend and the current request (`bin`/`bout`, httplog's
+/// bytes read), and remembers when the current request's first byte arrived (for `TR`).
+final class TrafficMeter: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
+
+    let operations: FrontendOperations
+    var bytesIn = 0
+    var bytesOut = 0
+    /// First byte of the current request (reset by the observer when a request ends).
+    var firstByteAt: NIODeadline?
+    /// `bytesIn` just before the current request's first byte.
+    var bytesInAtRequestStart = 0
+
+    init(operations: FrontendOperations) {
+        self.operations = operations
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let count = self.unwrapInboundIn(data).readableBytes
+        if self.firstByteAt == nil, count > 0 {
+            self.firstByteAt = .now()
+            self.bytesInAtRequestStart = self.bytesIn
+        }
+        self.bytesIn += count
+        self.operations.counters.addBytes(in: count)
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let count = self.unwrapOutboundIn(data).readableBytes
+        self.bytesOut += count
+        self.operations.counters.addBytes(out: count)
+        context.write(data, promise: promise)
+    }
+}
+
+/// Watches each request and its response between the HTTP codec and the request handlers: counts
+/// sessions, requests and status classes for the frontend, backend and server, and sends one
+/// `option httplog` line per request to the proxy's log targets (`option dontlognull` respected).
+///
+/// Timers are measured here, outside the proxy logic: TR from the request's first byte to its complete
+/// head, Tw is 0 (queue time is not reported yet), Tc from the head to the moment a server connection
+/// was handed the request (it includes retries; a pooled connection makes it ~0, as HAProxy's reuse
+/// does), Tr from then to the response head, Ta from the first byte to the last response byte written.
+final class ExchangeObserver: ChannelDuplexHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private struct Exchange {
+        var requestLine: String?
+        var firstByteAt: NIODeadline
+        var headAt: NIODeadline?
+        var date: LogTimestamp
+        var attachedAt: NIODeadline?
+        var responseAt: NIODeadline?
+        var server: Int?
+        var localName: String?
+        var retries = 0
+        var redispatched = false
+        /// The server of the last failed connection attempt: retries and redispatches are its warnings.
+        var failedServer: Int?
+        var status: Int?
+        var bytesOutAtStart: Int
+        var bytesInAtStart: Int
+    }
+
+    private let operations: FrontendOperations
+    private let meter: TrafficMeter
+    private var exchange: Exchange?
+    /// Pipelined requests read while an earlier one is still being answered, in order.
+    private var waiting: [Exchange] = []
+    private var clientIP = "-"
+    private var clientPort = 0
+    private var sessionOpen = false
+
+    init(operations: FrontendOperations, meter: TrafficMeter) {
+        self.operations = operations
+        self.meter = meter
+    }
+
+    private var backend: BackendOperations? { self.operations.backend }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if let remote = context.channel.remoteAddress {
+            self.clientIP = remote.ipAddress ?? "-"
+            self.clientPort = remote.port ?? 0
+        }
+        self.operations.counters.sessionOpened()
+        self.operations.process.sessionOpened()
+        self.sessionOpen = true
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if self.exchange != nil {
+            // The client went away before the response ended: HAProxy's "CD" (or "CH" before any header).
+            let phase: Character = self.exchange?.status == nil ? "H" : "D"
+            self.finish(termination: TerminationState(cause: "C", phase: phase))
+        }
+        if self.sessionOpen {
+            self.sessionOpen = false
+            self.operations.counters.sessionClosed()
+            self.operations.process.sessionClosed()
+        }
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .head(let head) = self.unwrapInboundIn(data) {
+            let now = NIODeadline.now()
+            let exchange = Exchange(
+                requestLine: "\(head.method.rawValue) \(head.uri) HTTP/\(head.version.major).\(head.version.minor)",
+                firstByteAt: self.meter.firstByteAt ?? now, headAt: now, date: Self.date(self.meter.firstByteAt),
+                bytesOutAtStart: self.meter.bytesOut, bytesInAtStart: self.meter.bytesInAtRequestStart)
+            if self.exchange == nil {
+                self.exchange = exchange
+            } else {
+                self.waiting.append(exchange)
+            }
+            self.operations.counters.requestReceived()
+            self.operations.process.requestReceived()
+        }
+        context.fireChannelRead(data)
+    }
+
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard let event = event as? ExchangeEvent else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+            return
+        }
+        promise?.succeed(())
+        switch event {
+        case .serverAttached(let server, let retries, let redispatched):
+            guard var exchange = self.exchange, let backend = self.backend, backend.servers.indices.contains(server)
+            else { return }
+            if exchange.server == nil {
+                backend.counters.sessionOpened()
+                backend.counters.requestReceived()
+            }
+            if let previous = exchange.server, previous != server {
+                backend.servers[previous].sessionClosed()
+            }
+            if exchange.server != server {
+                backend.servers[server].sessionOpened(atMilliseconds: Self.monotonicMilliseconds())
+                backend.servers[server].requestReceived()
+            }
+            // As in HAProxy, `wretr` and `wredis` count against the server whose attempt failed.
+            let failed = exchange.failedServer ?? exchange.server ?? server
+            for _ in exchange.retries..<max(exchange.retries, retries) {
+                backend.counters.retried()
+                backend.servers[failed].retried()
+            }
+            if redispatched && !exchange.redispatched {
+                backend.counters.redispatched()
+                backend.servers[failed].redispatched()
+            }
+            exchange.server = server
+            exchange.retries = retries
+            exchange.redispatched = redispatched
+            exchange.attachedAt = .now()
+            self.exchange = exchange
+        case .connectFailed(let server):
+            guard let backend = self.backend, backend.servers.indices.contains(server) else { return }
+            backend.counters.connectionFailed()
+            backend.servers[server].connectionFailed()
+            self.exchange?.failedServer = server
+        case .servedLocally(let name):
+            self.exchange?.localName = name
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch self.unwrapOutboundIn(data) {
+        case .head(let head) where head.status.code >= 200:
+            if self.exchange == nil {
+                // An error answered before any request head (timeout, bad request).
+                let now = NIODeadline.now()
+                self.exchange = Exchange(
+                    requestLine: nil, firstByteAt: self.meter.firstByteAt ?? now, headAt: nil,
+                    date: Self.date(self.meter.firstByteAt), bytesOutAtStart: self.meter.bytesOut,
+                    bytesInAtStart: self.meter.firstByteAt == nil ? self.meter.bytesIn : self.meter.bytesInAtRequestStart)
+                self.operations.counters.requestError()
+            }
+            self.exchange?.status = Int(head.status.code)
+            self.exchange?.responseAt = .now()
+            context.write(data, promise: promise)
+        case .end:
+            context.write(data, promise: promise)
+            self.finish(termination: self.termination())
+        default:
+            context.write(data, promise: promise)
+        }
+    }
+
+    /// `----` for a relayed response; for Portico's own error answers the letters HAProxy uses.
+    private func termination() -> TerminationState {
+        guard let exchange = self.exchange, exchange.server == nil, exchange.localName == nil else { return .normal }
+        switch exchange.status {
+        case 503: return TerminationState("SC")
+        case 504: return TerminationState("sH")
+        case 502: return TerminationState("SH")
+        case 408: return TerminationState("cR")
+        case 400, 431: return TerminationState("PR")
+        default: return .normal
+        }
+    }
+
+    private func finish(termination: TerminationState) {
+        guard let exchange = self.exchange else { return }
+        self.exchange = nil
+        if !self.waiting.isEmpty {
+            // The next pipelined request's response starts now.
+            var next = self.waiting.removeFirst()
+            next.bytesOutAtStart = self.meter.bytesOut
+            self.exchange = next
+        }
+        self.meter.firstByteAt = nil
+        let status = exchange.status ?? -1
+        let bytesOut = self.meter.bytesOut - exchange.bytesOutAtStart
+        let bytesIn = self.meter.bytesIn - exchange.bytesInAtStart
+        if exchange.status != nil { self.operations.counters.responded(status: status) }
+        let backend = self.backend
+        if let backend, let server = exchange.server {
+            if exchange.status != nil {
+                backend.counters.responded(status: status)
+                backend.servers[server].responded(status: status)
+            } else {
+                backend.counters.responseFailed()
+                backend.servers[server].responseFailed()
+            }
+            backend.counters.addBytes(in: bytesIn, out: bytesOut)
+            backend.servers[server].addBytes(in: bytesIn, out: bytesOut)
+            backend.counters.sessionClosed()
+            backend.servers[server].sessionClosed()
+        }
+        let logging = self.operations.logging
+        guard !logging.targets.isEmpty else { return }
+        if logging.dontLogNull, exchange.requestLine == nil, bytesIn == 0 { return }
+        let end = NIODeadline.now()
+        func milliseconds(_ from: NIODeadline?, _ to: NIODeadline?) -> Int? {
+            guard let from, let to else { return nil }
+            return Int(max(0, (to - from).nanoseconds / 1_000_000))
+        }
+        let serverName = exchange.server.flatMap { index in
+            backend.map { $0.serverNames[index] }
+        }
+        let process = self.operations.process.currentSessions
+        let entry = HTTPLogEntry(
+            clientIP: self.clientIP, clientPort: self.clientPort, requestDate: exchange.date,
+            frontend: self.operations.name,
+            // A request answered by Portico itself never reached a backend: HAProxy logs the frontend there.
+            backend: exchange.localName == nil ? (backend?.name ?? self.operations.name) : self.operations.name,
+            server: serverName ?? exchange.localName,
+            requestTime: milliseconds(exchange.firstByteAt, exchange.headAt),
+            queueTime: exchange.attachedAt != nil || exchange.localName != nil ? 0 : nil,
+            connectTime: milliseconds(exchange.headAt, exchange.attachedAt),
+            responseTime: milliseconds(exchange.attachedAt ?? exchange.headAt, exchange.responseAt),
+            activeTime: milliseconds(exchange.firstByteAt, end),
+            status: status, bytesRead: UInt64(max(0, bytesOut)), termination: termination,
+            processConnections: process,
+            frontendConnections: self.operations.counters.currentSessions,
+            backendConnections: backend?.counters.currentSessions ?? 0,
+            serverConnections: exchange.server.map { backend?.servers[$0].currentSessions ?? 0 } ?? 0,
+            retries: exchange.retries, redispatched: exchange.redispatched,
+            requestLine: exchange.requestLine)
+        // HAProxy sends traffic logs at "info", errors included (without `option log-separate-errors`).
+        self.operations.syslog.send(.info, entry.text, to: logging.targets)
+    }
+
+    /// Wall-clock date of the request's first byte.
+    private static func date(_ deadline: NIODeadline?) -> LogTimestamp {
+        let ago = deadline.map { max(0, (NIODeadline.now() - $0).nanoseconds / 1_000_000) } ?? 0
+        return SyslogSender.now(minusMilliseconds: ago)
+    }
+
+    static func monotonicMilliseconds() -> Int64 {
+        Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000)
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Testing
+
+/// The `portico` executable next to the test bundle, when the test run built it (not in PORTICO_PURE builds).
+enum PorticoBinary {
+    static let path: String? = {
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        return [directory, directory.deletingLastPathComponent()].map { $0.appendingPathComponent("portico").path }
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+}
+
+/// A `portico lb` process on loopback with its files in a temporary directory; killed at the end in any case.
+final class LBProcess: @unchecked Sendable {
+    let directory: URL
+    let process = Process()
+    var configPath: String { self.directory.appendingPathComponent("haproxy.cfg").path }
+    var logPath: String { self.directory.appendingPathComponent("stderr.log").path }
+
+    init(config: String) throws {
+        self.directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("pops-lb-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
+        try config.write(toFile: self.configPath, atomically: true, encoding: .utf8)
+        FileManager.default.createFile(atPath: self.logPath, contents: nil)
+        self.process.executableURL = URL(fileURLWithPath: PorticoBinary.path ?? "/nonexistent")
+        self.process.arguments = ["lb", "-f", self.configPath, "--grace", "5"]
+        self.process.standardOutput = FileHandle.nullDevice
+        self.process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: self.logPath))
+        try self.process.run()
+    }
+
+    var log: String { (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? "" }
+
+    func rewrite(_ config: String) throws {
+        try config.write(toFile: self.configPath, atomically: true, encoding: .utf8)
+    }
+
+    func signal(_ number: Int32) { kill(self.process.processIdentifier, number) }
+
+    /// Waits (bounded) for the process to exit; nil if it is still running.
+    func exitStatus(within timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while self.process.isRunning, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return self.process.isRunning ? nil : self.process.terminationStatus
+    }
+
+    /// `portico lb ctl SOCKET COMMAND...`: its exit status and output.
+    func control(_ socket: String, _ command: [String]) throws -> (Int32, String) {
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: PorticoBinary.path ?? "/nonexistent")
+        client.arguments = ["lb", "ctl", socket] + command
+        let pipe = Pipe()
+        client.standardOutput = pipe
+        client.standardError = pipe
+        try client.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        client.waitUntilExit()
+        return (client.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    func cleanUp() {
+        if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(at: self.directory)
+    }
+}
+
+@Suite("portico lb signals and commands", .serialized, .enabled(if: PorticoBinary.path != nil))
+struct SignalTests {
+    func start(_ backends: [TestBackend]) throws -> (LBProcess, OperationsTopology) {
+        var topology = OperationsTopology(
+            servers: backends.map { ($0.name, $0.port) }, syslogPort: freePort(), socketPath: temporarySocketPath())
+        topology.serverOptions = "check inter 1s fall 3 rise 2"
+        return (try LBProcess(config: topology.text), topology)
+    }
+
+    @Test("SIGHUP with a broken file keeps serving; a good file reloads; SIGTERM finishes a slow request, exit 0")
+    func reloadAndStop() async throws {
+        try await withBackends(["web01", "web02"], group: testGroup, slowDelay: .milliseconds(800)) { backends in
+            let (lb, topology) = try self.start(backends)
+            defer { lb.cleanUp() }
+            #expect(await eventually { (try? await runtimeCommand(topology.socketPath, "show info")) != nil })
+
+            try lb.rewrite(topology.text.replacingOccurrences(of: "mode http", with: "mdoe http"))
+            let reload = Process()
+            reload.executableURL = URL(fileURLWithPath: try #require(PorticoBinary.path))
+            reload.arguments = ["lb", "reload", "--pid", String(lb.process.processIdentifier)]
+            try reload.run()
+            reload.waitUntilExit()
+            #expect(reload.terminationStatus == 0)
+            #expect(await eventually { lb.log.contains("Reload refused") })
+            #expect(lb.log.contains("parsing [\(lb.configPath):"))
+            let stillServing = try await HTTPTestClient.get(port: topology.frontendPort, "/", group: testGroup)
+            #expect(stillServing.status == 200)
+
+            var edited = topology
+            edited.serverOptions += " weight 2"
+            try lb.rewrite(edited.text)
+            lb.signal(SIGHUP)
+            #expect(await eventually { lb.log.contains("Reload complete") })
+            let (status, output) = try lb.control(topology.socketPath, ["show", "stat"])
+            #expect(status == 0)
+            #expect(csvValue(output, "web_backend", "web01", "weight") == "2")
+            let (badStatus, badOutput) = try lb.control(topology.socketPath, ["disable", "server", "nope/web01"])
+            #expect(badStatus == 1)
+            #expect(badOutput == "No such backend.\n\n")
+
+            // A request in flight when SIGTERM arrives still gets its answer; then the process exits 0.
+            async let slow = HTTPTestClient.get(port: topology.frontendPort, "/slow", group: testGroup)
+            try await Task.sleep(for: .milliseconds(200))
+            lb.signal(SIGTERM)
+            let answered = try await slow
+            #expect(answered.status == 200)
+            #expect(await lb.exitStatus(within: .seconds(8)) == 0)
+            #expect(!FileManager.default.fileExists(atPath: topology.socketPath), "the socket file is removed")
+        }
+    }
+
+    @Test("SIGUSR1 is HAProxy's soft stop: listeners close, the process exits 0")
+    func softStop() async throws {
+        try await withBackends(["web01"], group: testGroup) { backends in
+            let (lb, topology) = try self.start(backends)
+            defer { lb.cleanUp() }
+            #expect(await eventually { (try? await runtimeCommand(topology.socketPath, "show info")) != nil })
+            lb.signal(SIGUSR1)
+            #expect(await lb.exitStatus(within: .seconds(8)) == 0)
+            #expect(lb.log.contains("Soft stop"))
+            await #expect(throws: (any Error).self) {
+                _ = try await HTTPTestClient.get(port: topology.frontendPort, "/", group: testGroup)
+            }
+        }
+    }
+}
