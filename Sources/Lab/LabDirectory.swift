@@ -64,6 +64,8 @@ public struct LabState: Codable, Sendable {
 public struct LabConfigs: Sendable, Equatable {
     public var haproxy: [LabHost: String]
     public var keepalived: [LabHost: String]
+    /// Additions to the keepalived.conf files for faster failover (FailoverTuning.swift); the seed's by default.
+    public var failover = FailoverTuning.seed
 
     public init(haproxy: [LabHost: String] = [:], keepalived: [LabHost: String] = [:]) {
         self.haproxy = haproxy
