@@ -4,6 +4,7 @@ import Foundation
 import HAProxyConfig
 import Logging
 import ServiceLifecycle
+import VRRPDaemon
 
 #if canImport(Glibc)
     import Glibc

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import VRRPDaemon
 
 #if canImport(Glibc)
     import Glibc
@@ -21,17 +20,23 @@ import VRRPDaemon
 /// The daemon is found at its node socket, an abstract unix socket that exists once per network namespace,
 /// so a balancer and a VRRP daemon on one node find each other with nothing added to either config file.
 /// No daemon there (HAProxy's peer is Keepalived, or no VRRP at all) means a plain graceful stop.
-struct BalancerHandover: Sendable {
+public struct BalancerHandover: Sendable {
     /// The daemon's control socket; nil turns the cooperation off.
-    var socketPath: String?
+    public var socketPath: String?
     /// How long the balancer keeps serving after the VIP has left.
-    var settle: Double = 0.5
+    public var settle: Double
     /// Bound on the whole handover (the daemon bounds it at four advert intervals; this guards a stuck daemon).
-    var timeout: Double = 15
+    public var timeout: Double
+
+    public init(socketPath: String?, settle: Double = 0.5, timeout: Double = 15) {
+        self.socketPath = socketPath
+        self.settle = settle
+        self.timeout = timeout
+    }
 
     /// `--vrrp-socket`, else `$PORTICO_VRRP_SOCKET`, else the node socket; `none`/`off` (or `--no-vrrp-handover`)
     /// turns it off.
-    static func resolve(option: String?, disabled: Bool, environment: [String: String]) -> BalancerHandover {
+    public static func resolve(option: String?, disabled: Bool, environment: [String: String]) -> BalancerHandover {
         if disabled { return BalancerHandover(socketPath: nil) }
         let value = option ?? environment["PORTICO_VRRP_SOCKET"] ?? VRRPService.nodeControlSocket
         let off = ["", "none", "off", "0", "no"].contains(value.lowercased())
@@ -39,7 +44,7 @@ struct BalancerHandover: Sendable {
     }
 
     /// What the daemon answered to `balancer-stop`.
-    enum Outcome: Equatable, Sendable {
+    public enum Outcome: Equatable, Sendable {
         /// No cooperation configured.
         case off
         /// No daemon answers on this node: stop as usual.
@@ -53,7 +58,7 @@ struct BalancerHandover: Sendable {
     }
 
     /// Parses `{"released":{"VI_1":true}}`.
-    static func outcome(ofAnswer answer: String) -> Outcome {
+    public static func outcome(ofAnswer answer: String) -> Outcome {
         guard let data = answer.data(using: .utf8),
             let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
             let released = object["released"] as? [String: Bool]
@@ -63,7 +68,7 @@ struct BalancerHandover: Sendable {
     }
 
     /// Asks the daemon to hand the VIP over; blocks until it has (bounded).
-    func handOverBeforeStop(logger: Logger) -> Outcome {
+    public func handOverBeforeStop(logger: Logger) -> Outcome {
         guard let socketPath else { return .off }
         let answer: String
         do {
@@ -89,7 +94,7 @@ struct BalancerHandover: Sendable {
     }
 
     /// Tells the daemon this balancer serves, so that it may take the VIP back.
-    func announceReady(logger: Logger) {
+    public func announceReady(logger: Logger) {
         guard let socketPath else { return }
         guard let answer = try? vrrpControlRequest(path: socketPath, command: "balancer-ready", timeout: 5) else {
             return
@@ -100,37 +105,3 @@ struct BalancerHandover: Sendable {
     }
 }
 
-/// SIGTERM/SIGINT for `portico lb`: the first one hands the VIP over, then starts the graceful stop; a second
-/// one skips what is left of the handover.
-final class BalancerStopSignals: @unchecked Sendable {
-    private var sources: [DispatchSourceSignal] = []
-    private let lock = NSLock()
-    private var stopping = false
-
-    init(handover: BalancerHandover, logger: Logger, stop: @escaping @Sendable () -> Void) {
-        for number in [SIGTERM, SIGINT] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in
-                guard let self else { return }
-                let first = self.lock.withLock { () -> Bool in
-                    defer { self.stopping = true }
-                    return !self.stopping
-                }
-                guard first else {
-                    stop()
-                    return
-                }
-                // A thread of its own: the handover blocks for up to a few advert intervals.
-                Thread.detachNewThread {
-                    if case .noDaemon(let why) = handover.handOverBeforeStop(logger: logger) {
-                        logger.info("No VRRP daemon on this node (\(why)): plain graceful stop.")
-                    }
-                    stop()
-                }
-            }
-            source.resume()
-            sources.append(source)
-        }
-    }
-}
