@@ -92,7 +92,8 @@ public final class InstanceRunner: @unchecked Sendable {
         }
     }
 
-    func status(trackers: [TrackerStatus]) -> InstanceStatus {
+    /// - Parameter details: what each tracker last saw, by name (script result, process count).
+    func status(details: [String: String]) -> InstanceStatus {
         queue.sync {
             let m = machine
             return InstanceStatus(
@@ -105,10 +106,9 @@ public final class InstanceRunner: @unchecked Sendable {
                 handover: m.isHandingOver ? "resigning" : (m.isHeldBack ? "held_back" : "none"),
                 trackers: m.config.trackedItems.map { item in
                     let up = m.trackerStates[item.name] ?? item.initiallyUp
-                    let detail = trackers.first { $0.name == item.name }
                     return TrackerStatus(
                         name: item.name, kind: "\(item.kind)", weight: item.weight, reverse: item.reverse,
-                        state: up ? "up" : "down", detail: detail?.detail)
+                        state: up ? "up" : "down", detail: details[item.name])
                 },
                 counters: CounterStatus(m.counters)
             )

@@ -405,6 +405,12 @@ public final class LinkWatch: @unchecked Sendable {
         thread = try ReadinessThread(fd: fd, name: "vrrp-linkwatch") {
             var buffer = [UInt8](repeating: 0, count: 65536)
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if n < 0 && Glibc.errno == ENOBUFS {
+                // The kernel dropped notifications (a burst of link changes): read the whole state again.
+                let links = (try? RouteNetlink().links()) ?? []
+                links.forEach(onChange)
+                return
+            }
             guard n > 0 else { return }
             for reply in NetlinkReply.parse(buffer[0..<n]) {
                 if let link = NetworkLink(reply) { onChange(link) }

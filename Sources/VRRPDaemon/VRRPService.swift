@@ -383,21 +383,16 @@ public final class VRRPService: Service, @unchecked Sendable {
 
     public func status() -> DaemonStatus {
         let (rs, sc, pw, unknown) = lock.withLock { (runners, scripts, processes, unknownVRID) }
-        var trackers: [TrackerStatus] = []
+        // What each shared tracker last saw, shown beside the instance's view of it.
+        var details: [String: String] = [:]
         for (name, check) in sc {
-            trackers.append(
-                TrackerStatus(
-                    name: name, kind: "script", weight: 0, reverse: false, state: check.isGood ? "up" : "down",
-                    detail: check.lastOutcome.map { $0.keepalivedWords }))
+            details[name] = check.lastOutcome.map { "last run \($0.keepalivedWords)" } ?? "not run yet"
         }
         for (name, watch) in pw {
-            trackers.append(
-                TrackerStatus(
-                    name: name, kind: "process", weight: 0, reverse: false, state: watch.isUp ? "up" : "down",
-                    detail: "\(watch.count) running"))
+            details[name] = "\(watch.count) running"
         }
         return DaemonStatus(
-            routerID: config.global.routerID, pid: getpid(), instances: rs.map { $0.status(trackers: trackers) },
+            routerID: config.global.routerID, pid: getpid(), instances: rs.map { $0.status(details: details) },
             unknownVirtualRouterDrops: unknown)
     }
 

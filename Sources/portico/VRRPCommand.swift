@@ -115,6 +115,12 @@ struct VRRPRun: AsyncParsableCommand {
     }
 }
 
+/// A client-side failure (no daemon, several daemons): reported without the usage text.
+struct VRRPClientError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
 /// Finds the control socket: given, from the config's router_id, or the only one in /run/portico.
 func resolveControlSocket(_ explicit: String?, configFile: String?) throws -> String {
     if let explicit { return explicit }
@@ -125,7 +131,7 @@ func resolveControlSocket(_ explicit: String?, configFile: String?) throws -> St
     let names = (try? FileManager.default.contentsOfDirectory(atPath: "/run/portico")) ?? []
     let sockets = names.filter { $0.hasPrefix("vrrp-") && $0.hasSuffix(".sock") }.sorted()
     guard sockets.count == 1 else {
-        throw ValidationError(
+        throw VRRPClientError(
             sockets.isEmpty
                 ? "no portico vrrp control socket in /run/portico (is the daemon running?)"
                 : "several daemons run (\(sockets.joined(separator: ", "))): pass --control-socket or -f")

@@ -188,4 +188,33 @@ struct HealthAndFailoverTests {
             }
         }
     }
+
+    @Test("weights and backup servers: 3:1 split, the backup only serves when the active servers are DOWN")
+    func weightsAndBackup() async throws {
+        try await withBackends(["web01", "web02", "web03"], group: testGroup) { backends in
+            var topology = TestTopology(servers: [])
+            topology.backend += [
+                "server web01 127.0.0.1:\(backends[0].port) check inter 200ms fall 2 rise 2 weight 3",
+                "server web02 127.0.0.1:\(backends[1].port) check inter 200ms fall 2 rise 2 weight 1",
+                "server web03 127.0.0.1:\(backends[2].port) check inter 200ms fall 2 rise 2 backup",
+            ]
+            topology.defaults.append("timeout check 2s")
+            let logs = LogCapture()
+            try await withBalancer(topology, logs: logs) { port, _ in
+                var counts: [String: Int] = [:]
+                for _ in 0..<8 {
+                    counts[try await HTTPTestClient.get(port: port, "/", group: testGroup).body, default: 0] += 1
+                }
+                #expect(counts == ["web01": 6, "web02": 2])
+                backends[0].healthy = false
+                backends[1].healthy = false
+                #expect(await eventually { logs.lines.filter { $0.contains(" is DOWN") }.count == 2 })
+                var after: Set<String> = []
+                for _ in 0..<3 {
+                    after.insert(try await HTTPTestClient.get(port: port, "/", group: testGroup).body)
+                }
+                #expect(after == ["web03"])
+            }
+        }
+    }
 }

@@ -98,6 +98,11 @@ struct FailoverTests {
             // fall 2 × interval 1, then lb02 (100 > 90) preempts after Master_Down_Interval.
             #expect(vipMoves(to: "lb02", in: lab, within: 9) != nil)
             #expect(n1.instanceStatus()?["effectivePriority"] as? Int == 90)
+            let tracker = (n1.instanceStatus()?["trackers"] as? [[String: Any]])?.first
+            #expect(tracker?["name"] as? String == "chk_lb")
+            #expect(tracker?["state"] as? String == "down")
+            #expect(tracker?["weight"] as? Int == -30)
+            #expect(tracker?["detail"] as? String == "last run exited with status 1")
             _ = FileManager.default.createFile(atPath: flag, contents: nil)
             #expect(vipMoves(to: "lb01", in: lab, within: 9) != nil)
             #expect(n1.log.contains("VRRP_Script(chk_lb) failed"))

@@ -152,7 +152,11 @@ struct PrimitiveTests {
             var list: [Bool] = []
         }
         let changes = Changes()
-        let check = ScriptCheck(.init(name: "chk", script: script, interval: 0.1, fall: 3, rise: 2)) { good, _ in
+        // A generous timeout: on a loaded 2-core machine `sh` can take longer than the 0.1 s interval to start,
+        // and the default timeout (the interval) would turn that into a spurious failure.
+        let check = ScriptCheck(
+            .init(name: "chk", script: script, interval: 0.1, timeout: 2, fall: 3, rise: 2)
+        ) { good, _ in
             changes.lock.withLock { changes.list.append(good) }
         }
         try check.start()
