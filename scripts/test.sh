@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg_bin in iproute2:ip haproxy:haproxy keepalived:keepalived nginx:nginx wrk:wrk curl:curl procps:pidof; do
+for pkg_bin in iproute2:ip haproxy:haproxy keepalived:keepalived nginx:nginx wrk:wrk curl:curl procps:pidof chromium:chromium; do
     command -v "${pkg_bin#*:}" >/dev/null 2>&1 || [ -x "/usr/sbin/${pkg_bin#*:}" ] || need+=("${pkg_bin%%:*}")
 done
 if [ "${#need[@]}" -gt 0 ]; then

@@ -1,13 +1,14 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import BalancerCore
 import HAProxyConfig
 import Logging
 import NIOCore
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// The operator's side of a running balancer: traffic counters per frontend, backend and server, the
 /// syslog sender, and the stats snapshot that the stats page, the Prometheus endpoint and the runtime
@@ -79,6 +80,7 @@ final class BalancerOperations: Sendable {
                 let operations = self.backends[entry.name]
             {
                 proxy.mode = backend.config.mode.rawValue
+                operations.observe(backend)
                 let (state, stateNow) = backend.stateSnapshot()
                 monotonicNow = stateNow
                 let slots = backend.selector.servers
@@ -96,15 +98,13 @@ final class BalancerOperations: Sendable {
                 let frontendLimit =
                     topology.frontends.filter { $0.backend === backend }
                     .map { $0.config.maxConn ?? self.maxConnections }.reduce(0, +)
+                let (sinceChange, downtime, downTransitions) = operations.history
                 proxy.backend = BackendStatsInput(
                     counters: operations.counters.value, algorithm: backend.config.balance.description,
-                    servers: servers, queueCurrent: backend.queue.count, queueMax: 0,
+                    servers: servers, queueCurrent: backend.queue.count, queueMax: nil,
                     sessionLimit: backend.config.fullConn ?? max(1, frontendLimit / 10),
-                    secondsSinceChange: servers.map { ($0.state.lastChange) }.max().map {
-                        (stateNow - $0).components.seconds
-                    } ?? stateNow.components.seconds,
-                    // Backend-level downtime is not tracked yet: the column stays empty.
-                    downtimeSeconds: nil)
+                    secondsSinceChange: sinceChange, downtimeSeconds: servers.isEmpty ? nil : downtime,
+                    downTransitions: downTransitions)
             }
             proxies.append(proxy)
         }
@@ -134,12 +134,55 @@ final class BackendOperations: Sendable {
     let servers: [LiveCounters]
     let serverNames: [String]
     let logTargets: [LogTarget]
+    private let availability = Mutex(Availability())
+
+    /// The backend's own UP/DOWN history (DOWN: no usable server), for `lastchg`, `downtime`, `chkdown`.
+    struct Availability {
+        var isDown = false
+        var lastChange = NIODeadline.now()
+        var downSince: NIODeadline?
+        var pastDowntime: TimeAmount = .zero
+        var downTransitions = 0
+    }
 
     init(runtime: BackendRuntime) {
         self.name = runtime.name
         self.servers = runtime.servers.map { _ in LiveCounters() }
         self.serverNames = runtime.servers.map(\.name)
         self.logTargets = runtime.config.logging.targets
+    }
+
+    /// Records the backend's availability after a state change (called on each state-change line and on
+    /// each stats read, so a transition is seen when it happens).
+    func observe(_ backend: BackendRuntime) {
+        guard !backend.servers.isEmpty else { return }
+        let usable = backend.health.withLock { $0.usableCount }
+        let down = usable.active + usable.backup == 0
+        let now = NIODeadline.now()
+        self.availability.withLock { state in
+            guard state.isDown != down else { return }
+            state.isDown = down
+            state.lastChange = now
+            if down {
+                state.downSince = now
+                state.downTransitions += 1
+            } else if let since = state.downSince {
+                state.pastDowntime = state.pastDowntime + (now - since)
+                state.downSince = nil
+            }
+        }
+    }
+
+    /// (seconds since the last change, total downtime in seconds, DOWN transitions).
+    var history: (Int64, Int64, Int) {
+        let now = NIODeadline.now()
+        return self.availability.withLock { state in
+            let current = state.downSince.map { now - $0 } ?? .zero
+            return (
+                (now - state.lastChange).nanoseconds / 1_000_000_000,
+                (state.pastDowntime + current).nanoseconds / 1_000_000_000, state.downTransitions
+            )
+        }
     }
 }
 

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import BalancerCore
 import Dispatch
 import HAProxyConfig
@@ -10,6 +5,12 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// Runs `portico lb` across configuration reloads, the way HAProxy's master process does with `-W`:
 ///
@@ -114,7 +115,8 @@ public final class BalancerSupervisor: Service, Sendable {
         guard !result.hasAlerts else {
             let count = result.alerts.count
             self.logger.error(
-                "Reload refused: the new configuration has \(count) error(s); still running the previous configuration.")
+                "Reload refused: the new configuration has \(count) error(s); still running the previous configuration."
+            )
             return false
         }
         let old = self.balancer

@@ -796,6 +796,14 @@ final class ClientConnection: ChannelDuplexHandler {
         // A connection that has not sent its first request yet may have it in flight (it was accepted just
         // before the stop or reload): it gets its answer, with `Connection: close`, rather than a reset.
         // Its http-request timeout and the grace period still bound how long it can stay.
-        if self.phase == .idle, !self.isFirstRequest { self.closeNow() }
+        //
+        // An idle kept-alive connection is not closed at once either: a busy client may be sending its next
+        // request right now, and a close would cross it (a failed request for clients that do not retry).
+        // It gets a short window in which that request is answered with `Connection: close`; a connection
+        // still idle after it is closed, as HAProxy closes idle connections when it stops.
+        guard self.phase == .idle, !self.isFirstRequest, let context = self.context else { return }
+        context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(500)) { [self] in
+            if self.phase == .idle { self.closeNow() }
+        }
     }
 }

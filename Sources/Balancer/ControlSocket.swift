@@ -1,13 +1,14 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import BalancerCore
 import HAProxyConfig
 import Logging
 import NIOCore
 import NIOPosix
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// The runtime API socket (`stats socket PATH [mode M] [level L]` in global): HAProxy's
 /// non-interactive protocol, one command line in (commands may be chained with `;`), the reply out,
@@ -39,8 +40,10 @@ enum ControlSocket {
                 if let (host, port) = Self.tcpAddress(socket.path) {
                     channel = try await bootstrap.bind(host: host, port: port).get()
                 } else {
-                    channel = try await bootstrap.bind(unixDomainSocketPath: socket.path, cleanupExistingSocketFile: true)
-                        .get()
+                    channel = try await bootstrap.bind(
+                        unixDomainSocketPath: socket.path, cleanupExistingSocketFile: true
+                    )
+                    .get()
                     if let mode = socket.mode { chmod(socket.path, mode_t(mode)) }
                 }
                 channels.append((socket.path, channel))

@@ -95,9 +95,14 @@ final class ExchangeObserver: ChannelDuplexHandler {
     private var clientPort = 0
     private var sessionOpen = false
 
+    /// The proxy has log targets: request lines and dates are worth computing.
+    private let logs: Bool
+    private static let unlogged = LogTimestamp(year: 1970, month: 1, day: 1, hour: 0, minute: 0, second: 0)
+
     init(operations: FrontendOperations, meter: TrafficMeter) {
         self.operations = operations
         self.meter = meter
+        self.logs = !operations.logging.targets.isEmpty
     }
 
     private var backend: BackendOperations? { self.operations.backend }
@@ -130,8 +135,10 @@ final class ExchangeObserver: ChannelDuplexHandler {
         if case .head(let head) = self.unwrapInboundIn(data) {
             let now = NIODeadline.now()
             let exchange = Exchange(
-                requestLine: "\(head.method.rawValue) \(head.uri) HTTP/\(head.version.major).\(head.version.minor)",
-                firstByteAt: self.meter.firstByteAt ?? now, headAt: now, date: Self.date(self.meter.firstByteAt),
+                // The line and the wall-clock date are only worked out when the proxy logs.
+                requestLine: self.logs
+                    ? "\(head.method.rawValue) \(head.uri) HTTP/\(head.version.major).\(head.version.minor)" : nil,
+                firstByteAt: self.meter.firstByteAt ?? now, headAt: now, date: self.date(self.meter.firstByteAt),
                 bytesOutAtStart: self.meter.bytesOut, bytesInAtStart: self.meter.bytesInAtRequestStart)
             if self.exchange == nil {
                 self.exchange = exchange
@@ -198,8 +205,9 @@ final class ExchangeObserver: ChannelDuplexHandler {
                 let now = NIODeadline.now()
                 self.exchange = Exchange(
                     requestLine: nil, firstByteAt: self.meter.firstByteAt ?? now, headAt: nil,
-                    date: Self.date(self.meter.firstByteAt), bytesOutAtStart: self.meter.bytesOut,
-                    bytesInAtStart: self.meter.firstByteAt == nil ? self.meter.bytesIn : self.meter.bytesInAtRequestStart)
+                    date: self.date(self.meter.firstByteAt), bytesOutAtStart: self.meter.bytesOut,
+                    bytesInAtStart: self.meter.firstByteAt == nil
+                        ? self.meter.bytesIn : self.meter.bytesInAtRequestStart)
                 self.operations.counters.requestError()
             }
             self.exchange?.status = Int(head.status.code)
@@ -215,7 +223,10 @@ final class ExchangeObserver: ChannelDuplexHandler {
 
     /// `----` for a relayed response; for Portico's own error answers the letters HAProxy uses.
     private func termination() -> TerminationState {
-        guard let exchange = self.exchange, exchange.server == nil, exchange.localName == nil else { return .normal }
+        guard let exchange = self.exchange else { return .normal }
+        // Answered by Portico itself (stats page, Prometheus): HAProxy's "locally processed" LR--.
+        if exchange.localName != nil { return TerminationState("LR") }
+        guard exchange.server == nil else { return .normal }
         switch exchange.status {
         case 503: return TerminationState("SC")
         case 504: return TerminationState("sH")
@@ -274,8 +285,12 @@ final class ExchangeObserver: ChannelDuplexHandler {
             server: serverName ?? exchange.localName,
             requestTime: milliseconds(exchange.firstByteAt, exchange.headAt),
             queueTime: exchange.attachedAt != nil || exchange.localName != nil ? 0 : nil,
-            connectTime: milliseconds(exchange.headAt, exchange.attachedAt),
-            responseTime: milliseconds(exchange.attachedAt ?? exchange.headAt, exchange.responseAt),
+            // Local answers report 0/0/0/0/0 as HAProxy's applets do; an error Portico generated after no
+            // server answered has no server response time (-1), as in `0/-1/-1/-1/0 503 ... SC--`.
+            connectTime: exchange.localName != nil ? 0 : milliseconds(exchange.headAt, exchange.attachedAt),
+            responseTime: exchange.localName != nil
+                ? 0
+                : termination == .normal ? milliseconds(exchange.attachedAt, exchange.responseAt) : nil,
             activeTime: milliseconds(exchange.firstByteAt, end),
             status: status, bytesRead: UInt64(max(0, bytesOut)), termination: termination,
             processConnections: process,
@@ -289,7 +304,8 @@ final class ExchangeObserver: ChannelDuplexHandler {
     }
 
     /// Wall-clock date of the request's first byte.
-    private static func date(_ deadline: NIODeadline?) -> LogTimestamp {
+    private func date(_ deadline: NIODeadline?) -> LogTimestamp {
+        guard self.logs else { return Self.unlogged }
         let ago = deadline.map { max(0, (NIODeadline.now() - $0).nanoseconds / 1_000_000) } ?? 0
         return SyslogSender.now(minusMilliseconds: ago)
     }

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import NIOCore
 import NIOPosix
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// Listening sockets that outlive a configuration generation, for hitless reloads: the supervisor opens
 /// each `bind` address once, and every generation accepts on a duplicate of the same socket. While two

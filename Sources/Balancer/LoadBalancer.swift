@@ -147,6 +147,7 @@ public final class LoadBalancer: Service, Sendable {
                         let stderrLevel: Logger.Level = line.hasPrefix("Server ") ? .warning : Logger.Level(level)
                         logger.log(level: stderrLevel, "\(line)")
                         operations.syslog.send(level, line, to: backend.config.logging.targets)
+                        operations.backends[backend.name]?.observe(backend)
                     },
                     scheduleCheck: { server, delay in checkers[server]?.scheduleNext(after: delay) }
                 )

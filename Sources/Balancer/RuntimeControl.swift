@@ -58,6 +58,7 @@ final class RuntimeControl: Sendable {
             RuntimeAPI.apply(change, to: &state, server: index, now: now, sessions: sessions)
         }
         backend.perform(actions)
+        self.operations.backends[backend.name]?.observe(backend)
         return reply
     }
 }

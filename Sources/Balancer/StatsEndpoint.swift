@@ -90,7 +90,8 @@ final class StatsEndpoint: ChannelDuplexHandler {
     }
 
     private func target(for uri: String) -> Target? {
-        let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)
+        let path =
+            uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)
             ?? uri
         if let prometheusPath, path == prometheusPath { return .prometheus }
         // HAProxy serves the page for any URI starting with `stats uri` (so `/stats;csv` and `/stats?x`).
@@ -116,7 +117,9 @@ final class StatsEndpoint: ChannelDuplexHandler {
         }
     }
 
-    private func serveStats(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ page: StatsPage, _ body: [UInt8]) {
+    private func serveStats(
+        _ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ page: StatsPage, _ body: [UInt8]
+    ) {
         let authorization = StatsAuthorization(
             credentials: page.credentials.map { .init(user: $0.user, password: $0.password) }, realm: page.realm)
         guard case .allowed = authorization.check(authorization: head.headers["authorization"].first) else {
@@ -132,9 +135,10 @@ final class StatsEndpoint: ChannelDuplexHandler {
         let suffix = String(head.uri.dropFirst(page.uri.count))
         if head.method == .POST {
             guard admin else {
-                self.send(context, head, .forbidden, contentType: "text/html",
-                          body: "<html><body><h1>403 Forbidden</h1>\nRequest forbidden by administrative rules.\n"
-                            + "</body></html>\n")
+                self.send(
+                    context, head, .forbidden, contentType: "text/html",
+                    body: "<html><body><h1>403 Forbidden</h1>\nRequest forbidden by administrative rules.\n"
+                        + "</body></html>\n")
                 return
             }
             let status = self.performAdminForm(body)
@@ -156,8 +160,9 @@ final class StatsEndpoint: ChannelDuplexHandler {
             let refresh = suffix.contains(";norefresh") ? nil : page.refresh.map { Int($0.components.seconds) }
             let html = StatsPageHTML.render(
                 snapshot,
-                options: .init(uri: page.uri, refreshSeconds: refresh, hideVersion: page.hideVersion, admin: admin,
-                               actionStatus: actionStatus))
+                options: .init(
+                    uri: page.uri, refreshSeconds: refresh, hideVersion: page.hideVersion, admin: admin,
+                    actionStatus: actionStatus))
             self.send(context, head, .ok, contentType: "text/html; charset=utf-8", body: html)
         }
     }
@@ -228,11 +233,13 @@ final class StatsEndpoint: ChannelDuplexHandler {
         headers.add(name: "connection", value: "close")
         headers.add(contentsOf: extraHeaders)
         let version: HTTPVersion = request.version.minor == 0 ? .http1_0 : .http1_1
-        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))),
-                      promise: nil)
+        context.write(
+            self.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))),
+            promise: nil)
         if request.method != .HEAD, !body.isEmpty {
-            context.write(self.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))),
-                          promise: nil)
+            context.write(
+                self.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))),
+                promise: nil)
         }
         let channel = context.channel
         context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in

@@ -9,18 +9,24 @@ public enum PrometheusExposition {
     public static func render(_ snapshot: StatsSnapshot) -> String {
         var out = ""
         let process = snapshot.process
-        family(&out, "haproxy_process_start_time_seconds", "Start time in seconds", "gauge",
-               [([], Double(process.startTimeSeconds))])
-        family(&out, "haproxy_process_max_connections", "Maximum number of concurrent connections", "gauge",
-               [([], Double(process.maxConnections))])
-        family(&out, "haproxy_process_current_connections", "Number of active sessions", "gauge",
-               [([], Double(process.currentConnections))])
-        family(&out, "haproxy_process_connections_total", "Total number of created sessions", "counter",
-               [([], Double(process.totalConnections))])
-        family(&out, "haproxy_process_requests_total", "Total number of requests (TCP or HTTP)", "counter",
-               [([], Double(process.totalRequests))])
-        family(&out, "haproxy_process_uptime_seconds", "How long ago this worker process was started (seconds)",
-               "gauge", [([], Double(process.uptimeSeconds))])
+        family(
+            &out, "haproxy_process_start_time_seconds", "Start time in seconds", "gauge",
+            [([], Double(process.startTimeSeconds))])
+        family(
+            &out, "haproxy_process_max_connections", "Maximum number of concurrent connections", "gauge",
+            [([], Double(process.maxConnections))])
+        family(
+            &out, "haproxy_process_current_connections", "Number of active sessions", "gauge",
+            [([], Double(process.currentConnections))])
+        family(
+            &out, "haproxy_process_connections_total", "Total number of created sessions", "counter",
+            [([], Double(process.totalConnections))])
+        family(
+            &out, "haproxy_process_requests_total", "Total number of requests (TCP or HTTP)", "counter",
+            [([], Double(process.totalRequests))])
+        family(
+            &out, "haproxy_process_uptime_seconds", "How long ago this worker process was started (seconds)",
+            "gauge", [([], Double(process.uptimeSeconds))])
 
         let frontends = snapshot.rows.filter { $0.kind == .frontend }
         let backends = snapshot.rows.filter { $0.kind == .backend }
@@ -46,7 +52,9 @@ public enum PrometheusExposition {
         }
         let isFrontend = scope == "frontend"
         if !isFrontend {
-            simple("current_queue", "Number of current queued connections", "gauge") { $0.queueCurrent.map(Double.init) }
+            simple("current_queue", "Number of current queued connections", "gauge") {
+                $0.queueCurrent.map(Double.init)
+            }
             simple("max_queue", "Highest value of queued connections encountered since process started", "gauge") {
                 $0.queueMax.map(Double.init)
             }
@@ -79,14 +87,25 @@ public enum PrometheusExposition {
                 Double($0.counters.requestErrors)
             }
         } else {
-            simple("connection_errors_total", "Total number of failed connections to server since the worker "
-                   + "process started", "counter") { Double($0.counters.connectionErrors) }
-            simple("response_errors_total", "Total number of invalid responses since the worker process started",
-                   "counter") { Double($0.counters.responseErrors) }
-            simple("retry_warnings_total", "Total number of server connection retries since the worker process "
-                   + "started", "counter") { Double($0.counters.retries) }
-            simple("redispatch_warnings_total", "Total number of server redispatches due to connection failures "
-                   + "since the worker process started", "counter") { Double($0.counters.redispatches) }
+            simple(
+                "connection_errors_total",
+                "Total number of failed connections to server since the worker "
+                    + "process started", "counter"
+            ) { Double($0.counters.connectionErrors) }
+            simple(
+                "response_errors_total", "Total number of invalid responses since the worker process started",
+                "counter"
+            ) { Double($0.counters.responseErrors) }
+            simple(
+                "retry_warnings_total",
+                "Total number of server connection retries since the worker process "
+                    + "started", "counter"
+            ) { Double($0.counters.retries) }
+            simple(
+                "redispatch_warnings_total",
+                "Total number of server redispatches due to connection failures "
+                    + "since the worker process started", "counter"
+            ) { Double($0.counters.redispatches) }
         }
         let states = scope == "server" ? ["DOWN", "UP", "MAINT", "DRAIN", "NOLB"] : ["DOWN", "UP"]
         var statusSamples: [(Labels, Double)] = []
@@ -96,11 +115,14 @@ public enum PrometheusExposition {
                 statusSamples.append((labels(row) + [("state", state)], state == current ? 1 : 0))
             }
         }
-        family(&out, prefix + "status", "Current status of the service, per state label value.", "gauge",
-               statusSamples)
+        family(
+            &out, prefix + "status", "Current status of the service, per state label value.", "gauge",
+            statusSamples)
         if !isFrontend {
-            simple("weight", "Server's effective weight, or sum of active servers' effective weights for a backend",
-                   "gauge") { $0.weight.map(Double.init) }
+            simple(
+                "weight", "Server's effective weight, or sum of active servers' effective weights for a backend",
+                "gauge"
+            ) { $0.weight.map(Double.init) }
             if scope == "backend" {
                 simple("active_servers", "Total number of active UP servers with a non-zero weight", "gauge") {
                     $0.active.map(Double.init)
@@ -109,11 +131,17 @@ public enum PrometheusExposition {
                     $0.backup.map(Double.init)
                 }
             } else {
-                simple("check_failures_total", "Total number of failed individual health checks per server/backend, "
-                       + "since the worker process started", "counter") { $0.failedChecks.map(Double.init) }
+                simple(
+                    "check_failures_total",
+                    "Total number of failed individual health checks per server/backend, "
+                        + "since the worker process started", "counter"
+                ) { $0.failedChecks.map(Double.init) }
             }
-            simple("check_up_down_total", "Total number of failed checks causing UP to DOWN server transitions, per "
-                   + "server/backend, since the worker process started", "counter") {
+            simple(
+                "check_up_down_total",
+                "Total number of failed checks causing UP to DOWN server transitions, per "
+                    + "server/backend, since the worker process started", "counter"
+            ) {
                 $0.downTransitions.map(Double.init)
             }
             simple("check_last_change_seconds", "How long ago the last server state changed, in seconds", "gauge") {
@@ -122,8 +150,11 @@ public enum PrometheusExposition {
             simple("downtime_seconds_total", "Total time spent in DOWN state, for server or backend", "counter") {
                 $0.downtimeSeconds.map(Double.init)
             }
-            simple("loadbalanced_total", "Total number of requests routed by load balancing since the worker process "
-                   + "started (ignores queue pop and stickiness)", "counter") { $0.selectedTotal.map(Double.init) }
+            simple(
+                "loadbalanced_total",
+                "Total number of requests routed by load balancing since the worker process "
+                    + "started (ignores queue pop and stickiness)", "counter"
+            ) { $0.selectedTotal.map(Double.init) }
             simple("uweight", "Server's user weight, or sum of active servers' user weights for a backend", "gauge") {
                 $0.userWeight.map(Double.init)
             }
@@ -132,8 +163,10 @@ public enum PrometheusExposition {
             simple("check_code", "layer5-7 code, if available of the last health check.", "gauge") { row in
                 row.checkStatus.map { _ in Double(row.checkCode ?? 0) }
             }
-            simple("check_duration_seconds", "Total duration of the latest server health check, in seconds.",
-                   "gauge") { $0.checkDurationMilliseconds.map { Double($0) / 1000 } }
+            simple(
+                "check_duration_seconds", "Total duration of the latest server health check, in seconds.",
+                "gauge"
+            ) { $0.checkDurationMilliseconds.map { Double($0) / 1000 } }
             var checkSamples: [(Labels, Double)] = []
             for row in rows {
                 guard let status = row.checkStatus else { continue }
@@ -141,8 +174,9 @@ public enum PrometheusExposition {
                     checkSamples.append((labels(row) + [("state", name)], name == status ? 1 : 0))
                 }
             }
-            family(&out, prefix + "check_status", "Status of last health check, per state label value.", "gauge",
-                   checkSamples)
+            family(
+                &out, prefix + "check_status", "Status of last health check, per state label value.", "gauge",
+                checkSamples)
         }
         var responses: [(Labels, Double)] = []
         for code in ["1xx", "2xx", "3xx", "4xx", "5xx", "other"] {
@@ -151,11 +185,16 @@ public enum PrometheusExposition {
                 responses.append((labels(row) + [("code", code)], Double(row.counters.responses(class: group))))
             }
         }
-        family(&out, prefix + "http_responses_total", "Total number of HTTP responses with status 100-199 returned "
-               + "by this object since the worker process started", "counter", responses)
+        family(
+            &out, prefix + "http_responses_total",
+            "Total number of HTTP responses with status 100-199 returned "
+                + "by this object since the worker process started", "counter", responses)
         if scope != "server" {
-            simple("http_requests_total", "Total number of HTTP requests processed by this object since the worker "
-                   + "process started", "counter") { Double($0.counters.requests) }
+            simple(
+                "http_requests_total",
+                "Total number of HTTP requests processed by this object since the worker "
+                    + "process started", "counter"
+            ) { Double($0.counters.requests) }
         }
     }
 

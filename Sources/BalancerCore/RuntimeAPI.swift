@@ -63,7 +63,7 @@ public enum RuntimeAPI {
           disable server <bk>/<srv>               : disable a server for maintenance (use 'set server' instead)
           enable server <bk>/<srv>                : enable a disabled server (use 'set server' instead)
           help [<command>]                        : list matching or all commands
-          set server <bk>/<srv> [opts]            : change a server's state, weight, address or ssl
+          set server <bk>/<srv> [opts]            : change a server's state, weight or health
           show info [desc|json|typed|float]*      : report information about the running process
           show servers state [<backend>]          : dump volatile server information (all or for a single backend)
           show stat [desc|json|no-maint|typed|up]*: report counters for each proxy and server
@@ -141,8 +141,7 @@ public enum RuntimeAPI {
             return .command(.change(reference, .weight(.absolute(weight))))
         default:
             return .reply(
-                "'set server <srv>' only supports 'agent', 'health', 'state', 'weight', 'addr', 'fqdn', "
-                    + "'check-addr', 'check-port' and 'ssl'.\n\n")
+                "'set server <srv>' only supports 'health', 'state' and 'weight' in Portico.\n\n")
         }
     }
 
@@ -187,7 +186,7 @@ public enum RuntimeAPI {
             ("Stopping", process.stopping ? "1" : "0"), ("Listeners", String(process.listeners)),
             ("Start_time_sec", String(process.startTimeSeconds)),
         ]
-        return fields.map { "\($0.0): \($0.1)\n" }.joined() + "\n"
+        return fields.filter { !$0.1.isEmpty }.map { "\($0.0): \($0.1)\n" }.joined() + "\n"
     }
 
     public static let serversStateHeader =

@@ -150,7 +150,9 @@ public enum StatsCSV {
         ]
         list += unmeasured.map { Column(name: $0) { _ in nil } }
         list.append(Column(name: "uweight") { text($0.userWeight) })
-        list += ["agg_server_status", "agg_server_check_status", "agg_check_status"].map { Column(name: $0) { _ in nil } }
+        list += ["agg_server_status", "agg_server_check_status", "agg_check_status"].map {
+            Column(name: $0) { _ in nil }
+        }
         // HAProxy 2.6's separator before the statistics modules' columns: its value is "-" on every line.
         list.append(Column(name: "-") { _ in "-" })
         list += moduleColumns.map { Column(name: $0) { _ in nil } }

@@ -48,7 +48,8 @@ public enum StatsPageHTML {
         html += "</h1>\n<h2>\(escape(title))</h2>\n"
         if let status = options.actionStatus {
             let ok = status == "DONE"
-            html += "<p class=\"banner \(ok ? "ok" : "fail")\">"
+            html +=
+                "<p class=\"banner \(ok ? "ok" : "fail")\">"
                 + (ok ? "Action processed successfully." : "Action not processed: \(escape(status)).") + "</p>\n"
         }
         html += "<div class=\"info\"><ul>"
@@ -111,7 +112,8 @@ public enum StatsPageHTML {
         for row in rows {
             html += "<tr class=\"\(rowClass(row))\">"
             if adminForm {
-                html += row.kind == .server
+                html +=
+                    row.kind == .server
                     ? "<td><input type=\"checkbox\" name=\"s\" value=\"\(escape(row.service))\"></td>" : "<td></td>"
             }
             let name = row.kind == .server ? row.service : (row.kind == .frontend ? "Frontend" : "Backend")

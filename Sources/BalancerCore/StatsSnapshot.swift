@@ -44,7 +44,8 @@ public struct BackendStatsInput: Sendable, Equatable {
     public var algorithm: String
     public var servers: [ServerStatsInput]
     public var queueCurrent: Int
-    public var queueMax: Int
+    /// nil: not measured (the column stays empty).
+    public var queueMax: Int?
     /// `slim` of the backend (HAProxy shows `fullconn`, or a tenth of the frontend's maxconn).
     public var sessionLimit: Int?
     /// Seconds since the backend last became UP or DOWN (every server gone or one back).
@@ -56,7 +57,7 @@ public struct BackendStatsInput: Sendable, Equatable {
 
     public init(
         counters: TrafficCounters = TrafficCounters(), algorithm: String = "roundrobin",
-        servers: [ServerStatsInput] = [], queueCurrent: Int = 0, queueMax: Int = 0, sessionLimit: Int? = nil,
+        servers: [ServerStatsInput] = [], queueCurrent: Int = 0, queueMax: Int? = nil, sessionLimit: Int? = nil,
         secondsSinceChange: Int64? = nil, downtimeSeconds: Int64? = nil, downTransitions: Int = 0
     ) {
         self.counters = counters
@@ -241,8 +242,9 @@ public struct StatsSnapshot: Sendable, Equatable {
         var rows: [StatsRow] = []
         for proxy in proxies {
             if let frontend = proxy.frontend {
-                var row = StatsRow(kind: .frontend, proxy: proxy.name, service: "FRONTEND", proxyID: proxy.id,
-                                   mode: proxy.mode)
+                var row = StatsRow(
+                    kind: .frontend, proxy: proxy.name, service: "FRONTEND", proxyID: proxy.id,
+                    mode: proxy.mode)
                 row.counters = frontend.counters
                 row.sessionLimit = frontend.sessionLimit
                 row.status = frontend.isOpen ? "OPEN" : "STOP"
@@ -264,8 +266,9 @@ public struct StatsSnapshot: Sendable, Equatable {
                 }
                 rows.append(row)
             }
-            var row = StatsRow(kind: .backend, proxy: proxy.name, service: "BACKEND", proxyID: proxy.id,
-                               mode: proxy.mode)
+            var row = StatsRow(
+                kind: .backend, proxy: proxy.name, service: "BACKEND", proxyID: proxy.id,
+                mode: proxy.mode)
             row.counters = backend.counters
             row.queueCurrent = backend.queueCurrent
             row.queueMax = backend.queueMax
@@ -298,8 +301,9 @@ public struct StatsSnapshot: Sendable, Equatable {
     ) -> StatsRow {
         let state = server.state
         let checks = state.checkCounters(at: now)
-        var row = StatsRow(kind: .server, proxy: proxy.name, service: state.settings.name, proxyID: proxy.id,
-                           serverID: serverID, mode: proxy.mode)
+        var row = StatsRow(
+            kind: .server, proxy: proxy.name, service: state.settings.name, proxyID: proxy.id,
+            serverID: serverID, mode: proxy.mode)
         var counters = server.counters
         counters.currentSessions = server.currentSessions
         counters.maxSessions = max(counters.maxSessions, server.currentSessions)

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import ArgumentParser
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// `portico lb ctl SOCKET 'command'`: a runtime API client, like `echo 'show stat' | socat stdio SOCKET`.
 struct LBControlCommand: ParsableCommand {
@@ -31,8 +32,10 @@ struct LBControlCommand: ParsableCommand {
         FileHandle.standardOutput.write(Data(reply.utf8))
         // HAProxy's error replies are single sentences; a failed command makes the exit status 1 for scripts.
         let trimmed = reply.trimmingCharacters(in: .whitespacesAndNewlines)
-        let failures = ["No such", "Can't find", "Unknown command", "Permission denied", "Require ", "expects ",
-                        "Absolute weight", "not supported"]
+        let failures = [
+            "No such", "Can't find", "Unknown command", "Permission denied", "Require ", "expects ",
+            "Absolute weight", "not supported",
+        ]
         if failures.contains(where: { trimmed.hasPrefix($0) || trimmed.hasPrefix("'set server") }) {
             throw ExitCode(1)
         }
@@ -100,14 +103,18 @@ enum RuntimeClient {
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
             if count == 0 { break }
-            guard count > 0 else { throw RuntimeClientError.io("no complete answer: \(String(cString: strerror(errno)))") }
+            guard count > 0 else {
+                throw RuntimeClientError.io("no complete answer: \(String(cString: strerror(errno)))")
+            }
             reply += buffer[0..<count]
         }
         return String(decoding: reply, as: UTF8.self)
     }
 
     private static func connect(_ target: String) throws -> Int32 {
-        if let colon = target.lastIndex(of: ":"), !target.hasPrefix("/"), let port = UInt16(target[target.index(after: colon)...]) {
+        if let colon = target.lastIndex(of: ":"), !target.hasPrefix("/"),
+            let port = UInt16(target[target.index(after: colon)...])
+        {
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = port.bigEndian

@@ -106,10 +106,11 @@ struct StatsTests {
     func seedRows() {
         let csv = StatsCSV.render(SeedStats().snapshot())
         let lines = csv.split(separator: "\n").dropFirst()
-        #expect(lines.map { fields($0)[0] + "/" + fields($0)[1] } == [
-            "web_entry/FRONTEND", "web_backend/web01", "web_backend/web02", "web_backend/BACKEND",
-            "stats/FRONTEND", "stats/BACKEND",
-        ])
+        #expect(
+            lines.map { fields($0)[0] + "/" + fields($0)[1] } == [
+                "web_entry/FRONTEND", "web_backend/web01", "web_backend/web02", "web_backend/BACKEND",
+                "stats/FRONTEND", "stats/BACKEND",
+            ])
         let columnCount = fields(Substring(haproxy26Header)).count
         for line in lines {
             #expect(fields(line).count == columnCount)
@@ -210,8 +211,9 @@ struct StatsTests {
         let scur = try #require(field(web01, "scur"))
         #expect((scur["value"] as? [String: Any])?["value"] as? Int == 0)
         #expect(field(web01, "ereq") == nil)
-        #expect(field(rows[0], "pxname").flatMap { ($0["value"] as? [String: Any])?["value"] as? String }
-            == "web_entry")
+        #expect(
+            field(rows[0], "pxname").flatMap { ($0["value"] as? [String: Any])?["value"] as? String }
+                == "web_entry")
     }
 
     @Test("Prometheus text uses HAProxy exporter names and labels")
@@ -282,8 +284,9 @@ struct StatsAuthorizationTests {
     func cases() {
         #expect(auth.check(authorization: basic("admin:strong_password_here")) == .allowed(user: "admin"))
         #expect(auth.check(authorization: basic("ops:x:y")) == .allowed(user: "ops"))
-        #expect(auth.check(authorization: "basic " + Base64.encode(Array("admin:strong_password_here".utf8)))
-            == .allowed(user: "admin"))
+        #expect(
+            auth.check(authorization: "basic " + Base64.encode(Array("admin:strong_password_here".utf8)))
+                == .allowed(user: "admin"))
         for bad in [
             nil, "", "Basic", "Bearer abc", basic("admin:wrong"), basic("admin:strong_password_her"),
             basic("admin:strong_password_here!"), basic("Admin:strong_password_here"), basic("admin"),
@@ -330,12 +333,15 @@ struct RuntimeAPITests {
         #expect(API.parse("set server web_backend/web01 weight 50%") == .command(.change(web01, .weight(.percent(50)))))
         #expect(API.parse("set server web_backend/web01 health down") == .command(.change(web01, .health(up: false))))
         #expect(API.parse("disable server web_backend") == .reply("Require 'backend/server'.\n\n"))
-        #expect(API.parse("set server web_backend/web01 state bogus")
-            == .reply("'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n\n"))
-        #expect(API.parse("set server web_backend/web01 weight 300")
-            == .reply("Absolute weight can only be between 0 and 256 inclusive.\n\n"))
-        #expect(API.parse("set server web_backend/web01 health x")
-            == .reply("'set server <srv> health' expects 'up', 'stopping', or 'down'.\n\n"))
+        #expect(
+            API.parse("set server web_backend/web01 state bogus")
+                == .reply("'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n\n"))
+        #expect(
+            API.parse("set server web_backend/web01 weight 300")
+                == .reply("Absolute weight can only be between 0 and 256 inclusive.\n\n"))
+        #expect(
+            API.parse("set server web_backend/web01 health x")
+                == .reply("'set server <srv> health' expects 'up', 'stopping', or 'down'.\n\n"))
         #expect(API.parse("disable server web_backend/web01", level: .operator) == .reply(API.permissionDenied))
         guard case .reply(let unknown) = API.parse("frobnicate") else {
             Issue.record("unknown command parsed")
@@ -356,7 +362,9 @@ struct RuntimeAPITests {
         var row = try #require(seed.snapshot().row("web_backend", "web01"))
         #expect(row.status == "DRAIN")
         #expect(row.weight == 0)
-        #expect(API.serversState(seed.snapshot()).contains("\n3 web_backend 1 web01 192.168.10.21 2 8 1 1 25 15 3 4 6 0 0 0 - 80 - 0 0 - - 0\n"))
+        #expect(
+            API.serversState(seed.snapshot()).contains(
+                "\n3 web_backend 1 web01 192.168.10.21 2 8 1 1 25 15 3 4 6 0 0 0 - 80 - 0 0 - - 0\n"))
 
         (reply, actions) = API.apply(.admin(.maintenance), to: &seed.backend, server: 0, now: .seconds(6))
         row = try #require(seed.snapshot().row("web_backend", "web01"))

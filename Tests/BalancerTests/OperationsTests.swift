@@ -10,8 +10,9 @@ import Testing
 /// Reads one column of the `web_backend/SERVER` line of a CSV document.
 func csvValue(_ csv: String, _ proxy: String, _ service: String, _ column: String) -> String? {
     let lines = csv.split(separator: "\n")
-    guard let header = lines.first, let index = header.dropFirst(2).split(separator: ",", omittingEmptySubsequences: false)
-        .firstIndex(where: { $0 == column })
+    guard let header = lines.first,
+        let index = header.dropFirst(2).split(separator: ",", omittingEmptySubsequences: false)
+            .firstIndex(where: { $0 == column })
     else { return nil }
     for line in lines.dropFirst() {
         let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
@@ -48,7 +49,8 @@ struct OperationsTests {
                     basicAuthorization("root", "strong_password_here"), ("authorization", "Basic %%%"),
                     ("authorization", "Bearer strong_password_here"),
                 ] {
-                    let response = try await HTTPTestClient.get(port: port, "/stats", group: testGroup, headers: [header])
+                    let response = try await HTTPTestClient.get(
+                        port: port, "/stats", group: testGroup, headers: [header])
                     #expect(response.status == 401, "\(header)")
                 }
                 let page = try await HTTPTestClient.get(port: port, "/stats", group: testGroup, headers: [self.admin])
@@ -101,10 +103,11 @@ struct OperationsTests {
                 let lines = csv.body.split(separator: "\n")
                 #expect(lines.first.map(String.init) == StatsCSV.headerLine)
                 #expect(lines.first?.hasPrefix("# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,") == true)
-                #expect(lines.dropFirst().map { $0.split(separator: ",").prefix(2).joined(separator: "/") } == [
-                    "web_entry/FRONTEND", "web_backend/web01", "web_backend/web02", "web_backend/BACKEND",
-                    "stats/FRONTEND", "stats/BACKEND",
-                ])
+                #expect(
+                    lines.dropFirst().map { $0.split(separator: ",").prefix(2).joined(separator: "/") } == [
+                        "web_entry/FRONTEND", "web_backend/web01", "web_backend/web02", "web_backend/BACKEND",
+                        "stats/FRONTEND", "stats/BACKEND",
+                    ])
                 #expect(csvValue(csv.body, "web_entry", "FRONTEND", "stot") == "4")
                 #expect(csvValue(csv.body, "web_entry", "FRONTEND", "hrsp_2xx") == "4")
                 #expect(csvValue(csv.body, "web_backend", "web01", "stot") == "2")
@@ -118,7 +121,8 @@ struct OperationsTests {
                 let json = try await HTTPTestClient.get(
                     port: topology.statsPort, "/stats;json", group: testGroup, headers: [self.admin])
                 #expect(json.headers["content-type"] == ["application/json"])
-                let rows = try #require(try JSONSerialization.jsonObject(with: Data(json.body.utf8)) as? [[[String: Any]]])
+                let rows = try #require(
+                    try JSONSerialization.jsonObject(with: Data(json.body.utf8)) as? [[[String: Any]]])
                 #expect(rows.count == 6)
                 let names = rows.map { row in
                     row.first { (($0["field"] as? [String: Any])?["name"] as? String) == "svname" }
@@ -169,12 +173,16 @@ struct OperationsTests {
                 // The metrics come last, after both proxied responses.
                 let metricsStart = try #require(raw.range(of: "# HELP"))
                 #expect(raw[..<metricsStart.lowerBound].components(separatedBy: "HTTP/1.1 200").count == 4)
-                #expect(await eventually {
-                    ["/first", "/second", "/metrics"].allSatisfy { path in
-                        syslog.lines.contains { $0.contains("\"GET \(path) HTTP/1.1\"") }
-                    }
-                })
-                #expect(syslog.lines.contains { $0.contains(" web_entry web_entry/<PROMEX> ") })
+                #expect(
+                    await eventually {
+                        ["/first", "/second", "/metrics"].allSatisfy { path in
+                            syslog.lines.contains { $0.contains("\"GET \(path) HTTP/1.1\"") }
+                        }
+                    })
+                let promex = syslog.lines.first { $0.contains(" web_entry web_entry/<PROMEX> ") } ?? ""
+                // As haproxy 2.6 logs its exporter: `web_entry web_entry/<PROMEX> 0/0/0/0/0 200 55506 - - LR--`.
+                #expect(promex.contains(" LR-- "), "\(promex)")
+                #expect(promex.contains(#/ \d+/0/0/0/\d+ 200 /#), "\(promex)")
             }
         }
     }
@@ -192,7 +200,8 @@ struct OperationsTests {
                     group: testGroup)
                 #expect(statusCode(raw) == 200)
                 // A connection that sends nothing is not logged (option dontlognull).
-                _ = try await rawExchange(port: topology.frontendPort, "", group: testGroup, timeout: .milliseconds(100))
+                _ = try await rawExchange(
+                    port: topology.frontendPort, "", group: testGroup, timeout: .milliseconds(100))
                 let request = { (line: String) in line.contains("\"GET /?q=1 HTTP/1.1\"") }
                 #expect(await eventually { syslog.lines.contains(where: request) })
                 let line = try #require(syslog.lines.first(where: request))
@@ -233,19 +242,47 @@ struct OperationsTests {
                     servers: backends.map { ($0.name, $0.port) }, syslogPort: syslog, socketPath: temporarySocketPath())
             }) { topology, _, syslog in
                 #expect(await self.waitUp(topology, servers: ["web01"]))
-                #expect(try await runtimeCommand(topology.socketPath, "set server web_backend/web01 health down") == "\n")
+                #expect(
+                    try await runtimeCommand(topology.socketPath, "set server web_backend/web01 health down") == "\n")
                 let response = try await HTTPTestClient.get(port: topology.frontendPort, "/", group: testGroup)
                 #expect(response.status == 503)
+                let stat = try await runtimeCommand(topology.socketPath, "show stat")
+                #expect(csvValue(stat, "web_backend", "BACKEND", "status") == "DOWN")
+                #expect(csvValue(stat, "web_backend", "BACKEND", "chkdown") == "1")
+                #expect(csvValue(stat, "web_backend", "BACKEND", "downtime") == "0")
+                #expect(csvValue(stat, "web_backend", "BACKEND", "lastchg") == "0")
                 #expect(await eventually { syslog.lines.contains { $0.contains(" web_backend/<NOSRV> ") } })
                 let line = syslog.lines.first { $0.contains(" web_backend/<NOSRV> ") } ?? ""
                 #expect(line.contains(" 503 "))
                 #expect(line.contains(" SC-- "))
-                #expect(syslog.lines.contains {
-                    $0.hasPrefix("<145>") && $0.contains("Server web_backend/web01 is DOWN, changed from CLI.")
-                })
-                #expect(syslog.lines.contains {
-                    $0.hasPrefix("<144>") && $0.contains("backend web_backend has no server available!")
-                })
+                // haproxy 2.6 logs `0/-1/-1/-1/0 503 217 - - SC--`: no queue, connect or server response time.
+                #expect(line.contains("/-1/-1/-1/"), "\(line)")
+                #expect(
+                    syslog.lines.contains {
+                        $0.hasPrefix("<145>") && $0.contains("Server web_backend/web01 is DOWN, changed from CLI.")
+                    })
+                #expect(
+                    syslog.lines.contains {
+                        $0.hasPrefix("<144>") && $0.contains("backend web_backend has no server available!")
+                    })
+            }
+        }
+    }
+
+    @Test("log ADDR local2 notice: traffic lines (info) are filtered out, state changes still reach syslog")
+    func logLevelFilter() async throws {
+        try await withBackends(["web01"], group: testGroup) { backends in
+            try await withOperationsBalancer({ syslog in
+                var topology = OperationsTopology(
+                    servers: backends.map { ($0.name, $0.port) }, syslogPort: syslog, socketPath: temporarySocketPath())
+                topology.logLevel = "notice"
+                return topology
+            }) { topology, _, syslog in
+                #expect(await self.waitUp(topology, servers: ["web01"]))
+                _ = try await answers(port: topology.frontendPort, count: 2)
+                _ = try await runtimeCommand(topology.socketPath, "disable server web_backend/web01")
+                #expect(await eventually { syslog.lines.contains { $0.contains("is going DOWN for maintenance") } })
+                #expect(syslog.lines.filter { $0.hasPrefix("<150>") }.isEmpty, "\(syslog.lines)")
             }
         }
     }
@@ -266,7 +303,9 @@ struct OperationsTests {
                 #expect(try await answers(port: topology.frontendPort, count: 6) == Array(repeating: "web02", count: 6))
                 var stat = try await runtimeCommand(socket, "show stat")
                 #expect(csvValue(stat, "web_backend", "web01", "status") == "DRAIN")
-                #expect(try await runtimeCommand(socket, "show servers state web_backend").contains(" web01 127.0.0.1 2 8 "))
+                #expect(
+                    try await runtimeCommand(socket, "show servers state web_backend").contains(" web01 127.0.0.1 2 8 ")
+                )
 
                 // maint: out, shown MAINT, checks paused.
                 #expect(try await runtimeCommand(socket, "set server web_backend/web01 state maint") == "\n")
@@ -297,13 +336,15 @@ struct OperationsTests {
         }
     }
 
-    @Test("stats admin if TRUE: the page's form drains a server")
-    func adminForm() async throws {
+    @Test(
+        "stats admin if TRUE / if LOCALHOST (a loopback client): the page's form drains a server",
+        arguments: ["TRUE", "LOCALHOST"])
+    func adminForm(condition: String) async throws {
         try await withBackends(["web01", "web02"], group: testGroup) { backends in
             try await withOperationsBalancer({ syslog in
                 var topology = OperationsTopology(
                     servers: backends.map { ($0.name, $0.port) }, syslogPort: syslog, socketPath: temporarySocketPath())
-                topology.statsLines.append("stats admin if TRUE")
+                topology.statsLines.append("stats admin if \(condition)")
                 return topology
             }) { topology, _, _ in
                 #expect(await self.waitUp(topology))

@@ -45,6 +45,8 @@ func withSupervisor<T>(
 final class LoadTally: Sendable {
     private let counts = Mutex<(ok: Int, failed: [String])>((0, []))
     let stop = Atomic<Bool>(false)
+    /// Responses that closed a kept-alive connection (`Connection: close`).
+    let handedOver = Atomic<Int>(0)
 
     var ok: Int { self.counts.withLock { $0.ok } }
     var failures: [String] { self.counts.withLock { $0.failed } }
@@ -81,6 +83,39 @@ func runLoad(port: Int, clients: Int, maxRequests: Int, pause: Duration = .milli
     }
 }
 
+/// Like `runLoad`, over kept-alive connections: a client reconnects only when a response says
+/// `Connection: close` (what a reloading balancer says on the connections it hands over).
+func runKeepAliveLoad(port: Int, clients: Int, maxRequests: Int, tally: LoadTally) async {
+    await withTaskGroup(of: Void.self) { group in
+        for _ in 0..<clients {
+            group.addTask {
+                var client: HTTPTestClient?
+                var sent = 0
+                while !tally.stop.load(ordering: .relaxed), sent < maxRequests {
+                    sent += 1
+                    do {
+                        if client == nil { client = try await HTTPTestClient.connect(port: port, group: testGroup) }
+                        guard let current = client else { continue }
+                        let response = try await current.request(.GET, "/")
+                        tally.record(.success(response))
+                        if response.headers["connection"].contains(where: { $0.lowercased() == "close" }) {
+                            tally.handedOver.wrappingAdd(1, ordering: .relaxed)
+                            await current.close()
+                            client = nil
+                        }
+                    } catch {
+                        tally.record(.failure(error))
+                        await client?.close()
+                        client = nil
+                    }
+                    try? await Task.sleep(for: .milliseconds(4))
+                }
+                await client?.close()
+            }
+        }
+    }
+}
+
 @Suite("Reload", .serialized)
 struct ReloadTests {
     func topology(_ backends: [TestBackend]) -> OperationsTopology {
@@ -108,6 +143,7 @@ struct ReloadTests {
                 let port = topology.frontendPort
                 async let load: Void = runLoad(port: port, clients: 3, maxRequests: 1000, tally: tally)
                 var reloaded = 0
+                let before = tally.ok
                 for round in 0..<10 {
                     try await Task.sleep(for: .milliseconds(150))
                     // Every other reload really changes something (a weight), the others reload the same text.
@@ -116,12 +152,45 @@ struct ReloadTests {
                     file.set(topology.text)
                     if await supervisor.reload() { reloaded += 1 }
                 }
+                let during = tally.ok - before
                 try await Task.sleep(for: .milliseconds(150))
                 tally.stop.store(true, ordering: .relaxed)
                 await load
                 #expect(reloaded == 10)
                 #expect(tally.failures.isEmpty, "\(tally.failures.prefix(5))")
-                #expect(tally.ok > 100, "the loop ran during the reloads (\(tally.ok) requests)")
+                // The clients kept going while the generations changed (at least one request per reload).
+                #expect(during >= 10, "\(during) requests answered between the first and the last reload")
+            }
+        }
+    }
+
+    @Test("10 reloads under kept-alive clients: not one request fails")
+    func reloadsUnderKeepAliveLoad() async throws {
+        try await withBackends(["web01", "web02"], group: testGroup) { backends in
+            var topology = self.topology(backends)
+            topology.serverOptions = "check inter 1s fall 3 rise 2"
+            let file = EditableConfig(topology.text)
+            try await withSupervisor(topology, file: file) { supervisor in
+                #expect(await self.waitUp(topology.socketPath, ["web01", "web02"]))
+                let tally = LoadTally()
+                let port = topology.frontendPort
+                async let load: Void = runKeepAliveLoad(port: port, clients: 3, maxRequests: 1000, tally: tally)
+                var reloaded = 0
+                let before = tally.ok
+                for _ in 0..<10 {
+                    try await Task.sleep(for: .milliseconds(150))
+                    if await supervisor.reload() { reloaded += 1 }
+                }
+                let during = tally.ok - before
+                try await Task.sleep(for: .milliseconds(150))
+                tally.stop.store(true, ordering: .relaxed)
+                await load
+                #expect(reloaded == 10)
+                #expect(tally.failures.isEmpty, "\(tally.failures.prefix(5))")
+                // The clients kept going while the generations changed (at least one request per reload).
+                #expect(during >= 10, "\(during) requests answered between the first and the last reload")
+                // The old generations really handed their kept-alive connections over.
+                #expect(tally.handedOver.load(ordering: .relaxed) >= 10)
             }
         }
     }
@@ -138,9 +207,10 @@ struct ReloadTests {
                 file.set(topology.text.replacingOccurrences(of: "balance roundrobin", with: "balanse roundrobin"))
                 #expect(await supervisor.reload() == false)
                 #expect(supervisor.balancer === before)
-                #expect(logs.lines.contains {
-                    $0.contains("parsing [haproxy.cfg:") && $0.contains("unknown keyword 'balanse'")
-                })
+                #expect(
+                    logs.lines.contains {
+                        $0.contains("parsing [haproxy.cfg:") && $0.contains("unknown keyword 'balanse'")
+                    })
                 #expect(logs.lines.contains { $0.hasPrefix("Reload refused") })
                 let served = try await answers(port: topology.frontendPort, count: 4)
                 #expect(served.sorted() == ["web01", "web01", "web02", "web02"])
@@ -149,8 +219,9 @@ struct ReloadTests {
 
                 // A file that parses but cannot start (its new frontend's port is taken): refused as well, and
                 // the running generation takes connections again.
-                file.set(topology.text + "\nfrontend extra\n    bind 127.0.0.1:\(backends[0].port)\n"
-                    + "    default_backend web_backend\n")
+                file.set(
+                    topology.text + "\nfrontend extra\n    bind 127.0.0.1:\(backends[0].port)\n"
+                        + "    default_backend web_backend\n")
                 #expect(await supervisor.reload() == false)
                 #expect(supervisor.balancer === before)
                 let servedAfter = try await answers(port: topology.frontendPort, count: 2)

@@ -18,6 +18,7 @@ final class LBProcess: @unchecked Sendable {
     let process = Process()
     var configPath: String { self.directory.appendingPathComponent("haproxy.cfg").path }
     var logPath: String { self.directory.appendingPathComponent("stderr.log").path }
+    var outputPath: String { self.directory.appendingPathComponent("stdout.log").path }
 
     init(config: String) throws {
         self.directory = FileManager.default.temporaryDirectory
@@ -25,14 +26,16 @@ final class LBProcess: @unchecked Sendable {
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         try config.write(toFile: self.configPath, atomically: true, encoding: .utf8)
         FileManager.default.createFile(atPath: self.logPath, contents: nil)
+        FileManager.default.createFile(atPath: self.outputPath, contents: nil)
         self.process.executableURL = URL(fileURLWithPath: PorticoBinary.path ?? "/nonexistent")
         self.process.arguments = ["lb", "-f", self.configPath, "--grace", "5"]
-        self.process.standardOutput = FileHandle.nullDevice
+        self.process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: self.outputPath))
         self.process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: self.logPath))
         try self.process.run()
     }
 
     var log: String { (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? "" }
+    var output: String { (try? String(contentsOfFile: self.outputPath, encoding: .utf8)) ?? "" }
 
     func rewrite(_ config: String) throws {
         try config.write(toFile: self.configPath, atomically: true, encoding: .utf8)
@@ -117,6 +120,27 @@ struct SignalTests {
             #expect(answered.status == 200)
             #expect(await lb.exitStatus(within: .seconds(8)) == 0)
             #expect(!FileManager.default.fileExists(atPath: topology.socketPath), "the socket file is removed")
+        }
+    }
+
+    @Test("log stdout format raw: one httplog line per request on standard output, for containers")
+    func logToStandardOutput() async throws {
+        try await withBackends(["web01"], group: testGroup) { backends in
+            var topology = OperationsTopology(
+                servers: backends.map { ($0.name, $0.port) }, syslogPort: freePort(), socketPath: temporarySocketPath())
+            topology.serverOptions = "check inter 1s fall 3 rise 2"
+            let text = topology.text.replacingOccurrences(
+                of: "    log 127.0.0.1:\(topology.syslogPort) local2", with: "    log stdout format raw local0")
+            let lb = try LBProcess(config: text)
+            defer { lb.cleanUp() }
+            #expect(await eventually { (try? await runtimeCommand(topology.socketPath, "show info")) != nil })
+            let response = try await HTTPTestClient.get(port: topology.frontendPort, "/raw-log", group: testGroup)
+            #expect(response.status == 200)
+            #expect(await eventually { lb.output.contains("\"GET /raw-log HTTP/1.1\"") })
+            let line = lb.output.split(separator: "\n").first { $0.contains("/raw-log") }.map(String.init) ?? ""
+            // Raw format: the httplog line alone, no syslog header.
+            #expect(line.hasPrefix("127.0.0.1:"), "\(line)")
+            #expect(line.contains(" web_entry web_backend/web01 "))
         }
     }
 

@@ -12,15 +12,19 @@ struct OperationsTopology {
     var statsPort = freePort()
     var syslogPort: Int
     var socketPath: String
+    /// Optional level filter on the global `log` line (`log 127.0.0.1:PORT local2 notice`).
+    var logLevel: String?
     var statsLines = [
         "stats enable", "stats uri /stats", "stats refresh 10s", "stats auth admin:strong_password_here",
     ]
-    var serverOptions = "check inter 100ms fall 3 rise 2"
+    // `inter` is also the check timeout: 500 ms keeps checks passing on a busy test machine.
+    var serverOptions = "check inter 500ms fall 3 rise 2"
     var backendLines = ["balance roundrobin", "option httpchk GET /health", "http-check expect status 200"]
 
     var text: String {
         var lines = [
-            "global", "    log 127.0.0.1:\(self.syslogPort) local2", "    maxconn 1000",
+            "global", "    log 127.0.0.1:\(self.syslogPort) local2" + (self.logLevel.map { " " + $0 } ?? ""),
+            "    maxconn 1000",
             "    stats socket \(self.socketPath) mode 600 level admin", "",
             "defaults", "    mode http", "    log global", "    option httplog", "    option dontlognull",
             "    option forwardfor", "    timeout connect 3s", "    timeout client 30s", "    timeout server 30s", "",
