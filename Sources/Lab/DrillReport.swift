@@ -166,9 +166,10 @@ public enum DrillAnalysis {
                 $0.vipHolders.contains { !initial.contains($0) }
             })
         {
+            // "to" names the node(s) that newly hold it; a moment of overlap shows as split brain, not here.
             vipMove = VIPMove(
                 seconds: moved.time - phase.start, from: initial.isEmpty ? "none" : initial.joined(separator: "+"),
-                to: moved.vipText
+                to: moved.vipHolders.filter { !initial.contains($0) }.joined(separator: "+")
             )
         }
         return PhaseReport(

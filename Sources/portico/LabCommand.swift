@@ -221,7 +221,8 @@ func runDrills(
             // Everything the drill recorded, for a closer look than the report gives.
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            try? encoder.encode(run).write(to: URL(fileURLWithPath: "\(lab.directory.path)/drill-\(name.rawValue).json"))
+            try? encoder.encode(run).write(
+                to: URL(fileURLWithPath: "\(lab.directory.path)/drill-\(name.rawValue).json"))
             let report = DrillAnalysis.report(run)
             runs.append(run)
             reports.append(report)

@@ -131,6 +131,8 @@ import Testing
         let report = DrillAnalysis.report(run)
         #expect(report.splitBrainSamples == 10)
         #expect(report.vipMoved == true)
+        // The VIP moved to lb02 (while lb01 still held it: the overlap is the split brain counted above).
+        #expect(report.phases[1].vipMove?.to == "lb02")
         #expect(ReportText.verdict(report).contains("SPLIT BRAIN in 10 samples"))
     }
 

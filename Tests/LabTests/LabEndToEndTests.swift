@@ -247,18 +247,27 @@ extension LabEndToEndTests {
 }
 
 extension LabEndToEndTests {
-    /// `portico web` as the backends behind the reference HAProxy and Keepalived.
-    @Suite(.serialized, .enabled(if: LabEnvironment.porticoRole(.web), "portico web is not implemented yet"))
-    struct PorticoWebTests {
-        @Test func porticoWebBehindTheReferenceEntry() throws {
-            let stack = try StackSelection.parse(stack: "reference", web: "portico", lb: nil, vrrp: nil)
+    /// Mixed roles: `portico web` behind HAProxy, Keepalived on lb01 and `portico vrrp` on lb02 (the two VRRP
+    /// implementations must agree on the wire for the VIP to move and come back).
+    @Suite(
+        .serialized,
+        .enabled(
+            if: LabEnvironment.porticoRole(.web) && LabEnvironment.porticoRole(.vrrp),
+            "portico web and portico vrrp are not implemented yet"
+        )
+    )
+    struct MixedStackTests {
+        @Test func keepalivedAndPorticoVRRPShareTheVIP() throws {
+            let stack = try StackSelection.parse(stack: "reference", web: "portico", lb: nil, vrrp: "lb02=portico")
             try LabEnvironment.withLab(stack: stack) { lab in
                 let status = try lab.status()
                 #expect(status.webs.allSatisfy { $0.process.implementation == .portico && $0.process.running })
-                #expect(status.balancers.allSatisfy { $0.view.servers.allSatisfy { $0.state == "UP" } })
+                #expect(status.balancers.map(\.vrrpState) == ["MASTER", "BACKUP"])
+                #expect(status.balancers.map(\.priority) == [120, 100])
+                #expect(status.balancers.map(\.vrrpStateSource) == ["keepalived log", "portico vrrp status"])
                 let backends = try LabEnvironment.backendsThroughVIP(6)
                 #expect(Set(backends) == ["web01", "web02"])
-                LabEnvironment.expectBackendTakenOutAndBack(try lab.drill(.backend))
+                LabEnvironment.expectVIPMovesAndReturns(try lab.drill(.node))
             }
         }
     }
