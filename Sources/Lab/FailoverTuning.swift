@@ -110,3 +110,12 @@ public struct FailoverTuning: Sendable, Equatable, Codable {
         }.map(\.element)
     }
 }
+
+extension LabState {
+    /// The stack as reports name it, with the failover config when it is not the seed's
+    /// (e.g. "portico, keepalived.conf: recommended").
+    public var describedStack: String {
+        guard let failover, failover != .seed else { return stack.summary }
+        return "\(stack.summary), keepalived.conf: \(failover.summary)"
+    }
+}

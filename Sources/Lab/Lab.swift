@@ -163,7 +163,9 @@ public final class Lab: @unchecked Sendable {
                 to: directory.checkScript(host), executable: true
             )
         }
-        let state = LabState(stack: stack, porticoExecutable: porticoExecutable ?? "", startedAt: WallClock.now())
+        let state = LabState(
+            stack: stack, porticoExecutable: porticoExecutable ?? "", startedAt: WallClock.now(),
+            failover: configs.failover)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         do {

@@ -56,6 +56,8 @@ public struct LabState: Codable, Sendable {
     public var stack: StackSelection
     public var porticoExecutable: String
     public var startedAt: Double
+    /// The keepalived.conf additions the lab was brought up with (nil: the seed's, or a lab from before).
+    public var failover: FailoverTuning?
 }
 
 /// The configuration texts the balancers get: the seed's by default. Other texts let a drill measure a

@@ -49,6 +49,15 @@ import Testing
         #expect(throws: LabError.self) { try FailoverTuning.parse("fast", fastAdverts: false) }
     }
 
+    @Test func reportsNameTheFailoverConfigBesideTheStack() {
+        var state = LabState(stack: .portico, porticoExecutable: "/bin/portico", startedAt: 0, failover: .recommended)
+        #expect(state.describedStack == "portico, keepalived.conf: recommended")
+        state.failover = .seed
+        #expect(state.describedStack == "portico")
+        state.failover = nil
+        #expect(state.describedStack == "portico")
+    }
+
     /// Both variants pass the config tests of the programs that read them.
     @Test func variantsPassTheConfigTests() throws {
         guard let portico = Lab.defaultPorticoExecutable() else { return }
