@@ -93,6 +93,13 @@ public struct BalancerHandover: Sendable {
         return outcome
     }
 
+    /// Tells the daemon this balancer has started but does not serve yet: a backup node must not preempt
+    /// (a process tracker may see the new process before it listens).
+    public func announceStarting() {
+        guard let socketPath else { return }
+        _ = try? vrrpControlRequest(path: socketPath, command: "balancer-starting", timeout: 2)
+    }
+
     /// Tells the daemon this balancer serves, so that it may take the VIP back.
     public func announceReady(logger: Logger) {
         guard let socketPath else { return }

@@ -444,6 +444,13 @@ public final class VRRPService: Service, @unchecked Sendable {
             logger.info("control: the local balancer is stopping, handing over")
             lock.withLock { heldForBalancer = true }
             return json(["released": handOver()])
+        case "balancer-starting":
+            // The local balancer has just started and does not serve yet: a backup must not preempt until
+            // `balancer-ready` (a master keeps the VIP; nothing better exists).
+            lock.withLock { heldForBalancer = true }
+            let backups = lock.withLock { runners.filter { $0.state != .master } }
+            for runner in backups { runner.requestHandover { _ in } }
+            return "{\"held\":\(backups.count)}"
         case "balancer-ready":
             let held = lock.withLock { () -> Bool in
                 defer { heldForBalancer = false }

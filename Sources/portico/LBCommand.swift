@@ -108,6 +108,11 @@ struct LBCommand: AsyncParsableCommand {
         }
         if let path = self.pidFile ?? config.global.pidFile { try Self.writePidFile(path, pid: getpid()) }
 
+        let handover = BalancerHandover.resolve(
+            option: self.vrrpSocket, disabled: self.noVRRPHandover, environment: ProcessInfo.processInfo.environment)
+        // Before listening: the node's VRRP daemon must not take the VIP back until we serve (issue 6).
+        handover.announceStarting()
+
         // A supervisor rather than a bare LoadBalancer: SIGHUP reloads hitlessly, SIGUSR1 soft-stops.
         let files = self.files
         let balancer: BalancerSupervisor
@@ -134,8 +139,6 @@ struct LBCommand: AsyncParsableCommand {
                 logger: logger
             )
         )
-        let handover = BalancerHandover.resolve(
-            option: self.vrrpSocket, disabled: self.noVRRPHandover, environment: ProcessInfo.processInfo.environment)
         let signals = BalancerStopSignals(handover: handover, logger: logger) {
             Task { await group.triggerGracefulShutdown() }
         }
