@@ -28,7 +28,12 @@ extension LabEndToEndTests {
 
                 let entry = DrillAnalysis.report(try lab.drill(.entry))
                 #expect(entry.vipMoved == true && entry.vipReturned == true)
-                #expect(entry.failed == 0, "entry drill: \(entry.phases.map { "\($0.name) \($0.failures)" })")
+                // Zero in most runs. What can remain (docs/failover.md) is one connection caught by the client's
+                // ARP switch between its handshake and its request: reset by the new master. Nothing else.
+                let kinds = Set(entry.phases.flatMap { $0.failures.keys })
+                #expect(
+                    entry.failed <= 1 && kinds.isSubset(of: ["reset"]),
+                    "entry drill: \(entry.phases.map { "\($0.name) \($0.failures)" })")
                 // When lb01 preempts, it adds the VIP and lb02 drops it on lb01's first advert a few ms later;
                 // a census that reads the two nodes one after the other may catch that once, never longer.
                 #expect(entry.splitBrainSamples <= 1)
