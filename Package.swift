@@ -16,11 +16,13 @@ let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 
 let pureTargets: [Target] = [
-    .target(name: "HAProxyConfig"),
+    .target(name: "ConfigSuggestion"),
+    .target(name: "HAProxyConfig", dependencies: ["ConfigSuggestion"]),
     .target(name: "BalancerCore"),
-    .target(name: "KeepalivedConfig"),
+    .target(name: "KeepalivedConfig", dependencies: ["ConfigSuggestion"]),
     .target(name: "VRRPCore"),
     .target(name: "Preflight", dependencies: ["HAProxyConfig", "KeepalivedConfig"]),
+    .testTarget(name: "ConfigSuggestionTests", dependencies: ["ConfigSuggestion"]),
     .testTarget(name: "HAProxyConfigTests", dependencies: ["HAProxyConfig"]),
     .testTarget(name: "BalancerCoreTests", dependencies: ["BalancerCore"]),
     .testTarget(name: "KeepalivedConfigTests", dependencies: ["KeepalivedConfig"]),

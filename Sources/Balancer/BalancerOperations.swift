@@ -101,7 +101,8 @@ final class BalancerOperations: Sendable {
                 let (sinceChange, downtime, downTransitions) = operations.history
                 proxy.backend = BackendStatsInput(
                     counters: operations.counters.value, algorithm: backend.config.balance.description,
-                    servers: servers, queueCurrent: backend.queue.count, queueMax: nil,
+                    servers: servers, queueCurrent: backend.queue.count,
+                    queueMax: max(operations.queueMax, backend.queue.count),
                     sessionLimit: backend.config.fullConn ?? max(1, frontendLimit / 10),
                     secondsSinceChange: sinceChange, downtimeSeconds: servers.isEmpty ? nil : downtime,
                     downTransitions: downTransitions)
@@ -135,6 +136,8 @@ final class BackendOperations: Sendable {
     let serverNames: [String]
     let logTargets: [LogTarget]
     private let availability = Mutex(Availability())
+    private let runtime: BackendRuntime
+    private let queuePeak = Atomic<Int>(0)
 
     /// The backend's own UP/DOWN history (DOWN: no usable server), for `lastchg`, `downtime`, `chkdown`.
     struct Availability {
@@ -146,11 +149,26 @@ final class BackendOperations: Sendable {
     }
 
     init(runtime: BackendRuntime) {
+        self.runtime = runtime
         self.name = runtime.name
         self.servers = runtime.servers.map { _ in LiveCounters() }
         self.serverNames = runtime.servers.map(\.name)
         self.logTargets = runtime.config.logging.targets
     }
+
+    /// A request joined the backend's queue: `qmax` follows the queue's length.
+    func queueEntered() {
+        let length = self.runtime.queue.count
+        var seen = self.queuePeak.load(ordering: .relaxed)
+        while length > seen {
+            let (exchanged, original) = self.queuePeak.compareExchange(
+                expected: seen, desired: length, ordering: .relaxed)
+            if exchanged { break }
+            seen = original
+        }
+    }
+
+    var queueMax: Int { self.queuePeak.load(ordering: .relaxed) }
 
     /// Records the backend's availability after a state change (called on each state-change line and on
     /// each stats read, so a transition is seen when it happens).

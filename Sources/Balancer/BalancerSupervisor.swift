@@ -31,6 +31,7 @@ public final class BalancerSupervisor: Service, Sendable {
 
     private let load: ConfigLoader
     private let options: BalancerOptions
+    private let optionsFor: (@Sendable (BalancerConfig) -> BalancerOptions)?
     private let threads: Int?
     private let logger: Logger
     private let listeners: ListenerSockets
@@ -43,12 +44,15 @@ public final class BalancerSupervisor: Service, Sendable {
     /// - Parameters:
     ///   - config: the configuration already loaded and checked by the caller.
     ///   - load: reads and parses the files again on each reload.
+    ///   - optionsFor: the options a reloaded configuration runs with (its `global maxconn` may have
+    ///     changed); nil: `options` for every generation. The listen backlog stays the first one's.
     public init(
         config: BalancerConfig, load: @escaping ConfigLoader, options: BalancerOptions, threads: Int? = nil,
-        logger: Logger
+        logger: Logger, optionsFor: (@Sendable (BalancerConfig) -> BalancerOptions)? = nil
     ) throws {
         self.load = load
         self.options = options
+        self.optionsFor = optionsFor
         self.threads = threads
         self.logger = logger
         self.listeners = ListenerSockets(backlog: Int32(clamping: min(options.maxConnections, 4096)))
@@ -123,8 +127,8 @@ public final class BalancerSupervisor: Service, Sendable {
         let next: LoadBalancer
         do {
             next = try LoadBalancer(
-                config: result.config, options: self.options, threads: self.threads, logger: self.logger,
-                listeners: self.listeners)
+                config: result.config, options: self.optionsFor?(result.config) ?? self.options,
+                threads: self.threads, logger: self.logger, listeners: self.listeners)
         } catch {
             self.logger.error("Reload refused: \(error); still running the previous configuration.")
             return false
@@ -146,6 +150,7 @@ public final class BalancerSupervisor: Service, Sendable {
             } catch {
                 self.logger.critical("Cannot listen again with the previous configuration: \(error)")
             }
+            old.operations.stopping.store(false, ordering: .relaxed)
             await old.operations.openControlSockets(group: old.group, control: old.control, logger: self.logger)
             return false
         }
@@ -185,7 +190,7 @@ extension LoadBalancer {
     func stopAccepting() async {
         let channels = self.state.withLock { $0.listeners.map(\.channel) }
         for channel in channels {
-            try? await channel.setOption(.autoRead, value: false)
+            try? await channel.setOption(.autoRead, value: false).get()
         }
         try? await Task.sleep(for: .milliseconds(50))
         let closing = self.state.withLock { state -> [Channel] in

@@ -349,10 +349,12 @@ final class ClientConnection: ChannelDuplexHandler {
                 self.queueTimer?.cancel()
                 self.queueTimer = nil
                 self.queueTicket = nil
+                self.context?.triggerUserOutboundEvent(ExchangeEvent.dequeued, promise: nil)
                 self.dispatch()
             }
         }
         self.queueTicket = backend.queue.enqueue(eventLoop: loop, wake: wake)
+        context.triggerUserOutboundEvent(ExchangeEvent.queued, promise: nil)
         if let timeout = backend.queueTimeout {
             self.queueTimer = loop.assumeIsolated().scheduleTask(in: timeout) { [self] in
                 guard self.exchangeID == exchange, let ticket = self.queueTicket else { return }

@@ -13,6 +13,10 @@ enum ExchangeEvent {
     case connectFailed(server: Int)
     /// The request was answered by Portico itself (`<STATS>`, `<PROMEX>`), as HAProxy logs it.
     case servedLocally(String)
+    /// Every server was at its `maxconn`: the request waits in the backend's queue (Tw starts).
+    case queued
+    /// A slot freed up: the request leaves the queue (Tw ends).
+    case dequeued
 }
 
 /// Counts raw bytes at the socket for the frontend and the current request (`bin`/`bout`, httplog's
@@ -74,6 +78,8 @@ final class ExchangeObserver: ChannelDuplexHandler {
         var headAt: NIODeadline?
         var date: LogTimestamp
         var attachedAt: NIODeadline?
+        var queuedAt: NIODeadline?
+        var dequeuedAt: NIODeadline?
         var responseAt: NIODeadline?
         var server: Int?
         var localName: String?
@@ -194,6 +200,11 @@ final class ExchangeObserver: ChannelDuplexHandler {
             self.exchange?.failedServer = server
         case .servedLocally(let name):
             self.exchange?.localName = name
+        case .queued:
+            self.exchange?.queuedAt = .now()
+            self.backend?.queueEntered()
+        case .dequeued:
+            self.exchange?.dequeuedAt = .now()
         }
     }
 
@@ -228,6 +239,8 @@ final class ExchangeObserver: ChannelDuplexHandler {
         if exchange.localName != nil { return TerminationState("LR") }
         guard exchange.server == nil else { return .normal }
         switch exchange.status {
+        // Still in the queue when `timeout queue` struck: HAProxy's sQ.
+        case 503 where exchange.queuedAt != nil && exchange.dequeuedAt == nil: return TerminationState("sQ")
         case 503: return TerminationState("SC")
         case 504: return TerminationState("sH")
         case 502: return TerminationState("SH")
@@ -284,10 +297,15 @@ final class ExchangeObserver: ChannelDuplexHandler {
             backend: exchange.localName == nil ? (backend?.name ?? self.operations.name) : self.operations.name,
             server: serverName ?? exchange.localName,
             requestTime: milliseconds(exchange.firstByteAt, exchange.headAt),
-            queueTime: exchange.attachedAt != nil || exchange.localName != nil ? 0 : nil,
+            // Tw: time in the backend's queue (0 when a server slot was free at once); -1 when the request
+            // never left the queue or never got that far.
+            queueTime: exchange.queuedAt != nil
+                ? milliseconds(exchange.queuedAt, exchange.dequeuedAt)
+                : (exchange.attachedAt != nil || exchange.localName != nil ? 0 : nil),
             // Local answers report 0/0/0/0/0 as HAProxy's applets do; an error Portico generated after no
             // server answered has no server response time (-1), as in `0/-1/-1/-1/0 503 ... SC--`.
-            connectTime: exchange.localName != nil ? 0 : milliseconds(exchange.headAt, exchange.attachedAt),
+            connectTime: exchange.localName != nil
+                ? 0 : milliseconds(exchange.dequeuedAt ?? exchange.headAt, exchange.attachedAt),
             responseTime: exchange.localName != nil
                 ? 0
                 : termination == .normal ? milliseconds(exchange.attachedAt, exchange.responseAt) : nil,

@@ -1,3 +1,4 @@
+import ConfigSuggestion
 /// Parsers for the value syntaxes of haproxy.cfg. They return nil or a small reason; the keyword parsers turn that
 /// into a diagnostic naming the keyword.
 enum Values {
@@ -228,40 +229,9 @@ enum Values {
     }
 }
 
-/// "did you mean" suggestions: the closest candidate by edit distance (adjacent transpositions count as one edit),
-/// only when it is close enough to be a plausible typo.
+/// HAProxy's "did you mean" rule: about one edit per three letters, at least one, at most three.
 enum Suggestion {
     static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
-        let limit = max(1, min(3, word.count / 3))
-        var best: (String, Int)? = nil
-        for candidate in candidates {
-            let distance = editDistance(word, candidate)
-            if distance <= limit, best.map({ distance < $0.1 || (distance == $0.1 && candidate < $0.0) }) ?? true {
-                best = (candidate, distance)
-            }
-        }
-        return best?.0
-    }
-
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a)
-        let b = Array(b)
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous2 = [Int](repeating: 0, count: b.count + 1)
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                let cost = a[i - 1] == b[j - 1] ? 0 : 1
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
-                    current[j] = min(current[j], previous2[j - 2] + 1)
-                }
-            }
-            (previous2, previous, current) = (previous, current, previous2)
-        }
-        return previous[b.count]
+        ConfigSuggestion.Suggestion.closest(to: word, in: candidates, maxDistance: max(1, min(3, word.count / 3)))
     }
 }

@@ -126,9 +126,10 @@ public struct VRRPInstance: Sendable {
         case refresh
     }
 
-    public let config: VRRPInstanceConfig
+    /// Changed only by `reconfigure(_:now:)` (a reload).
+    public internal(set) var config: VRRPInstanceConfig
     /// Advertisement_Interval exactly as the wire carries it (the config's value rounded to centiseconds).
-    public let advertInterval: Duration
+    public internal(set) var advertInterval: Duration
     public internal(set) var state: VRRPState = .initialize
     public internal(set) var counters = VRRPCounters()
     /// Each tracked item's last reported state, by name.
@@ -154,6 +155,20 @@ public struct VRRPInstance: Sendable {
 
     /// Checks that the config can run (the interval fits the version's field, priority and VRID are valid).
     public init(config: VRRPInstanceConfig) throws(VRRPConfigError) {
+        let centiseconds = try Self.validate(config)
+        var states: [String: Bool] = [:]
+        for item in config.trackedItems { states[item.name] = item.initiallyUp }
+        self.config = config
+        self.intervalCentiseconds = centiseconds
+        self.trackerStates = states
+        self.advertInterval = .milliseconds(Int(centiseconds) * 10)
+        self.masterAdvertInterval = self.advertInterval
+        self.effectivePriority = config.priority
+        self.effectivePriority = computeEffectivePriority()
+    }
+
+    /// Checks that `config` can run; returns its advert interval in centiseconds.
+    static func validate(_ config: VRRPInstanceConfig) throws(VRRPConfigError) -> UInt16 {
         guard let centiseconds = config.intervalCentiseconds else {
             throw .advertInterval(config.advertInterval, config.version)
         }
@@ -163,18 +178,11 @@ public struct VRRPInstance: Sendable {
             throw .virtualAddressCount(config.virtualAddresses.count)
         }
         if config.version == .v3, config.authentication != .none { throw .authenticationInVersion3 }
-        var states: [String: Bool] = [:]
+        var names: Set<String> = []
         for item in config.trackedItems {
-            guard states[item.name] == nil else { throw .duplicateTrackedItem(item.name) }
-            states[item.name] = item.initiallyUp
+            guard names.insert(item.name).inserted else { throw .duplicateTrackedItem(item.name) }
         }
-        self.config = config
-        self.intervalCentiseconds = centiseconds
-        self.trackerStates = states
-        self.advertInterval = .milliseconds(Int(centiseconds) * 10)
-        self.masterAdvertInterval = self.advertInterval
-        self.effectivePriority = config.priority
-        self.effectivePriority = computeEffectivePriority()
+        return centiseconds
     }
 
     /// Skew_Time for the current effective priority. VRRPv3 (RFC 5798 §6.1):

@@ -122,6 +122,9 @@ public enum VRRPConfigError: Error, Hashable, Sendable {
     case authenticationInVersion3
     /// Two tracked items share a name, so `trackerChanged` would be ambiguous.
     case duplicateTrackedItem(String)
+    /// `reconfigure` was given a config for another virtual router (name, VRID or version changed): that is a
+    /// new instance, to be started beside (or instead of) this one.
+    case identityChanged(String)
 }
 
 /// `garp_master_delay`, `garp_master_repeat`, `garp_master_refresh`, `garp_master_refresh_repeat`.

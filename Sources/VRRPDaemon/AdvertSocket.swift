@@ -58,9 +58,21 @@ public final class AdvertSocket: @unchecked Sendable {
             imr_multiaddr: Self.multicastGroup.inAddr, imr_address: in_addr(s_addr: 0), imr_ifindex: interfaceIndex
         )
         try option(Int32(IPPROTO_IP), IP_MULTICAST_IF, &mreq, "IP_MULTICAST_IF")
-        if joinMulticast {
-            try option(Int32(IPPROTO_IP), IP_ADD_MEMBERSHIP, &mreq, "IP_ADD_MEMBERSHIP 224.0.0.18 on \(interfaceName)")
-        }
+        if joinMulticast { try joinMulticastGroup() }
+    }
+
+    /// True once the socket is a member of 224.0.0.18 on its interface.
+    public private(set) var joinedMulticast = false
+
+    /// Joins 224.0.0.18 on the interface (at init, or when a reload adds a multicast instance to an interface
+    /// that had only unicast ones).
+    public func joinMulticastGroup() throws {
+        guard !joinedMulticast else { return }
+        var mreq = ip_mreqn(
+            imr_multiaddr: Self.multicastGroup.inAddr, imr_address: in_addr(s_addr: 0), imr_ifindex: interfaceIndex
+        )
+        try option(Int32(IPPROTO_IP), IP_ADD_MEMBERSHIP, &mreq, "IP_ADD_MEMBERSHIP 224.0.0.18 on \(interfaceName)")
+        joinedMulticast = true
     }
 
     private func option<T>(_ level: Int32, _ name: Int32, _ value: inout T, _ what: String) throws {

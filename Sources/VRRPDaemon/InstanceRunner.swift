@@ -22,9 +22,9 @@ public final class InstanceRunner: @unchecked Sendable {
     private let origin: Double
     private let socket: AdvertSocket
     private let netlink: RouteNetlink
-    private let arps: [String: GratuitousARP]
-    private let vips: [IPv4Address: VIPPlacement]
-    private let notifier: Notifier
+    private var arps: [String: GratuitousARP]
+    private var vips: [IPv4Address: VIPPlacement]
+    private var notifier: Notifier
     private let logger: Logger
     private let interfaceName: String
     private var timers: [VRRPTimer: (source: DispatchSourceTimer, generation: Int)] = [:]
@@ -215,6 +215,40 @@ public final class InstanceRunner: @unchecked Sendable {
             let waiters = handoverWaiters
             handoverWaiters = []
             waiters.forEach { $0(released) }
+        }
+    }
+
+    /// A reload: applies `config` to the running state machine (`VRRPInstance.reconfigure`) with the new VIP
+    /// placements, ARP sockets and notify scripts. Returns false when nothing an operator set has changed.
+    func reconfigure(
+        _ config: VRRPInstanceConfig, resettingTrackers: Set<String>, vips newVIPs: [IPv4Address: VIPPlacement],
+        arps newARPs: [String: GratuitousARP], notifier newNotifier: Notifier
+    ) throws -> Bool {
+        try queue.sync {
+            func comparable(_ c: VRRPInstanceConfig) -> VRRPInstanceConfig {
+                // A tracker's start value follows what the running check last saw: not a configuration change.
+                var c = c
+                c.trackedItems = c.trackedItems.map {
+                    var item = $0
+                    item.initiallyUp = true
+                    return item
+                }
+                return c
+            }
+            let tracked = Set(machine.config.trackedItems.map(\.name))
+            let changed =
+                comparable(config) != comparable(machine.config) || !resettingTrackers.isDisjoint(with: tracked)
+            // Addresses being removed must still resolve while the actions run.
+            vips.merge(newVIPs) { _, new in new }
+            arps.merge(newARPs) { _, new in new }
+            notifier = newNotifier
+            defer {
+                vips = newVIPs
+                arps = newARPs
+            }
+            let actions = try machine.reconfigure(config, resettingTrackers: resettingTrackers, now: now())
+            for action in actions { perform(action) }
+            return changed
         }
     }
 

@@ -54,15 +54,22 @@ public final class VRRPService: Service, @unchecked Sendable {
     /// which each network namespace has its own.
     public static let nodeControlSocket = "@portico-vrrp"
 
-    public let config: VRRPConfig
+    /// The running configuration: replaced (under `lock`) by a successful reload.
+    public internal(set) var config: VRRPConfig
     public let options: Options
-    private let logger: Logger
-    private let lock = NSLock()
-    private var runners: [InstanceRunner] = []
-    private var runnerInterfaces: [ObjectIdentifier: String] = [:]
-    private var sockets: [String: AdvertSocket] = [:]
-    private var scripts: [String: ScriptCheck] = [:]
-    private var processes: [String: ProcessWatch] = [:]
+    let logger: Logger
+    let lock = NSLock()
+    var runners: [InstanceRunner] = []
+    var runnerInterfaces: [ObjectIdentifier: String] = [:]
+    var sockets: [String: AdvertSocket] = [:]
+    var scripts: [String: ScriptCheck] = [:]
+    var processes: [String: ProcessWatch] = [:]
+    /// Gratuitous ARP sockets by device, shared by the instances with VIPs there.
+    var arps: [String: GratuitousARP] = [:]
+    var netlink: RouteNetlink?
+    var origin: Double = 0
+    /// Serialises reloads (SIGHUP and the control socket may ask at once).
+    let reloadLock = NSLock()
     private var linkWatch: LinkWatch?
     private var control: ControlSocket?
     private var nodeControl: ControlSocket?
@@ -95,7 +102,7 @@ public final class VRRPService: Service, @unchecked Sendable {
 
     /// Opens everything and starts the instances. Throws before touching any address if a resource is missing.
     public func start() throws {
-        let origin = monotonicSeconds()
+        origin = monotonicSeconds()
         let netlink: RouteNetlink
         let links: [NetworkLink]
         let addresses: [InterfaceAddress]
@@ -106,106 +113,20 @@ public final class VRRPService: Service, @unchecked Sendable {
         } catch {
             throw VRRPServiceError("rtnetlink: \(error)")
         }
-        func link(_ name: String) throws -> NetworkLink {
-            guard let l = links.first(where: { $0.name == name }) else {
-                throw VRRPServiceError("interface \(name) not found")
-            }
-            return l
-        }
+        self.netlink = netlink
 
         // Trackers are shared: a vrrp_script tracked by two instances runs once.
         var scriptChecks: [String: ScriptCheck] = [:]
         var processWatches: [String: ProcessWatch] = [:]
         var pending: [(InstanceRunner, KeepalivedConfig.VRRPInstance, [TrackedItem])] = []
-        var arps: [String: GratuitousARP] = [:]
 
         for instance in config.instances {
-            let iface = try link(instance.interface)
-            let primary: IPv4Address
-            if let source = instance.unicastSourceIP {
-                primary = IPv4Address(source.value)
-            } else if let first = addresses.first(where: { $0.interfaceIndex == iface.index }) {
-                primary = IPv4Address(first.address.value)
-            } else {
-                throw VRRPServiceError("(\(instance.name)) interface \(instance.interface) has no IPv4 address")
-            }
-            var placements: [IPv4Address: InstanceRunner.VIPPlacement] = [:]
-            for vip in instance.virtualIPAddresses {
-                let device = vip.device ?? instance.interface
-                let dev = try link(device)
-                placements[IPv4Address(vip.address.value)] = .init(
-                    address: InterfaceAddress(
-                        address: IPv4Address(vip.address.value), prefixLength: UInt8(clamping: vip.prefixLength),
-                        interfaceIndex: dev.index, label: vip.label,
-                        broadcast: vip.broadcast.map { IPv4Address($0.value) },
-                        scope: Self.scope(vip.scope)),
-                    device: device)
-                if arps[device] == nil {
-                    arps[device] = try GratuitousARP(
-                        interfaceName: device, interfaceIndex: dev.index, hardwareAddress: dev.hardwareAddress)
-                }
-            }
-            var items: [TrackedItem] = []
-            for tracked in instance.trackScripts {
-                guard let script = config.script(named: tracked.name) else {
-                    throw VRRPServiceError("(\(instance.name)) track_script \(tracked.name) is not defined")
-                }
-                items.append(
-                    TrackedItem(
-                        name: tracked.name, kind: .script, weight: tracked.weight, reverse: tracked.reverse,
-                        initiallyUp: !script.initFail))
-                if scriptChecks[script.name] == nil {
-                    scriptChecks[script.name] = makeScriptCheck(script)
-                }
-            }
-            for tracked in instance.trackProcesses {
-                guard let process = config.trackProcess(named: tracked.name) else {
-                    throw VRRPServiceError("(\(instance.name)) track_process \(tracked.name) is not defined")
-                }
-                let watch = processWatches[process.name] ?? makeProcessWatch(process)
-                processWatches[process.name] = watch
-                items.append(
-                    TrackedItem(
-                        name: tracked.name, kind: .process, weight: tracked.weight, reverse: tracked.reverse,
-                        initiallyUp: watch.isUp))
-            }
-            for tracked in instance.trackInterfaces {
-                let up = links.first { $0.name == tracked.name }?.isUp ?? false
-                items.append(
-                    TrackedItem(
-                        name: tracked.name, kind: .interface, weight: tracked.weight, reverse: tracked.reverse,
-                        initiallyUp: up))
-            }
-            let machine: VRRPCore.VRRPInstance
-            do {
-                machine = try VRRPCore.VRRPInstance(
-                    config: Self.machineConfig(
-                        instance, primary: primary, trackedItems: items,
-                        preemptOnLowerPriorityAdvert: options.preemptOnLowerPriorityAdvert))
-            } catch {
-                throw VRRPServiceError("(\(instance.name)) \(error)")
-            }
-            let socket: AdvertSocket
-            if let existing = sockets[instance.interface] {
-                socket = existing
-            } else {
-                do {
-                    socket = try AdvertSocket(
-                        interfaceName: instance.interface, interfaceIndex: iface.index,
-                        joinMulticast: config.instances.contains { $0.interface == instance.interface && !$0.isUnicast }
-                    )
-                } catch {
-                    throw VRRPServiceError("(\(instance.name)) VRRP socket on \(instance.interface): \(error)")
-                }
-                sockets[instance.interface] = socket
-            }
-            let runner = InstanceRunner(
-                machine: machine, interfaceName: instance.interface, socket: socket, netlink: netlink,
-                arps: arps.filter { dev, _ in placements.values.contains { $0.device == dev } }, vips: placements,
-                notifier: Notifier(instance: instance.name, scripts: instance.notify, logger: logger),
-                logger: logger, origin: origin)
-            pending.append((runner, instance, items))
-            if !iface.isUp { runner.postAndWait(.interfaceChanged(up: false)) }
+            let resolved = try resolve(
+                instance, in: config, links: links, addresses: addresses, scriptChecks: &scriptChecks,
+                processWatches: &processWatches)
+            let runner = try makeRunner(instance, resolved: resolved, in: config, netlink: netlink)
+            pending.append((runner, instance, resolved.machineConfig.trackedItems))
+            if !resolved.interfaceUp { runner.postAndWait(.interfaceChanged(up: false)) }
         }
 
         lock.withLock {
@@ -247,16 +168,16 @@ public final class VRRPService: Service, @unchecked Sendable {
         // SIGHUP's default action would kill the daemon with the VIP still up and no priority-0 advert.
         signal(SIGHUP, SIG_IGN)
         let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        let logger = logger
-        hangup.setEventHandler {
-            logger.warning("SIGHUP: configuration reload is not supported yet; restart portico vrrp to apply changes")
+        hangup.setEventHandler { [weak self] in
+            // A reload may wait for netlink and stops instances: not on the signal source's queue.
+            runDetached { _ = self?.reload() }
         }
         hangup.resume()
         self.hangup = hangup
         started = true
     }
 
-    private func makeScriptCheck(_ script: VRRPScript) -> ScriptCheck {
+    func makeScriptCheck(_ script: VRRPScript) -> ScriptCheck {
         let settings = ScriptCheck.Settings(
             name: script.name, script: script.command.joined(separator: " "), interval: script.interval.seconds,
             timeout: script.timeout?.seconds, fall: script.fall, rise: script.rise, initFail: script.initFail)
@@ -274,7 +195,7 @@ public final class VRRPService: Service, @unchecked Sendable {
         }
     }
 
-    private func makeProcessWatch(_ process: VRRPTrackProcess) -> ProcessWatch {
+    func makeProcessWatch(_ process: VRRPTrackProcess) -> ProcessWatch {
         let match: ParameterMatch
         switch process.parameterMatch {
         case .initial: match = .initial
@@ -332,7 +253,7 @@ public final class VRRPService: Service, @unchecked Sendable {
 
     // MARK: Events
 
-    private func deliver(_ packet: ReceivedAdvert, interface: String) {
+    func deliver(_ packet: ReceivedAdvert, interface: String) {
         guard let vrid = VRRPAdvert.peekVirtualRouterID(packet.payload) else { return }
         let targets = lock.withLock {
             runners.filter { runnerInterfaces[ObjectIdentifier($0)] == interface && $0.virtualRouterID == vrid }
@@ -352,7 +273,7 @@ public final class VRRPService: Service, @unchecked Sendable {
         for runner in targets { runner.post(.packetReceived(packet.payload, header)) }
     }
 
-    private func linkChanged(_ link: NetworkLink) {
+    func linkChanged(_ link: NetworkLink) {
         let (own, tracking): ([InstanceRunner], [InstanceRunner]) = lock.withLock {
             (
                 runners.filter { runnerInterfaces[ObjectIdentifier($0)] == link.name },
@@ -461,8 +382,12 @@ public final class VRRPService: Service, @unchecked Sendable {
                 resume()
             }
             return "{\"resumed\":\(held)}"
+        case "reload":
+            logger.info("control: configuration reload requested")
+            return json(reload())
         default:
-            return "{\"error\":\"unknown command '\(line)'; try status, failover [INSTANCE], resume [INSTANCE]\"}"
+            return "{\"error\":\"unknown command '\(line)'; try status, failover [INSTANCE], resume [INSTANCE], "
+                + "reload\"}"
         }
     }
 

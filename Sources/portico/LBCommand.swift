@@ -122,7 +122,13 @@ struct LBCommand: AsyncParsableCommand {
                 load: { BalancerConfig.load(paths: files, environment: ProcessInfo.processInfo.environment) },
                 options: BalancerOptions(maxConnections: maxConn, gracePeriod: .seconds(Int64(self.grace))),
                 threads: self.threads,
-                logger: logger
+                logger: logger,
+                optionsFor: { [grace = self.grace] reloaded in
+                    let (reloadedMaxConn, _) = effectiveMaxConn(
+                        configured: reloaded.global.maxConn, fileDescriptorLimit: limit,
+                        location: reloaded.global.maxConnLocation)
+                    return BalancerOptions(maxConnections: reloadedMaxConn, gracePeriod: .seconds(Int64(grace)))
+                }
             )
             balancer.handleSignals()
             try await balancer.start()

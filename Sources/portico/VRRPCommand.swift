@@ -165,21 +165,23 @@ struct VRRPControl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ctl",
         abstract: "Control a running daemon: `failover [INSTANCE]` hands the VIP over on purpose and holds back, "
-            + "`resume [INSTANCE]` lets it preempt again.")
+            + "`resume [INSTANCE]` lets it preempt again, `reload` re-reads the configuration (as SIGHUP does).")
 
-    @Argument(help: "failover or resume") var command: String
+    @Argument(help: "failover, resume or reload") var command: String
     @Argument(help: "Instance name (default: all).") var instance: String?
     @Option(name: .customLong("control-socket")) var controlSocket: String?
     @Option(name: [.customShort("f"), .customLong("use-file")]) var file: String?
 
     func run() async throws {
-        guard ["failover", "resume"].contains(command) else {
-            throw ValidationError("unknown command \(command): use failover or resume")
+        guard ["failover", "resume", "reload"].contains(command) else {
+            throw ValidationError("unknown command \(command): use failover, resume or reload")
         }
         let path = try resolveControlSocket(controlSocket, configFile: file)
         let answer = try vrrpControlRequest(
             path: path, command: ([command] + (instance.map { [$0] } ?? [])).joined(separator: " "), timeout: 60)
         print(answer)
         if command == "failover", answer.contains("false") { throw ExitCode(1) }
+        // A refused reload (errors in the file) leaves the daemon running the old configuration: say so by status.
+        if command == "reload", !answer.contains("\"reloaded\":true") { throw ExitCode(1) }
     }
 }

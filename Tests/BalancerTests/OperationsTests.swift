@@ -234,6 +234,35 @@ struct OperationsTests {
         }
     }
 
+    @Test("a queued request logs its queue time (Tw) and the backend's qmax counts it")
+    func queueTimeLogged() async throws {
+        try await withBackends(["web01"], group: testGroup, slowDelay: .milliseconds(400)) { backends in
+            try await withOperationsBalancer({ syslog in
+                var topology = OperationsTopology(
+                    servers: backends.map { ($0.name, $0.port) }, syslogPort: syslog, socketPath: temporarySocketPath())
+                topology.serverOptions += " maxconn 1"
+                return topology
+            }) { topology, _, syslog in
+                #expect(await self.waitUp(topology, servers: ["web01"]))
+                let port = topology.frontendPort
+                async let first = HTTPTestClient.get(port: port, "/slow?first", group: testGroup)
+                try await Task.sleep(for: .milliseconds(100))
+                let second = try await HTTPTestClient.get(port: port, "/slow?second", group: testGroup)
+                #expect(try await first.status == 200)
+                #expect(second.status == 200)
+                #expect(await eventually { syslog.lines.contains { $0.contains("GET /slow?second") } })
+                let line = syslog.lines.first { $0.contains("GET /slow?second") } ?? ""
+                let timers = line.split(separator: " ").first { $0.split(separator: "/").count == 5 && $0.first != "[" }
+                let tw = timers.flatMap { Int($0.split(separator: "/")[1]) } ?? -1
+                // It waited for the first request's 400 ms, less the 100 ms head start.
+                #expect(tw >= 200, "\(line)")
+                let stat = try await runtimeCommand(topology.socketPath, "show stat")
+                #expect(csvValue(stat, "web_backend", "BACKEND", "qmax") == "1")
+                #expect(csvValue(stat, "web_backend", "BACKEND", "qcur") == "0")
+            }
+        }
+    }
+
     @Test("no server left: the 503 is logged <NOSRV> with SC--, and the DOWN lines reach syslog")
     func noServerLogged() async throws {
         try await withBackends(["web01"], group: testGroup) { backends in

@@ -195,6 +195,33 @@ struct ReloadTests {
         }
     }
 
+    @Test("a request in flight during a reload finishes on the old configuration")
+    func inFlightRequestFinishesOnOldGeneration() async throws {
+        try await withBackends(["web01"], group: testGroup, slowDelay: .milliseconds(600)) { backends in
+            var topology = self.topology(backends)
+            topology.serverOptions = "check inter 1s fall 3 rise 2"
+            let file = EditableConfig(topology.text)
+            try await withSupervisor(topology, file: file) { supervisor in
+                #expect(await self.waitUp(topology.socketPath, ["web01"]))
+                let old = supervisor.balancer
+                let port = topology.frontendPort
+                async let slow = HTTPTestClient.get(port: port, "/slow", group: testGroup)
+                try await Task.sleep(for: .milliseconds(150))
+                // The new configuration would answer nothing but 503 (its only server is in maintenance).
+                var next = topology
+                next.serverOptions += " disabled"
+                file.set(next.text)
+                #expect(await supervisor.reload())
+                #expect(supervisor.balancer !== old)
+                let answered = try await slow
+                #expect(answered.status == 200)
+                #expect(answered.body == "web01")
+                let after = try await HTTPTestClient.get(port: topology.frontendPort, "/", group: testGroup)
+                #expect(after.status == 503, "new requests get the new configuration")
+            }
+        }
+    }
+
     @Test("a broken file is refused with its errors; the running configuration keeps serving unchanged")
     func brokenReloadChangesNothing() async throws {
         try await withBackends(["web01", "web02"], group: testGroup) { backends in
@@ -228,6 +255,9 @@ struct ReloadTests {
                 #expect(servedAfter.sorted() == ["web01", "web02"])
                 let infoAfter = try await runtimeCommand(topology.socketPath, "show info")
                 #expect(infoAfter.contains("Name: Portico"))
+                #expect(infoAfter.contains("Stopping: 0"))
+                let statAfter = try await runtimeCommand(topology.socketPath, "show stat")
+                #expect(csvValue(statAfter, "web_entry", "FRONTEND", "status") == "OPEN")
             }
         }
     }

@@ -66,9 +66,16 @@ final class LBProcess: @unchecked Sendable {
         return (client.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    func cleanUp() {
-        if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
+    /// Stops the process if a test left it running (SIGTERM, then SIGKILL after 5 s) and removes its files.
+    func cleanUp(socket: String) {
+        if self.process.isRunning {
+            kill(self.process.processIdentifier, SIGTERM)
+            let deadline = Date().addingTimeInterval(5)
+            while self.process.isRunning, Date() < deadline { usleep(20_000) }
+            if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
+        }
         try? FileManager.default.removeItem(at: self.directory)
+        unlink(socket)
     }
 }
 
@@ -85,7 +92,7 @@ struct SignalTests {
     func reloadAndStop() async throws {
         try await withBackends(["web01", "web02"], group: testGroup, slowDelay: .milliseconds(800)) { backends in
             let (lb, topology) = try self.start(backends)
-            defer { lb.cleanUp() }
+            defer { lb.cleanUp(socket: topology.socketPath) }
             #expect(await eventually { (try? await runtimeCommand(topology.socketPath, "show info")) != nil })
 
             try lb.rewrite(topology.text.replacingOccurrences(of: "mode http", with: "mdoe http"))
@@ -102,12 +109,14 @@ struct SignalTests {
 
             var edited = topology
             edited.serverOptions += " weight 2"
-            try lb.rewrite(edited.text)
+            try lb.rewrite(edited.text.replacingOccurrences(of: "    maxconn 1000", with: "    maxconn 500"))
             lb.signal(SIGHUP)
             #expect(await eventually { lb.log.contains("Reload complete") })
             let (status, output) = try lb.control(topology.socketPath, ["show", "stat"])
             #expect(status == 0)
             #expect(csvValue(output, "web_backend", "web01", "weight") == "2")
+            let (_, info) = try lb.control(topology.socketPath, ["show", "info"])
+            #expect(info.contains("\nMaxconn: 500\n"), "the reloaded global maxconn applies")
             let (badStatus, badOutput) = try lb.control(topology.socketPath, ["disable", "server", "nope/web01"])
             #expect(badStatus == 1)
             #expect(badOutput == "No such backend.\n\n")
@@ -132,7 +141,7 @@ struct SignalTests {
             let text = topology.text.replacingOccurrences(
                 of: "    log 127.0.0.1:\(topology.syslogPort) local2", with: "    log stdout format raw local0")
             let lb = try LBProcess(config: text)
-            defer { lb.cleanUp() }
+            defer { lb.cleanUp(socket: topology.socketPath) }
             #expect(await eventually { (try? await runtimeCommand(topology.socketPath, "show info")) != nil })
             let response = try await HTTPTestClient.get(port: topology.frontendPort, "/raw-log", group: testGroup)
             #expect(response.status == 200)
@@ -148,7 +157,7 @@ struct SignalTests {
     func softStop() async throws {
         try await withBackends(["web01"], group: testGroup) { backends in
             let (lb, topology) = try self.start(backends)
-            defer { lb.cleanUp() }
+            defer { lb.cleanUp(socket: topology.socketPath) }
             #expect(await eventually { (try? await runtimeCommand(topology.socketPath, "show info")) != nil })
             lb.signal(SIGUSR1)
             #expect(await lb.exitStatus(within: .seconds(8)) == 0)

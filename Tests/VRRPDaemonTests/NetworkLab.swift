@@ -97,17 +97,20 @@ struct LabError: Error, CustomStringConvertible {
 /// `eth0` with 192.168.77.<n>/24, its other end enslaved to the bridge.
 final class NetworkLab {
     let tag: String
+    /// `pvd` for the daemon's suites; other suites pass their own (`pvr` for reload) so runs never collide.
+    let namePrefix: String
     private(set) var nodes: [String: String] = [:]  // node -> namespace
 
-    init(tag: String) throws {
+    init(tag: String, namePrefix: String = "pvd") throws {
         self.tag = tag
-        Self.removeLeftovers()
+        self.namePrefix = namePrefix
+        Self.removeLeftovers(namePrefix: namePrefix)
         let br = bridgeNamespace
         try run("ip netns add \(br)")
         try run("ip -n \(br) link add br0 type bridge && ip -n \(br) link set br0 up && ip -n \(br) link set lo up")
     }
 
-    var prefix: String { "pvd-\(getpid())-\(tag)-" }
+    var prefix: String { "\(namePrefix)-\(getpid())-\(tag)-" }
 
     var bridgeNamespace: String { "\(prefix)br" }
 
@@ -166,9 +169,9 @@ final class NetworkLab {
     }
 
     /// Deletes `pvd-<pid>-...` namespaces whose test process no longer runs (a crashed or killed run).
-    static func removeLeftovers() {
+    static func removeLeftovers(namePrefix: String = "pvd") {
         for line in sh("ip netns list").output.split(separator: "\n") {
-            guard let name = line.split(separator: " ").first, name.hasPrefix("pvd-") else { continue }
+            guard let name = line.split(separator: " ").first, name.hasPrefix("\(namePrefix)-") else { continue }
             let fields = name.split(separator: "-")
             guard fields.count >= 3, let owner = Int32(fields[1]) else { continue }
             if owner == getpid() || kill(owner, 0) == 0 || errno != ESRCH { continue }
