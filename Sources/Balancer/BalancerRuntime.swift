@@ -89,8 +89,7 @@ final class BackendRuntime: Sendable {
         self.queue = BackendQueue()
         self.retryPolicy = RetryPolicy(
             retries: config.retries,
-            // nil (no `option redispatch` line) selects Portico's no-loss default; see RetryPolicy.
-            redispatch: config.redispatch.map { .interval($0.interval) },
+            redispatch: RuntimeTopology.redispatch(config.redispatch),
             timeoutConnect: config.timeouts.connect ?? .seconds(5),
             algorithm: RuntimeTopology.algorithm(config.balance)
         )
@@ -292,6 +291,16 @@ struct RuntimeTopology: Sendable {
         self.frontends = frontends
         self.backends = backends
         self.serverCount = poolKey
+    }
+
+    /// No `option redispatch` line (nil) selects Portico's zero-loss default; `no option redispatch` HAProxy's
+    /// plain retries on the same server. See RetryPolicy.
+    static func redispatch(_ setting: Redispatch) -> RetryPolicy.Redispatch? {
+        switch setting {
+        case .unset: return nil
+        case .off: return .off
+        case .on(let interval): return .interval(interval)
+        }
     }
 
     static func algorithm(_ balance: HAProxyConfig.BalanceAlgorithm) -> BalancerCore.BalanceAlgorithm {

@@ -83,6 +83,13 @@ final class HealthChecker: @unchecked Sendable {
         let promise = CheckCompletion()
         let host = self.server.config.address.description
         let request = httpCheck.map { HealthChecker.requestText($0, host: host) }
+        // Set before connecting: a connect that fails at once (no descriptor left, EMFILE) completes the future
+        // synchronously, and a result reported before this is set would be lost with no next check scheduled.
+        promise.onComplete = { result in
+            self.inFlight = nil
+            let elapsed = NIODeadline.now() - started
+            self.backend.checkCompleted(self.server.index, result.report(duration: .nanoseconds(elapsed.nanoseconds)))
+        }
         ClientBootstrap(group: self.eventLoop)
             .connectTimeout(connectTimeout)
             .channelInitializer { channel in
@@ -118,11 +125,6 @@ final class HealthChecker: @unchecked Sendable {
                     }
                 }
             }
-        promise.onComplete = { result in
-            self.inFlight = nil
-            let elapsed = NIODeadline.now() - started
-            self.backend.checkCompleted(self.server.index, result.report(duration: .nanoseconds(elapsed.nanoseconds)))
-        }
     }
 
     /// The core asked for this server's next check.

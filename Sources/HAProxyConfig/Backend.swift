@@ -1,5 +1,5 @@
 /// A `backend` section, or the backend half of a `listen` section: where requests are balanced to servers.
-public struct Backend: Sendable, Equatable {
+public struct Backend: Sendable, Equatable, ProxyKeywordLocated {
     public var name: String
     public var origin: ProxyOrigin
     /// The line of the section header.
@@ -12,8 +12,8 @@ public struct Backend: Sendable, Equatable {
     public var timeouts: Timeouts
     /// `retries N`: connection attempts retried after the first failure; HAProxy's default is 3.
     public var retries: Int
-    /// `option redispatch [N]`; nil when not enabled (HAProxy's default) or after `no option redispatch`.
-    public var redispatch: Redispatch?
+    /// `option redispatch [N]`, `no option redispatch`, or neither (``Redispatch/unset``).
+    public var redispatch: Redispatch
     /// `fullconn`: load at which dynamic `minconn` limits reach `maxconn`; stored for completeness.
     public var fullConn: Int?
     /// `option httpchk` and `http-check ...`; nil: checks (for servers with `check`) are plain TCP connects.
@@ -27,13 +27,16 @@ public struct Backend: Sendable, Equatable {
     public var stats: StatsPage?
     /// `http-request use-service prometheus-exporter if { path P }` written in a backend section.
     public var prometheusExporterPath: String?
+    /// The lines that set this section's keywords, own or inherited from `defaults` (see ``ProxyKeywordLocated``).
+    public var keywordLocations: [String: KeywordLocation]
 
     public init(
         name: String, origin: ProxyOrigin = .backend, location: SourceLocation, mode: ProxyMode = .http,
         balance: BalanceAlgorithm = .roundRobin, servers: [Server] = [], timeouts: Timeouts = Timeouts(),
-        retries: Int = Backend.defaultRetries, redispatch: Redispatch? = nil, fullConn: Int? = nil,
+        retries: Int = Backend.defaultRetries, redispatch: Redispatch = .unset, fullConn: Int? = nil,
         httpCheck: HTTPCheck? = nil, forwardFor: ForwardFor? = nil, httpConnectionMode: HTTPConnectionMode = .keepAlive,
-        logging: ProxyLogging = ProxyLogging(), stats: StatsPage? = nil, prometheusExporterPath: String? = nil
+        logging: ProxyLogging = ProxyLogging(), stats: StatsPage? = nil, prometheusExporterPath: String? = nil,
+        keywordLocations: [String: KeywordLocation] = [:]
     ) {
         self.name = name
         self.origin = origin
@@ -51,6 +54,7 @@ public struct Backend: Sendable, Equatable {
         self.logging = logging
         self.stats = stats
         self.prometheusExporterPath = prometheusExporterPath
+        self.keywordLocations = keywordLocations
     }
 
     /// HAProxy's default `retries`: 3.

@@ -62,16 +62,25 @@ public struct ForwardFor: Sendable, Equatable {
     }
 }
 
-/// `option redispatch [INTERVAL]`. HAProxy's meaning: a positive P redispatches to another server on every Pth retry;
-/// a negative N on the Nth retry before the last one (the default, -1, redispatches on the last retry); 0 disables.
-public struct Redispatch: Sendable, Equatable {
-    public var interval: Int
+/// `option redispatch [INTERVAL]` / `no option redispatch`. HAProxy's meaning of INTERVAL: a positive P redispatches to
+/// another server on every Pth retry; a negative N on the Nth retry before the last one (the default, -1, redispatches
+/// on the last retry); 0 disables.
+///
+/// `unset` and `off` behave the same in HAProxy (no redispatch), but not in Portico's balancer: without any line it
+/// applies its zero-loss retry default, while `no option redispatch` asks for HAProxy's plain behaviour.
+public enum Redispatch: Sendable, Equatable {
+    /// Neither `option redispatch` nor `no option redispatch` was written (here or in the defaults inherited).
+    case unset
+    /// `option redispatch [INTERVAL]`; HAProxy's default interval is -1.
+    case on(interval: Int)
+    /// `no option redispatch`.
+    case off
 
-    public init(interval: Int = -1) {
-        self.interval = interval
+    /// Whether the configuration asks for redispatching (`option redispatch` with a non-zero interval).
+    public var isEnabled: Bool {
+        if case .on(let interval) = self { return interval != 0 }
+        return false
     }
-
-    public var isEnabled: Bool { interval != 0 }
 }
 
 /// Logging behaviour of a proxy after `log global` / `log ...` lines and the logging options are resolved.

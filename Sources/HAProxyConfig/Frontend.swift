@@ -1,5 +1,5 @@
 /// A `frontend` section, or the frontend half of a `listen` section: where clients connect.
-public struct Frontend: Sendable, Equatable {
+public struct Frontend: Sendable, Equatable, ProxyKeywordLocated {
     public var name: String
     public var origin: ProxyOrigin
     /// The line of the section header.
@@ -24,6 +24,8 @@ public struct Frontend: Sendable, Equatable {
     public var stats: StatsPage?
     /// Path served by `http-request use-service prometheus-exporter if { path /metrics }`; nil when absent.
     public var prometheusExporterPath: String?
+    /// The lines that set this section's keywords, own or inherited from `defaults` (see ``ProxyKeywordLocated``).
+    public var keywordLocations: [String: KeywordLocation]
 
     public init(
         name: String, origin: ProxyOrigin = .frontend, location: SourceLocation, mode: ProxyMode = .http,
@@ -31,7 +33,7 @@ public struct Frontend: Sendable, Equatable {
         useBackends: [BackendRule] = [], maxConn: Int? = nil, timeouts: Timeouts = Timeouts(),
         logging: ProxyLogging = ProxyLogging(), forwardFor: ForwardFor? = nil,
         httpConnectionMode: HTTPConnectionMode = .keepAlive, stats: StatsPage? = nil,
-        prometheusExporterPath: String? = nil
+        prometheusExporterPath: String? = nil, keywordLocations: [String: KeywordLocation] = [:]
     ) {
         self.name = name
         self.origin = origin
@@ -48,6 +50,7 @@ public struct Frontend: Sendable, Equatable {
         self.httpConnectionMode = httpConnectionMode
         self.stats = stats
         self.prometheusExporterPath = prometheusExporterPath
+        self.keywordLocations = keywordLocations
     }
 
     /// The backend every request goes to: the first unconditional `use_backend`, else `default_backend`.

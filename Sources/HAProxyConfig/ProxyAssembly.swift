@@ -17,7 +17,8 @@ enum ProxyAssembly {
                     defaultBackendLocation: settings.defaultBackend == nil ? nil : settings.defaultBackendLocation,
                     useBackends: draft.useBackends, maxConn: settings.maxConn, timeouts: settings.timeouts,
                     logging: logging, forwardFor: settings.forwardFor, httpConnectionMode: settings.connectionMode,
-                    stats: settings.stats, prometheusExporterPath: draft.prometheusExporterPath))
+                    stats: settings.stats, prometheusExporterPath: draft.prometheusExporterPath,
+                    keywordLocations: settings.keywordLocations))
         }
         if draft.kind == .backend || draft.kind == .listen {
             let isListen = draft.kind == .listen
@@ -30,7 +31,8 @@ enum ProxyAssembly {
                     httpCheck: httpCheck(settings), forwardFor: settings.forwardFor,
                     httpConnectionMode: settings.connectionMode, logging: logging,
                     stats: hasFrontend ? nil : settings.stats,
-                    prometheusExporterPath: hasFrontend ? nil : draft.prometheusExporterPath))
+                    prometheusExporterPath: hasFrontend ? nil : draft.prometheusExporterPath,
+                    keywordLocations: settings.keywordLocations))
         }
     }
 

@@ -13,7 +13,7 @@ extension ProxyKeywords {
         }
         let full = "\(family) \(sub)"
         if let parse = table[sub] {
-            if isPlaced(full, draft, line, &sink) { parse(line, &draft, &sink) }
+            if isPlaced(full, draft, line, &sink) { apply(parse, as: full, line, &draft, &sink) }
             return
         }
         if HAProxyKeywords.proxy[full] != nil {
@@ -52,16 +52,16 @@ extension ProxyKeywords {
             if expectNoArgument(line, keywordWords: 2, &sink) { draft.settings.connectionMode = .close }
         },
         "redispatch": { line, draft, sink in
-            var redispatch = Redispatch()
+            var interval = -1
             if let text = line.word(2) {
-                guard let interval = Values.signedInteger(text) else {
+                guard let value = Values.signedInteger(text) else {
                     sink.alert("'option redispatch' expects an integer interval (got '\(text)').", line)
                     return
                 }
                 guard expectNothingAfter(line, consumed: 3, keyword: "option redispatch", &sink) else { return }
-                redispatch.interval = interval
+                interval = value
             }
-            draft.settings.redispatch = redispatch.isEnabled ? redispatch : nil
+            draft.settings.redispatch = .on(interval: interval)
         },
         "forwardfor": parseForwardFor,
         "httpchk": parseHTTPChk,
@@ -171,7 +171,7 @@ extension ProxyKeywords {
         guard isPlaced("option \(name)", draft, line, &sink) else { return }
         guard expectNoArgument(line, keywordWords: 3, &sink) else { return }
         switch name {
-        case "redispatch": draft.settings.redispatch = nil
+        case "redispatch": draft.settings.redispatch = .off
         case "httplog": draft.settings.httpLog = false
         case "dontlognull": draft.settings.dontLogNull = false
         case "forwardfor": draft.settings.forwardFor = nil
@@ -188,7 +188,10 @@ extension ProxyKeywords {
                         + (Suggestion.closest(to: name, in: candidates).map { "; did you mean '\($0)'?" } ?? "."),
                     line)
             }
+            return
         }
+        // `no option X` sets the same value as `option X`: a message about that value points here.
+        record("option \(name)", line, &draft)
     }
 
     // MARK: - timeout
@@ -256,7 +259,8 @@ extension ProxyKeywords {
                 return
             }
             let credential = StatsCredential(
-                user: String(text[..<colon]), password: String(text[text.index(after: colon)...]))
+                user: String(text[..<colon]), password: String(text[text.index(after: colon)...]),
+                location: line.location)
             draft.settings.stats = draft.settings.stats ?? StatsPage()
             draft.settings.stats?.credentials.append(credential)
         },
@@ -322,6 +326,7 @@ extension ProxyKeywords {
         if !draft.hasOwnHTTPCheckRules {
             draft.hasOwnHTTPCheckRules = true
             draft.settings.httpCheckRules = HTTPCheckRules()
+            for key in httpCheckTable.keys { draft.settings.keywordLocations["http-check \(key)"] = nil }
         }
     }
 

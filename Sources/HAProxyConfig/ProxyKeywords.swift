@@ -44,11 +44,11 @@ enum ProxyKeywords {
     static func handle(_ line: ConfigLine, draft: inout ProxyDraft, sink: inout DiagnosticSink) {
         let keyword = line.keyword
         if let parse = table[keyword] {
-            // Families check their placement per sub-keyword.
-            if families.contains(keyword) || keyword == "no" || keyword == "http-request" || keyword == "log"
-                || isPlaced(keyword, draft, line, &sink)
-            {
+            if families.contains(keyword) || keyword == "no" {
+                // Families check their placement and record their location per sub-keyword.
                 parse(line, &draft, &sink)
+            } else if keyword == "http-request" || keyword == "log" || isPlaced(keyword, draft, line, &sink) {
+                apply(parse, as: keyword, line, &draft, &sink)
             }
             return
         }
@@ -68,6 +68,23 @@ enum ProxyKeywords {
             return
         }
         sink.alert(unknownKeyword(keyword, section: draft.kind.rawValue, candidates: allFirstWords), line)
+    }
+
+    /// Runs a keyword's parser and, when the line was accepted (no alert), records it as the line that set `key`.
+    static func apply(
+        _ parse: Parse, as key: String, _ line: ConfigLine, _ draft: inout ProxyDraft, _ sink: inout DiagnosticSink
+    ) {
+        let before = sink.items.count
+        parse(line, &draft, &sink)
+        guard !sink.items[before...].contains(where: \.isAlert) else { return }
+        record(key, line, &draft)
+    }
+
+    /// Records `line` as the one that set `key`. Lines of a `defaults` section say so, and keep saying so in every
+    /// proxy that inherits them.
+    static func record(_ key: String, _ line: ConfigLine, _ draft: inout ProxyDraft) {
+        draft.settings.keywordLocations[key] = KeywordLocation(
+            line: line.location, defaultsSection: draft.kind == .defaults ? draft.location : nil)
     }
 
     /// Whether `name` may appear in this section; reports HAProxy's alert or warning when it may not.
@@ -100,10 +117,8 @@ enum ProxyKeywords {
         switch value {
         case "http":
             draft.settings.mode = .http
-            draft.settings.modeLocation = line.location
         case "tcp":
             draft.settings.mode = .tcp
-            draft.settings.modeLocation = line.location
             sink.alert("'mode tcp' is not supported yet by Portico (only 'mode http' is).", line)
         default:
             sink.alert("unknown proxy mode '\(value)' (expected 'http' or 'tcp').", line)

@@ -2,11 +2,10 @@
 /// HAProxy's documented values (this type's initial values), or from another defaults section named with `from`.
 struct ProxySettings: Sendable {
     var mode: ProxyMode = .http
-    var modeLocation: SourceLocation?
     var balance: BalanceAlgorithm = .roundRobin
     var timeouts = Timeouts()
     var retries = Backend.defaultRetries
-    var redispatch: Redispatch?
+    var redispatch = Redispatch.unset
     var maxConn: Int?
     var fullConn: Int?
     var logs: [LogEntry] = []
@@ -22,6 +21,8 @@ struct ProxySettings: Sendable {
     var stats: StatsPage?
     var defaultBackend: String?
     var defaultBackendLocation: SourceLocation?
+    /// The line that set each keyword, here or in the defaults section it came from.
+    var keywordLocations: [String: KeywordLocation] = [:]
 }
 
 /// A `log` line of a proxy or defaults section, before `log global` is expanded.

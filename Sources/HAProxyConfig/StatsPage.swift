@@ -33,10 +33,13 @@ public struct StatsPage: Sendable, Equatable {
 public struct StatsCredential: Sendable, Equatable {
     public var user: String
     public var password: String
+    /// The `stats auth` line (several lines may each add a user); nil for a credential not read from a file.
+    public var location: SourceLocation?
 
-    public init(user: String, password: String) {
+    public init(user: String, password: String, location: SourceLocation? = nil) {
         self.user = user
         self.password = password
+        self.location = location
     }
 }
 

@@ -79,11 +79,8 @@ struct BalancerConsistency {
         let title = "\(theirs.origin.rawValue) '\(theirs.name)'"
         let mineHeader = Describe.location(mine.location)
         let theirHeader = Describe.location(theirs.location)
-        func lines(_ keyword: [String]) -> (FileLine, FileLine) {
-            (
-                otherText.line(of: keyword, proxyHeader: theirs.location.line),
-                referenceText.line(of: keyword, proxyHeader: mine.location.line)
-            )
+        func lines(_ keyword: String) -> (FileLine, FileLine) {
+            (Describe.location(theirs.location(of: keyword)), Describe.location(mine.location(of: keyword)))
         }
 
         let mineBinds = mine.binds.map(Describe.bind).sorted()
@@ -97,13 +94,13 @@ struct BalancerConsistency {
                 } ?? theirHeader,
                 referenceLine: mine.binds.first.map { Describe.location($0.location) } ?? mineHeader)
         }
-        var (at, from) = lines(["mode"])
+        var (at, from) = lines("mode")
         difference("\(title) mode", mine.mode.rawValue, theirs.mode.rawValue, at: at, referenceLine: from)
         difference(
             "\(title) backend", mine.routedBackend ?? "none", theirs.routedBackend ?? "none",
             at: theirs.defaultBackendLocation.map(Describe.location) ?? theirHeader,
             referenceLine: mine.defaultBackendLocation.map(Describe.location) ?? mineHeader)
-        (at, from) = lines(["maxconn"])
+        (at, from) = lines("maxconn")
         difference(
             "\(title) maxconn", mine.maxConn.map(String.init) ?? "unset", theirs.maxConn.map(String.init) ?? "unset",
             at: at, referenceLine: from)
@@ -112,16 +109,16 @@ struct BalancerConsistency {
             ("http-request", mine.timeouts.httpRequest, theirs.timeouts.httpRequest),
             ("http-keep-alive", mine.timeouts.httpKeepAlive, theirs.timeouts.httpKeepAlive),
         ] {
-            (at, from) = lines(["timeout", keyword])
+            (at, from) = lines("timeout \(keyword)")
             difference(
                 "\(title) timeout \(keyword)", Describe.duration(mineValue), Describe.duration(theirValue), at: at,
                 referenceLine: from)
         }
-        (at, from) = lines(["option", "forwardfor"])
+        (at, from) = lines("option forwardfor")
         difference(
             "\(title) option forwardfor", Describe.forwardFor(mine.forwardFor),
             Describe.forwardFor(theirs.forwardFor), at: at, referenceLine: from)
-        (at, from) = lines(["stats"])
+        (at, from) = (Describe.location(statsLine(theirs)), Describe.location(statsLine(mine)))
         difference(
             "\(title) stats page", mine.stats.map { "on \($0.uri)" } ?? "off",
             theirs.stats.map { "on \($0.uri)" } ?? "off", at: at, referenceLine: from)
@@ -129,17 +126,14 @@ struct BalancerConsistency {
 
     private mutating func compareBackend(_ mine: Backend, _ theirs: Backend) {
         let title = "backend '\(theirs.name)'"
-        func lines(_ keyword: [String]) -> (FileLine, FileLine) {
-            (
-                otherText.line(of: keyword, proxyHeader: theirs.location.line),
-                referenceText.line(of: keyword, proxyHeader: mine.location.line)
-            )
+        func lines(_ keyword: String) -> (FileLine, FileLine) {
+            (Describe.location(theirs.location(of: keyword)), Describe.location(mine.location(of: keyword)))
         }
-        var (at, from) = lines(["balance"])
+        var (at, from) = lines("balance")
         difference(
             "\(title) balance", mine.balance.description, theirs.balance.description, at: at, referenceLine: from)
         if mine.origin != .listen {
-            (at, from) = lines(["mode"])
+            (at, from) = lines("mode")
             difference("\(title) mode", mine.mode.rawValue, theirs.mode.rawValue, at: at, referenceLine: from)
         }
         let mineCheck = Describe.healthCheck(mine.httpCheck)
@@ -149,17 +143,17 @@ struct BalancerConsistency {
             let sameRequest =
                 mine.httpCheck.map { "\($0.method) \($0.uri) \($0.version)" }
                 == theirs.httpCheck.map { "\($0.method) \($0.uri) \($0.version)" }
-            (at, from) = lines(sameRequest ? ["http-check", "expect"] : ["option", "httpchk"])
+            (at, from) = lines(sameRequest ? "http-check expect" : "option httpchk")
             difference("\(title) health check", mineCheck, theirCheck, at: at, referenceLine: from)
         }
-        (at, from) = lines(["retries"])
+        (at, from) = lines("retries")
         difference("\(title) retries", "\(mine.retries)", "\(theirs.retries)", at: at, referenceLine: from)
-        (at, from) = lines(["option", "redispatch"])
+        (at, from) = lines("option redispatch")
         difference(
             "\(title) option redispatch", Describe.redispatch(mine.redispatch), Describe.redispatch(theirs.redispatch),
             at: at, referenceLine: from)
         if mine.origin != .listen {
-            (at, from) = lines(["option", "forwardfor"])
+            (at, from) = lines("option forwardfor")
             difference(
                 "\(title) option forwardfor", Describe.forwardFor(mine.forwardFor),
                 Describe.forwardFor(theirs.forwardFor), at: at, referenceLine: from)
@@ -171,7 +165,7 @@ struct BalancerConsistency {
             ("check", mine.timeouts.check, theirs.timeouts.check),
             ("tunnel", mine.timeouts.tunnel, theirs.timeouts.tunnel),
         ] {
-            (at, from) = lines(["timeout", keyword])
+            (at, from) = lines("timeout \(keyword)")
             difference(
                 "\(title) timeout \(keyword)", Describe.duration(mineValue), Describe.duration(theirValue), at: at,
                 referenceLine: from)
@@ -228,6 +222,13 @@ struct BalancerConsistency {
             if interDiffers, name == "fastinter" || name == "downinter" { continue }
             difference("\(title) \(name)", mineValue, theirValue, at: at, referenceLine: from)
         }
+    }
+
+    /// Where the stats page is set up: its `stats uri` line, else the first `stats` line, else the header.
+    private func statsLine(_ frontend: Frontend) -> SourceLocation {
+        if frontend.isSet("stats uri") { return frontend.location(of: "stats uri") }
+        let lines = frontend.keywordLocations.filter { $0.key.hasPrefix("stats ") }.map(\.value.line)
+        return lines.min { ($0.file, $0.line) < ($1.file, $1.line) } ?? frontend.location
     }
 
     // MARK: findings

@@ -52,9 +52,14 @@ enum Describe {
         return text
     }
 
-    static func redispatch(_ value: Redispatch?) -> String {
-        guard let value, value.isEnabled else { return "off" }
-        return value.interval == -1 ? "on" : "every \(value.interval)"
+    /// `unset` and `off` differ for Portico's balancer (its zero-loss default against HAProxy's plain retries).
+    static func redispatch(_ value: Redispatch) -> String {
+        switch value {
+        case .unset: return "unset"
+        case .off, .on(interval: 0): return "off"
+        case .on(interval: -1): return "on"
+        case .on(let interval): return "every \(interval)"
+        }
     }
 
     static func logTarget(_ target: LogTarget) -> String {

@@ -13,7 +13,6 @@ enum StatsChecks {
 
     static func check(_ node: LoadedNode) -> [Finding] {
         let config = node.balancer.config
-        let text = BalancerText(file: node.source.balancerConfigPath, text: node.balancerText)
         var findings: [Finding] = []
         for frontend in config.frontends {
             let backendStats = frontend.routedBackend.flatMap { config.backend(named: $0)?.stats }
@@ -36,13 +35,10 @@ enum StatsChecks {
             }
             for credential in stats.credentials {
                 guard let weakness = weakness(credential) else { continue }
-                let line =
-                    text.ownLine(
-                        of: ["stats", "auth"], proxyHeader: frontend.location.line, containing: credential.user + ":")
-                    ?? text.line(of: ["stats", "auth"], proxyHeader: frontend.location.line)
+                let line = credential.location ?? frontend.location(of: "stats auth")
                 findings.append(
                     Finding(
-                        .warning, .stats, node: node.name, at: line,
+                        .warning, .stats, node: node.name, at: Describe.location(line),
                         "\(title) stats auth \(credential.user): \(weakness); choose a long random password"))
             }
         }

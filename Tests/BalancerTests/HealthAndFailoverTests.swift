@@ -85,14 +85,35 @@ struct HealthAndFailoverTests {
 
     @Test("a backend killed under load (seed config: no redispatch option): zero failed GETs")
     func killedUnderLoad() async throws {
+        let (failures, counts) = try await self.killBackendUnderLoad(backendLines: [])
+        #expect(failures == [])
+        #expect(counts.values.reduce(0, +) == 500)
+        #expect((counts["web02"] ?? 0) > 0, "web02 served requests before it was killed")
+        #expect((counts["web02"] ?? 0) < (counts["web01"] ?? 0), "web02 stopped serving when killed")
+    }
+
+    @Test("the same kill with `no option redispatch`: HAProxy's plain retries on the dead server fail some GETs")
+    func killedUnderLoadWithoutRedispatch() async throws {
+        let (failures, counts) = try await self.killBackendUnderLoad(backendLines: ["no option redispatch"])
+        // Until checks mark web02 DOWN, requests balanced to it retry web02 only and get HAProxy's 503; requests
+        // already sent on its connections are not replayed (502). Every request still gets an answer.
+        #expect(!failures.isEmpty)
+        #expect(failures.allSatisfy { $0 == "status 503" || $0 == "status 502" }, "\(failures)")
+        #expect(counts.values.reduce(0, +) == 500)
+    }
+
+    /// 10 keep-alive clients and 10 one-shot clients, 25 GETs each (500 in all), through the seed's shape with
+    /// `backendLines` added; web02 is killed after the first 100. Returns the failures and the bodies served.
+    private func killBackendUnderLoad(
+        backendLines: [String]
+    ) async throws -> (failures: [String], served: [String: Int]) {
         try await withBackends(["web01", "web02"], group: testGroup) { backends in
             var topology = TestTopology(servers: backends.map { ($0.name, $0.port) })
             topology.serverOptions = "check inter 2s fall 3 rise 2"
-            try await withBalancer(topology) { port, _ in
+            topology.backend += backendLines
+            return try await withBalancer(topology) { port, _ in
                 let failures = Mutex<[String]>([])
                 let served = Mutex<[String: Int]>([:])
-                // 10 keep-alive clients and 10 one-shot clients, 25 requests each (500 in all); web02 dies
-                // after the first 100.
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for client in 0..<20 {
                         group.addTask {
@@ -111,6 +132,12 @@ struct HealthAndFailoverTests {
                                         failures.withLock { $0.append("status \(response.status)") }
                                     }
                                     served.withLock { $0[response.body, default: 0] += 1 }
+                                    let closing = response.headers[canonicalForm: "connection"].contains("close")
+                                    if let current = connection, closing {
+                                        // An error response closes the connection, as HAProxy does.
+                                        await current.close()
+                                        connection = try await HTTPTestClient.connect(port: port, group: testGroup)
+                                    }
                                 } catch {
                                     failures.withLock { $0.append("\(error)") }
                                     if keepAlive {
@@ -132,11 +159,29 @@ struct HealthAndFailoverTests {
                     }
                     try await group.waitForAll()
                 }
-                #expect(failures.withLock { $0 } == [])
-                let counts = served.withLock { $0 }
-                #expect(counts.values.reduce(0, +) == 500)
-                #expect((counts["web02"] ?? 0) > 0, "web02 served requests before it was killed")
-                #expect((counts["web02"] ?? 0) < (counts["web01"] ?? 0), "web02 stopped serving when killed")
+                return (failures.withLock { $0 }, served.withLock { $0 })
+            }
+        }
+    }
+
+    @Test(
+        "first server dead, no checks: unset and `option redispatch` go on to web02, `no option redispatch` answers 503",
+        arguments: [("", 200), ("option redispatch", 200), ("no option redispatch", 503)]
+    )
+    func redispatchSettings(line: String, status: Int) async throws {
+        try await withBackends(["web02"], group: testGroup) { backends in
+            // web01's port has no listener: every connect is refused at once.
+            var topology = TestTopology(servers: [("web01", freePort()), ("web02", backends[0].port)])
+            topology.backend += ["retries 1"] + (line.isEmpty ? [] : [line])
+            try await withBalancer(topology) { port, _ in
+                // Round robin starts with web01.
+                let response = try await HTTPTestClient.get(port: port, "/", group: testGroup)
+                #expect(response.status == status)
+                if status == 200 {
+                    #expect(response.body == "web02")
+                } else {
+                    #expect(response.body.contains("No server is available to handle this request."))
+                }
             }
         }
     }

@@ -25,8 +25,9 @@ final class LBProcess: @unchecked Sendable {
             .appendingPathComponent("pops-lb-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         try config.write(toFile: self.configPath, atomically: true, encoding: .utf8)
-        FileManager.default.createFile(atPath: self.logPath, contents: nil)
-        FileManager.default.createFile(atPath: self.outputPath, contents: nil)
+        // Written (not `createFile`, whose failure would go unnoticed) so a failure throws here, with its cause.
+        try Data().write(to: URL(fileURLWithPath: self.logPath))
+        try Data().write(to: URL(fileURLWithPath: self.outputPath))
         self.process.executableURL = URL(fileURLWithPath: PorticoBinary.path ?? "/nonexistent")
         self.process.arguments = ["lb", "-f", self.configPath, "--grace", "5"]
         self.process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: self.outputPath))

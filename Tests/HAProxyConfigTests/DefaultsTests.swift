@@ -50,7 +50,7 @@ import Testing
 
         let first = try #require(config.backend(named: "first"))
         #expect(first.retries == 5)
-        #expect(first.redispatch == Redispatch(interval: -1))
+        #expect(first.redispatch == .on(interval: -1))
         #expect(first.timeouts == Timeouts(connect: .seconds(3), client: .seconds(30), server: .seconds(30)))
         #expect(first.logging.httpLog)
         #expect(first.logging.targets.map(\.facility) == [.local2])
@@ -63,7 +63,7 @@ import Testing
 
         let overridden = try #require(config.backend(named: "overridden"))
         #expect(overridden.retries == 1)
-        #expect(overridden.redispatch == nil)
+        #expect(overridden.redispatch == .off)
         #expect(overridden.timeouts.server == .seconds(120))
         #expect(overridden.timeouts.connect == .seconds(3))
         #expect(overridden.httpCheck?.method == "HEAD")
@@ -77,7 +77,7 @@ import Testing
         // A new defaults section resets everything to HAProxy's documented values.
         let second = try #require(config.backend(named: "second"))
         #expect(second.retries == 3)
-        #expect(second.redispatch == nil)
+        #expect(second.redispatch == .unset)
         #expect(second.timeouts == Timeouts(connect: .seconds(1), client: .seconds(10), server: .seconds(10)))
         #expect(second.logging == ProxyLogging())
         #expect(second.forwardFor == nil)
@@ -241,5 +241,65 @@ import Testing
                 "[ALERT] parsing [\(confd.path)/10-c.cfg:2] : unknown keyword 'balanse' in 'backend' section; "
                     + "did you mean 'balance'?",
             ])
+    }
+
+    @Test func keywordLocationsSayWhichLineAndWhetherItCameFromDefaults() throws {
+        let result = BalancerConfig.parse(
+            """
+            defaults base
+                mode http
+                retries 5
+                option redispatch
+                timeout connect 3s
+                timeout client 30s
+                timeout server 30s
+                option httpchk GET /health
+                http-check expect status 200
+                stats auth admin:first-secret-value
+            defaults tuned from base
+                timeout server 1m
+            backend inherits
+                server a 10.0.0.1:80 check
+            backend own
+                retries 2
+                retries 4
+                no option redispatch
+                http-check send meth HEAD
+                stats auth ops:second-secret-value
+                server a 10.0.0.1:80 check
+            backend bad
+                balance roundrobin
+                balance nonsense
+                server a 10.0.0.1:80
+            """, fileName: "l.cfg")
+        #expect(result.diagnostics.count == 1)
+        func at(_ line: Int) -> HAProxyConfig.SourceLocation { SourceLocation(file: "l.cfg", line: line) }
+
+        let inherits = try #require(result.config.backend(named: "inherits"))
+        // `defaults tuned from base` keeps base's lines, marked as coming from base; its own from tuned.
+        #expect(inherits.keywordLocations["retries"] == KeywordLocation(line: at(3), defaultsSection: at(1)))
+        #expect(inherits.keywordLocations["timeout server"] == KeywordLocation(line: at(12), defaultsSection: at(11)))
+        #expect(inherits.keywordLocations["option redispatch"]?.line == at(4))
+        #expect(inherits.redispatch == .on(interval: -1))
+        #expect(inherits.keywordLocations["http-check expect"] == KeywordLocation(line: at(9), defaultsSection: at(1)))
+        #expect(inherits.stats?.credentials.map(\.location) == [at(10)])
+
+        let own = try #require(result.config.backend(named: "own"))
+        // The last line of a repeated keyword is the one that counts.
+        #expect(own.retries == 4)
+        #expect(own.keywordLocations["retries"] == KeywordLocation(line: at(17)))
+        // `no option redispatch` is where the value comes from.
+        #expect(own.redispatch == .off)
+        #expect(own.keywordLocations["option redispatch"] == KeywordLocation(line: at(18)))
+        // A proxy's own http-check rule drops the inherited rules, and their lines with them.
+        #expect(own.keywordLocations["http-check send"] == KeywordLocation(line: at(19)))
+        #expect(own.keywordLocations["http-check expect"] == nil)
+        #expect(own.httpCheck?.expect == nil)
+        #expect(own.stats?.credentials.map(\.location) == [at(10), at(20)])
+        #expect(own.location(of: "timeout connect") == at(5))
+
+        // A refused line does not count as the one that set the value.
+        let bad = try #require(result.config.backend(named: "bad"))
+        #expect(bad.location(of: "balance") == at(23))
     }
 }

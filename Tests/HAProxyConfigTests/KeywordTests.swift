@@ -244,14 +244,14 @@ import Testing
         #expect(result.diagnostics == [])
         let config = result.config
         #expect(config.backend(named: "a")?.retries == 5)
-        #expect(config.backend(named: "a")?.redispatch == Redispatch(interval: -1))
+        #expect(config.backend(named: "a")?.redispatch == .on(interval: -1))
         #expect(config.backend(named: "b")?.retries == 0)
-        #expect(config.backend(named: "b")?.redispatch == Redispatch(interval: 2))
+        #expect(config.backend(named: "b")?.redispatch == .on(interval: 2))
         #expect(config.backend(named: "b")?.httpConnectionMode == .serverClose)
-        #expect(config.backend(named: "c")?.redispatch == Redispatch(interval: -2))
+        #expect(config.backend(named: "c")?.redispatch == .on(interval: -2))
         #expect(config.backend(named: "c")?.httpConnectionMode == .close)
         #expect(config.backend(named: "c")?.fullConn == 500)
-        #expect(config.backend(named: "d")?.redispatch == nil)
+        #expect(config.backend(named: "d")?.redispatch == .off)
         #expect(config.backend(named: "d")?.httpConnectionMode == .keepAlive)
     }
 
@@ -401,9 +401,7 @@ import Testing
         #expect(stats.uri == "/admin?stats")
         #expect(stats.refresh == .seconds(5))
         #expect(
-            stats.credentials == [
-                StatsCredential(user: "admin", password: "secret"), StatsCredential(user: "ops", password: "pa:ss"),
-            ])
+            stats.credentials.map { "\($0.user):\($0.password)" } == ["admin:secret", "ops:pa:ss"])
         #expect(stats.realm == "Portico Statistics")
         #expect(stats.hideVersion)
         #expect(stats.admin == .localhost)

@@ -56,9 +56,42 @@ enum SeedFixture {
         #expect(stats.binds.map(\.address) == [BindAddress(host: .anyIPv4, port: 8404)])
         #expect(stats.stats?.uri == "/stats")
         #expect(stats.stats?.refresh == .seconds(10))
-        #expect(stats.stats?.credentials == [StatsCredential(user: "admin", password: "strong_password_here")])
+        #expect(
+            stats.stats?.credentials
+                == [
+                    StatsCredential(
+                        user: "admin", password: "strong_password_here",
+                        location: HAProxyConfig.SourceLocation(file: "haproxy.cfg", line: 33))
+                ])
         #expect(stats.stats?.realm == "HAProxy Statistics")
         #expect(stats.defaultBackend == "stats")
+    }
+
+    @Test func seedKeywordLocations() throws {
+        let config = BalancerConfig.parse(try SeedFixture.text()).config
+        func at(_ line: Int) -> HAProxyConfig.SourceLocation { SourceLocation(file: "haproxy.cfg", line: line) }
+        let defaults = at(6)
+
+        let backend = try #require(config.backend(named: "web_backend"))
+        #expect(backend.keywordLocations["balance"] == KeywordLocation(line: at(21)))
+        #expect(backend.keywordLocations["option httpchk"] == KeywordLocation(line: at(22)))
+        #expect(backend.keywordLocations["http-check expect"] == KeywordLocation(line: at(23)))
+        #expect(backend.keywordLocations["timeout connect"] == KeywordLocation(line: at(12), defaultsSection: defaults))
+        #expect(backend.keywordLocations["timeout server"] == KeywordLocation(line: at(14), defaultsSection: defaults))
+        #expect(backend.keywordLocations["mode"]?.isInherited == true)
+        // Not written anywhere: HAProxy's default, located at the section header.
+        #expect(!backend.isSet("retries") && backend.location(of: "retries") == at(20))
+        #expect(!backend.isSet("option redispatch") && backend.location(of: "option redispatch") == at(20))
+
+        let entry = try #require(config.frontend(named: "web_entry"))
+        #expect(entry.location(of: "option forwardfor") == at(11))
+        #expect(entry.keywordLocations["option forwardfor"]?.isInherited == true)
+        #expect(entry.location(of: "timeout client") == at(13))
+        #expect(entry.location(of: "maxconn") == at(16))
+
+        let stats = try #require(config.frontend(named: "stats"))
+        #expect(stats.keywordLocations["mode"] == KeywordLocation(line: at(29)))
+        #expect(stats.location(of: "stats auth") == at(33))
     }
 
     @Test func seedBackendServersAndChecks() throws {
@@ -67,7 +100,7 @@ enum SeedFixture {
         let backend = try #require(config.backend(named: "web_backend"))
         #expect(backend.balance == .roundRobin)
         #expect(backend.retries == 3)
-        #expect(backend.redispatch == nil)
+        #expect(backend.redispatch == .unset)
         #expect(backend.timeouts.connect == .seconds(3))
         #expect(backend.timeouts.server == .seconds(30))
         #expect(backend.timeouts.client == .seconds(30))

@@ -177,6 +177,9 @@ extension LabEndToEndTests {
                 try? FileManager.default.removeItem(atPath: path)
             }
             // The CLI takes the lock itself: release ours first (it only waited for other labs to finish).
+            // `withExtendedLifetime` keeps it held until here: an optimised build could release it right after
+            // it was taken, since nothing else reads it.
+            withExtendedLifetime(lock) {}
             lock = nil
             let drill = try Subprocess.start(
                 [portico, "lab", "drill", "entry", "--stack", "reference", "--lab-dir", path],
