@@ -73,7 +73,8 @@ struct VRRPRun: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func run() async throws {
-        let result = KeepalivedConfigParser.parse(file: file, source: .fileSystem)
+        var result = KeepalivedConfigParser.parse(file: file, source: .fileSystem)
+        result.diagnostics += scriptUserNotices(result.config)
         if configTest {
             var diagnostics = result.diagnostics
             if !diagnostics.hasErrors { diagnostics += trackingAnalysis(nodes: [result.config]) }
