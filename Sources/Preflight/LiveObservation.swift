@@ -18,8 +18,11 @@ public struct LiveObservation: Sendable, Equatable, Codable {
     }
 
     /// The interface holding `address`, if any.
+    /// The interface that carries `address` so that it answers ARP for it: loopback does not count, because
+    /// `portico vrrp` parks a VIP it has just released on `lo` for a moment (so replies to requests already in
+    /// flight can still leave) and that is not holding the VIP.
     public func interface(holding address: String) -> LocalInterface? {
-        interfaces.first { $0.addresses.contains { $0.address == address } }
+        interfaces.first { $0.name != "lo" && $0.addresses.contains { $0.address == address } }
     }
 }
 

@@ -132,7 +132,7 @@ extension LabEndToEndTests {
                 #expect(newHolder.status == 1)
 
                 let oldHolder = try LiveCheckRun.run(lab, on: .lb01)
-                #expect(oldHolder.live("error").count == 1)
+                #expect(oldHolder.live("error").count == 1, "\(oldHolder.live("error").map(\.message))")
                 #expect(
                     oldHolder.live("error").first?.message.contains(
                         "after a failover to this node requests would still fail")
