@@ -68,7 +68,7 @@ public final class LoadBalancer: Service, Sendable {
         self.checkers = checkers
         self.operations = BalancerOperations(
             config: config, topology: self.topology, maxConnections: options.maxConnections, threads: count,
-            syslog: SyslogSender.open(targets: config.allLogTargets, group: self.group, logger: logger))
+            syslog: SyslogSender.open(targets: config.allLogTargets, logger: logger))
         self.control = RuntimeControl(topology: self.topology, operations: self.operations)
     }
 
