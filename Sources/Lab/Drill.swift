@@ -243,7 +243,7 @@ extension Lab {
             throw LabError.io("the steady client recorded nothing: \(log.trimmed)")
         }
         return DrillRun(
-            drill: name, stack: state.stack.summary, start: start, end: end, holder: holder.rawValue, phases: phases,
+            drill: name, stack: state.describedStack, start: start, end: end, holder: holder.rawValue, phases: phases,
             events: events, samples: samples, records: records
         )
     }

@@ -150,8 +150,12 @@ public final class Lab: @unchecked Sendable {
             if let override = LabFiles.haproxyLimitsOverride(openFileLimit: Lab.openFileLimit()) {
                 try directory.write(override, to: limits)
             }
+            let balancer =
+                stack.implementation(of: .lb, on: host) == .haproxy
+                ? ["haproxy", "-f", directory.haproxyConfig(host)] : ["portico", "lb", "-f", directory.haproxyConfig(host)]
             try directory.write(
-                configs.keepalivedText(host, checkScript: directory.checkScript(host)),
+                configs.failover.apply(
+                    to: configs.keepalivedText(host, checkScript: directory.checkScript(host)), balancer: balancer),
                 to: directory.keepalivedConfig(host)
             )
             try directory.write(
@@ -159,7 +163,9 @@ public final class Lab: @unchecked Sendable {
                 to: directory.checkScript(host), executable: true
             )
         }
-        let state = LabState(stack: stack, porticoExecutable: porticoExecutable ?? "", startedAt: WallClock.now())
+        let state = LabState(
+            stack: stack, porticoExecutable: porticoExecutable ?? "", startedAt: WallClock.now(),
+            failover: configs.failover)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         do {

@@ -56,6 +56,8 @@ public struct LabState: Codable, Sendable {
     public var stack: StackSelection
     public var porticoExecutable: String
     public var startedAt: Double
+    /// The keepalived.conf additions the lab was brought up with (nil: the seed's, or a lab from before).
+    public var failover: FailoverTuning?
 }
 
 /// The configuration texts the balancers get: the seed's by default. Other texts let a drill measure a
@@ -64,6 +66,8 @@ public struct LabState: Codable, Sendable {
 public struct LabConfigs: Sendable, Equatable {
     public var haproxy: [LabHost: String]
     public var keepalived: [LabHost: String]
+    /// Additions to the keepalived.conf files for faster failover (FailoverTuning.swift); the seed's by default.
+    public var failover = FailoverTuning.seed
 
     public init(haproxy: [LabHost: String] = [:], keepalived: [LabHost: String] = [:]) {
         self.haproxy = haproxy

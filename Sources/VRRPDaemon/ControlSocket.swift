@@ -15,23 +15,24 @@ final class ControlSocket: @unchecked Sendable {
         self.path = path
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError.last("socket(AF_UNIX)") }
-        let directory = String(
-            path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/"))
-        if !directory.isEmpty { mkdir(directory, 0o755) }
-        // A socket file left by a crashed daemon would make bind fail; a live daemon would still answer.
-        if (try? ControlSocket.request(path: path, command: "ping", timeout: 0.5)) == nil { unlink(path) }
-        var addr = try unixAddress(path)
+        let abstract = isAbstractSocketName(path)
+        if !abstract {
+            let directory = String(
+                path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/"))
+            if !directory.isEmpty { mkdir(directory, 0o755) }
+            // A socket file left by a crashed daemon would make bind fail; a live daemon would still answer.
+            if (try? ControlSocket.request(path: path, command: "ping", timeout: 0.5)) == nil { unlink(path) }
+        }
+        var (addr, length) = try unixAddress(path)
         let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
         }
         guard rc == 0 else {
             let error = SystemError.last("bind control socket \(path)")
             close(fd)
             throw error
         }
-        chmod(path, 0o600)
+        if !abstract { chmod(path, 0o600) }
         guard listen(fd, 16) == 0 else {
             let error = SystemError.last("listen \(path)")
             close(fd)
@@ -51,6 +52,8 @@ final class ControlSocket: @unchecked Sendable {
 
     private static func serve(_ client: Int32, _ handle: (String) -> String) {
         defer { close(client) }
+        // An abstract socket has no file mode: only our own user (or root) may command the daemon.
+        guard peerMayControl(client) else { return }
         _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) & ~O_NONBLOCK)
         var timeout = timeval(tv_sec: 2, tv_usec: 0)
         setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -65,7 +68,7 @@ final class ControlSocket: @unchecked Sendable {
         thread?.stop()
         thread = nil
         close(fd)
-        unlink(path)
+        if !isAbstractSocketName(path) { unlink(path) }
     }
 
     /// Sends one command to a daemon's control socket and returns its answer.
@@ -73,11 +76,9 @@ final class ControlSocket: @unchecked Sendable {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError.last("socket(AF_UNIX)") }
         defer { close(fd) }
-        var addr = try unixAddress(path)
+        var (addr, length) = try unixAddress(path)
         let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
         }
         guard rc == 0 else { throw SystemError.last("connect \(path)") }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1e6))
@@ -96,10 +97,16 @@ final class ControlSocket: @unchecked Sendable {
     }
 }
 
-private func unixAddress(_ path: String) throws -> sockaddr_un {
+/// `@name` is a Linux abstract socket: no file, and one namespace of names per network namespace, so each
+/// node (each netns) has its own `@portico-vrrp` that its balancer finds without configuration.
+func isAbstractSocketName(_ path: String) -> Bool { path.hasPrefix("@") }
+
+private func unixAddress(_ path: String) throws -> (sockaddr_un, socklen_t) {
     var addr = sockaddr_un()
     addr.sun_family = sa_family_t(AF_UNIX)
-    let bytes = Array(path.utf8)
+    let abstract = isAbstractSocketName(path)
+    // An abstract name starts with a NUL byte and its length is exact (no terminating NUL).
+    let bytes = abstract ? [0] + Array(path.utf8.dropFirst()) : Array(path.utf8)
     let capacity = MemoryLayout.size(ofValue: addr.sun_path)
     guard bytes.count < capacity else {
         throw SystemError("control socket path too long: \(path)", errno: ENAMETOOLONG)
@@ -108,7 +115,18 @@ private func unixAddress(_ path: String) throws -> sockaddr_un {
         for (i, b) in bytes.enumerated() { raw[i] = b }
         raw[bytes.count] = 0
     }
-    return addr
+    let header = MemoryLayout<sockaddr_un>.offset(of: \sockaddr_un.sun_path) ?? 2
+    let length = abstract ? header + bytes.count : MemoryLayout<sockaddr_un>.size
+    return (addr, socklen_t(length))
+}
+
+/// True when the connecting process runs as root or as this daemon's user.
+private func peerMayControl(_ client: Int32) -> Bool {
+    // struct ucred { pid_t pid; uid_t uid; gid_t gid; } (Glibc hides the type without _GNU_SOURCE).
+    var credentials: (Int32, UInt32, UInt32) = (0, 0, 0)
+    var size = socklen_t(MemoryLayout.size(ofValue: credentials))
+    guard getsockopt(client, SOL_SOCKET, SO_PEERCRED, &credentials, &size) == 0 else { return false }
+    return credentials.1 == 0 || credentials.1 == geteuid()
 }
 
 func writeAll(_ fd: Int32, _ bytes: [UInt8]) {

@@ -31,6 +31,10 @@ public final class InstanceRunner: @unchecked Sendable {
     private var timerGeneration = 0
     private var handoverWaiters: [(Bool) -> Void] = []
     private var sendErrors = RateLimitedLog(interval: 10)
+    /// Keeps released VIPs local for a moment so in-flight connections finish (nil: remove at once).
+    private var linger: VIPLinger?
+    /// True while the event being handled is `.shutdown`: its VIPs go at once.
+    private var shuttingDown = false
 
     init(
         machine: VRRPInstance, interfaceName: String, socket: AdvertSocket, netlink: RouteNetlink,
@@ -51,6 +55,20 @@ public final class InstanceRunner: @unchecked Sendable {
     }
 
     var virtualRouterID: UInt8 { machine.config.virtualRouterID }
+
+    /// Keep released VIPs on lo for `seconds` (0: off). Set before `.start`.
+    func keepReleasedVIPs(for seconds: Double) {
+        queue.sync {
+            linger =
+                seconds > 0
+                ? VIPLinger(netlink: netlink, duration: seconds, queue: queue, instance: name, logger: logger) : nil
+        }
+    }
+
+    /// Removes VIPs still parked on lo after a release, at once.
+    func removeParkedVIPs() {
+        queue.sync { linger?.flush() }
+    }
 
     private func now() -> VRRPInstant {
         VRRPInstant(.nanoseconds(Int64((monotonicSeconds() - origin) * 1e9)))
@@ -100,6 +118,8 @@ public final class InstanceRunner: @unchecked Sendable {
     var state: VRRPState { queue.sync { machine.state } }
 
     private func handle(_ event: VRRPInstance.Event) {
+        if case .shutdown = event { shuttingDown = true }
+        defer { shuttingDown = false }
         let actions = machine.handle(event, now: now())
         for action in actions { perform(action) }
     }
@@ -122,6 +142,7 @@ public final class InstanceRunner: @unchecked Sendable {
                     if try netlink.addAddress(vip.address) == .alreadyPresent {
                         logger.info("(\(name)) VIP \(vip.address) already present on \(vip.device)")
                     }
+                    linger?.reclaim(address)
                 } catch {
                     logger.error("(\(name)) cannot add VIP \(vip.address) on \(vip.device): \(error)")
                 }
@@ -129,6 +150,10 @@ public final class InstanceRunner: @unchecked Sendable {
         case .removeVIPs(let addresses):
             for address in addresses {
                 guard let vip = vips[address] else { continue }
+                if let linger, !shuttingDown {
+                    linger.release(vip.address)
+                    continue
+                }
                 do {
                     try netlink.removeAddress(vip.address)
                 } catch {

@@ -308,6 +308,7 @@ extension VRRPService {
         for (runner, resolved) in starting {
             logger.info("(\(runner.name)) added to the configuration: starting")
             if !resolved.interfaceUp { runner.postAndWait(.interfaceChanged(up: false)) }
+            runner.keepReleasedVIPs(for: options.releasedVIPLinger)
             runner.postAndWait(.start)
         }
         // 4. New trackers start last, so their first result reaches instances that know them.

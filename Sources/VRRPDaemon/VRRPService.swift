@@ -30,17 +30,29 @@ public final class VRRPService: Service, @unchecked Sendable {
         /// master takes over at once instead of waiting Master_Down_Interval (a failed check on the master
         /// then moves the VIP ~3 intervals sooner). Safe with Keepalived peers.
         public var preemptOnLowerPriorityAdvert: Bool
+        /// The node's well-known control socket (an abstract unix socket, one per network namespace), where
+        /// `portico lb` on the same node asks for a handover before it stops; nil for none.
+        public var nodeControlSocketPath: String?
+        /// Seconds a released VIP stays local (on lo) so connections in flight finish; 0 removes it at once.
+        public var releasedVIPLinger: Double
 
         public init(
             controlSocketPath: String? = nil, handOverOnStop: Bool = true, processRescanInterval: Double = 0.5,
-            preemptOnLowerPriorityAdvert: Bool = false
+            preemptOnLowerPriorityAdvert: Bool = false,
+            nodeControlSocketPath: String? = VRRPService.nodeControlSocket, releasedVIPLinger: Double = 2
         ) {
             self.controlSocketPath = controlSocketPath
             self.handOverOnStop = handOverOnStop
             self.processRescanInterval = processRescanInterval
             self.preemptOnLowerPriorityAdvert = preemptOnLowerPriorityAdvert
+            self.nodeControlSocketPath = nodeControlSocketPath
+            self.releasedVIPLinger = releasedVIPLinger
         }
     }
+
+    /// Where a node's balancer finds its VRRP daemon without configuration: an abstract unix socket, of
+    /// which each network namespace has its own.
+    public static let nodeControlSocket = "@portico-vrrp"
 
     /// The running configuration: replaced (under `lock`) by a successful reload.
     public internal(set) var config: VRRPConfig
@@ -60,6 +72,9 @@ public final class VRRPService: Service, @unchecked Sendable {
     let reloadLock = NSLock()
     private var linkWatch: LinkWatch?
     private var control: ControlSocket?
+    private var nodeControl: ControlSocket?
+    /// Set by `balancer-stop`: the instances are held back for the local balancer until `balancer-ready`.
+    private var heldForBalancer = false
     private var unknownVRID: [String: Int] = [:]
     private let dropLog = RateLimitedLog(interval: 60)
     private var started = false
@@ -127,6 +142,7 @@ public final class VRRPService: Service, @unchecked Sendable {
         }
         linkWatch = try LinkWatch { [weak self] link in self?.linkChanged(link) }
         for (runner, _, _) in pending {
+            runner.keepReleasedVIPs(for: options.releasedVIPLinger)
             runner.postAndWait(.start)
         }
         for check in scriptChecks.values { try check.start() }
@@ -137,6 +153,16 @@ public final class VRRPService: Service, @unchecked Sendable {
         if let path = options.controlSocketPath {
             control = try ControlSocket(path: path) { [weak self] command in
                 self?.answer(command) ?? "{\"error\":\"stopping\"}"
+            }
+        }
+        if let path = options.nodeControlSocketPath {
+            do {
+                nodeControl = try ControlSocket(path: path) { [weak self] command in
+                    self?.answer(command) ?? "{\"error\":\"stopping\"}"
+                }
+            } catch {
+                // Another daemon in this network namespace has it: the balancer will talk to that one.
+                logger.warning("node control socket \(path) not opened: \(error)")
             }
         }
         // SIGHUP's default action would kill the daemon with the VIP still up and no priority-0 advert.
@@ -334,6 +360,28 @@ public final class VRRPService: Service, @unchecked Sendable {
         case "resume":
             resume(instance: words.count > 1 ? words[1] : nil)
             return "{\"resumed\":true}"
+        case "balancer-stop":
+            // The local balancer is stopping: hand over, and hold back until it says it is serving again.
+            logger.info("control: the local balancer is stopping, handing over")
+            lock.withLock { heldForBalancer = true }
+            return json(["released": handOver()])
+        case "balancer-starting":
+            // The local balancer has just started and does not serve yet: a backup must not preempt until
+            // `balancer-ready` (a master keeps the VIP; nothing better exists).
+            lock.withLock { heldForBalancer = true }
+            let backups = lock.withLock { runners.filter { $0.state != .master } }
+            for runner in backups { runner.requestHandover { _ in } }
+            return "{\"held\":\(backups.count)}"
+        case "balancer-ready":
+            let held = lock.withLock { () -> Bool in
+                defer { heldForBalancer = false }
+                return heldForBalancer
+            }
+            if held {
+                logger.info("control: the local balancer serves again, preemption enabled again")
+                resume()
+            }
+            return "{\"resumed\":\(held)}"
         case "reload":
             logger.info("control: configuration reload requested")
             return json(reload())
@@ -351,6 +399,8 @@ public final class VRRPService: Service, @unchecked Sendable {
         started = false
         control?.stop()
         control = nil
+        nodeControl?.stop()
+        nodeControl = nil
         hangup?.cancel()
         hangup = nil
         let rs = lock.withLock { runners }
@@ -360,8 +410,11 @@ public final class VRRPService: Service, @unchecked Sendable {
                 logger.info(
                     "Stopping: handing over \(masters.map(\.name).joined(separator: ", ")) before releasing the VIPs")
                 _ = handOver()
+                // The local balancer's requests in flight on the VIP get a moment to finish (see VIPLinger).
+                if options.releasedVIPLinger > 0 { Thread.sleep(forTimeInterval: min(options.releasedVIPLinger, 0.5)) }
             }
         }
+        for runner in rs { runner.removeParkedVIPs() }
         for runner in rs {
             runner.postAndWait(.shutdown)
             runner.stopTimers()

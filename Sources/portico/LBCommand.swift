@@ -4,6 +4,7 @@ import Foundation
 import HAProxyConfig
 import Logging
 import ServiceLifecycle
+import VRRPDaemon
 
 #if canImport(Glibc)
     import Glibc
@@ -54,6 +55,16 @@ struct LBCommand: AsyncParsableCommand {
     @Option(name: .customLong("grace"), help: "Seconds a graceful stop waits for in-flight requests.")
     var grace: Int = 10
 
+    @Option(
+        name: .customLong("vrrp-socket"),
+        help: ArgumentHelp(
+            "The node's portico vrrp control socket, asked to move the VIP away before a stop (default "
+                + "@portico-vrrp, or $PORTICO_VRRP_SOCKET; none: off)."))
+    var vrrpSocket: String?
+
+    @Flag(name: .customLong("no-vrrp-handover"), help: "Stop without asking the node's portico vrrp to hand over.")
+    var noVRRPHandover = false
+
     static let daemonMarker = "PORTICO_LB_DAEMONIZED"
 
     func run() async throws {
@@ -97,6 +108,11 @@ struct LBCommand: AsyncParsableCommand {
         }
         if let path = self.pidFile ?? config.global.pidFile { try Self.writePidFile(path, pid: getpid()) }
 
+        let handover = BalancerHandover.resolve(
+            option: self.vrrpSocket, disabled: self.noVRRPHandover, environment: ProcessInfo.processInfo.environment)
+        // Before listening: the node's VRRP daemon must not take the VIP back until we serve (issue 6).
+        handover.announceStarting()
+
         // A supervisor rather than a bare LoadBalancer: SIGHUP reloads hitlessly, SIGUSR1 soft-stops.
         let files = self.files
         let balancer: BalancerSupervisor
@@ -124,11 +140,18 @@ struct LBCommand: AsyncParsableCommand {
             configuration: ServiceGroupConfiguration(
                 // A soft stop (SIGUSR1) ends the service on its own: that is a clean exit, not a failure.
                 services: [.init(service: balancer, successTerminationBehavior: .gracefullyShutdownGroup)],
-                gracefulShutdownSignals: [.sigterm, .sigint],
+                // SIGTERM/SIGINT are handled below: the VIP is handed over before the graceful stop.
+                gracefulShutdownSignals: [],
                 logger: logger
             )
         )
+        let signals = BalancerStopSignals(handover: handover, logger: logger) {
+            Task { await group.triggerGracefulShutdown() }
+        }
+        // Serving now: the node's VRRP daemon may take the VIP back if it held back for our previous stop.
+        Thread.detachNewThread { handover.announceReady(logger: logger) }
         try await group.run()
+        withExtendedLifetime(signals) {}
     }
 
     /// Raises the soft RLIMIT_NOFILE to the hard limit (as HAProxy does) and returns the hard limit.

@@ -53,12 +53,26 @@ struct StackOptions: ParsableArguments {
     @Option(help: "keepalived.conf per balancer instead of the seed's (lb01=FILE,lb02=FILE).")
     var keepalivedConfig: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "seed (the seed's keepalived.conf) or recommended (adds vrrp_track_process on the balancer, weight 0: "
+                + "docs/failover.md). Default: recommended where portico vrrp runs on both nodes, else seed."))
+    var failoverConfig: String?
+
+    @Flag(help: "VRRPv3 with advert_int 0.1 in both nodes' keepalived.conf (fast detection of a lost node).")
+    var vrrpV3 = false
+
     func selection() throws -> StackSelection {
         try StackSelection.parse(stack: stack, web: web, lb: lb, vrrp: vrrp)
     }
 
     func configs() throws -> LabConfigs {
-        try LabConfigs.parse(haproxy: haproxyConfig, keepalived: keepalivedConfig)
+        var configs = try LabConfigs.parse(haproxy: haproxyConfig, keepalived: keepalivedConfig)
+        let selection = try selection()
+        let porticoVRRP = Role.vrrp.hosts.allSatisfy { selection.implementation(of: .vrrp, on: $0) == .portico }
+        configs.failover = try FailoverTuning.parse(
+            failoverConfig ?? (porticoVRRP ? "recommended" : "seed"), fastAdverts: vrrpV3)
+        return configs
     }
 }
 

@@ -59,11 +59,22 @@ struct VRRPRun: AsyncParsableCommand {
     )
     var preemptOnLowerPriority = false
 
+    @Option(
+        name: .customLong("node-socket"),
+        help: "Where the node's balancer asks for a handover before it stops (default @portico-vrrp; none: off).")
+    var nodeSocket: String = VRRPService.nodeControlSocket
+
+    @Option(
+        name: .customLong("release-linger"),
+        help: "Seconds a released VIP stays on lo so connections in flight finish (0: remove at once).")
+    var releaseLinger: Double = 2
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning or error.")
     var logLevel: String = "info"
 
     func run() async throws {
-        let result = KeepalivedConfigParser.parse(file: file, source: .fileSystem)
+        var result = KeepalivedConfigParser.parse(file: file, source: .fileSystem)
+        result.diagnostics += scriptUserNotices(result.config)
         if configTest {
             var diagnostics = result.diagnostics
             if !diagnostics.hasErrors { diagnostics += trackingAnalysis(nodes: [result.config]) }
@@ -91,7 +102,8 @@ struct VRRPRun: AsyncParsableCommand {
         let options = VRRPService.Options(
             controlSocketPath: noControlSocket
                 ? nil : (controlSocket ?? defaultControlSocket(routerID: config.global.routerID)),
-            handOverOnStop: !noHandoverOnStop, preemptOnLowerPriorityAdvert: preemptOnLowerPriority)
+            handOverOnStop: !noHandoverOnStop, preemptOnLowerPriorityAdvert: preemptOnLowerPriority,
+            nodeControlSocketPath: nodeSocket == "none" ? nil : nodeSocket, releasedVIPLinger: max(0, releaseLinger))
         let daemon = VRRPService(config: config, options: options, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [daemon], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -25,7 +25,7 @@ enum LabEnvironment {
 
     /// Brings a lab up in a directory of its own, runs `body`, and always takes the lab down and checks
     /// that nothing is left: no lab namespace, no lab process, no lab link in the root namespace.
-    static func withLab(stack: StackSelection, _ body: (Lab) throws -> Void) throws {
+    static func withLab(stack: StackSelection, configs: LabConfigs = .seed, _ body: (Lab) throws -> Void) throws {
         let lock = try LabLock(wait: 300)
         defer { withExtendedLifetime(lock) {} }
         let path = "/tmp/plab-tests-\(getpid())"
@@ -39,7 +39,7 @@ enum LabEnvironment {
             expectNothingLeft(lab, pids: pids)
             try? FileManager.default.removeItem(atPath: path)
         }
-        try lab.up(stack: stack)
+        try lab.up(stack: stack, configs: configs)
         pids = Role.allCases.flatMap { role in role.hosts.compactMap { lab.directory.recordedPid(role, on: $0) } }
         #expect(pids.count == 6)
         try body(lab)
