@@ -5,19 +5,6 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// Counts the bytes a client sent since the current request started, so an expiring keep-alive
-/// timer can tell an idle connection (closed silently) from a half-sent request (408), as HAProxy does.
-final class RequestByteMeter: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
-    var bytesSinceRequestStart = 0
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        self.bytesSinceRequestStart += self.unwrapInboundIn(data).readableBytes
-        context.fireChannelRead(data)
-    }
-}
-
 /// What a client connection shares with the rest of the process.
 struct ProxyEnvironment {
     let frontend: FrontendRuntime
@@ -45,7 +32,7 @@ final class ClientConnection: ChannelDuplexHandler {
     }
 
     private let environment: ProxyEnvironment
-    private let meter: RequestByteMeter
+    private let meter: TrafficMeter
     private var context: ChannelHandlerContext?
     private var phase = Phase.idle
     private var clientAddressBytes: [UInt8]?
@@ -99,7 +86,7 @@ final class ClientConnection: ChannelDuplexHandler {
     /// Pipelined parts that arrived before the current exchange finished.
     private var deferred: [HTTPServerRequestPart] = []
 
-    init(environment: ProxyEnvironment, meter: RequestByteMeter) {
+    init(environment: ProxyEnvironment, meter: TrafficMeter) {
         self.environment = environment
         self.meter = meter
     }

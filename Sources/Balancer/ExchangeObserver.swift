@@ -34,6 +34,10 @@ final class TrafficMeter: ChannelDuplexHandler {
     var firstByteAt: NIODeadline?
     /// `bytesIn` just before the current request's first byte.
     var bytesInAtRequestStart = 0
+    /// Bytes read since the proxy handler last reset it (at each request's start), so an expiring keep-alive
+    /// timer can tell an idle connection (closed silently) from a half-sent request (408), as HAProxy does.
+    /// Counted here rather than in a handler of its own: one pipeline hop fewer per read.
+    var bytesSinceRequestStart = 0
 
     init(operations: FrontendOperations) {
         self.operations = operations
@@ -46,6 +50,7 @@ final class TrafficMeter: ChannelDuplexHandler {
             self.bytesInAtRequestStart = self.bytesIn
         }
         self.bytesIn += count
+        self.bytesSinceRequestStart += count
         self.operations.counters.addBytes(in: count)
         context.fireChannelRead(data)
     }

@@ -68,7 +68,7 @@ public final class LoadBalancer: Service, Sendable {
         self.checkers = checkers
         self.operations = BalancerOperations(
             config: config, topology: self.topology, maxConnections: options.maxConnections, threads: count,
-            syslog: SyslogSender.open(targets: config.allLogTargets, group: self.group, logger: logger))
+            syslog: SyslogSender.open(targets: config.allLogTargets, logger: logger))
         self.control = RuntimeControl(topology: self.topology, operations: self.operations)
     }
 
@@ -184,11 +184,9 @@ public final class LoadBalancer: Service, Sendable {
                     var limits = NIOHTTPDecoderLimitConfiguration()
                     limits.maxHeaderListSize = bufferSize
                     limits.maxHeaderFieldSize = bufferSize
-                    let meter = RequestByteMeter()
                     let sync = channel.pipeline.syncOperations
                     let traffic = operations.trafficMeter(for: frontend)
                     try sync.addHandler(traffic)
-                    try sync.addHandler(meter)
                     try sync.addHandler(
                         ByteToMessageHandler(
                             HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)
@@ -201,7 +199,7 @@ public final class LoadBalancer: Service, Sendable {
                     try sync.addHandler(
                         ClientConnection(
                             environment: ProxyEnvironment(frontend: frontend, pool: pool, logger: logger),
-                            meter: meter
+                            meter: traffic
                         )
                     )
                 }

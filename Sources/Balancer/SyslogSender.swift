@@ -12,19 +12,22 @@ import NIOPosix
 
 /// Sends log lines to haproxy.cfg's `log` targets: RFC 3164 datagrams over UDP (`log 127.0.0.1 local2`,
 /// framed by BalancerCore's `SyslogMessage` exactly as HAProxy frames them) and lines on stdout/stderr
-/// (`log stdout format raw local0`, for containers). One UDP socket per destination, opened at start;
-/// writes are fire-and-forget from any event loop, as syslog over UDP is meant to be.
+/// (`log stdout format raw local0`, for containers). One non-blocking UDP socket per destination, opened
+/// at start; each line is one `sendto` on the calling thread, as HAProxy does. Going
+/// through a NIO datagram channel instead cost a cross-thread hop (task, eventfd wake-up) for every request
+/// served by another event loop than the channel's. A full socket buffer drops the line, as syslog over
+/// UDP is meant to.
 final class SyslogSender: Sendable {
-    private struct Destination: Sendable {
-        let channel: Channel
-        let address: SocketAddress
+    private struct UDPKey: Hashable, Sendable {
+        let host: Host
+        let port: Int
     }
 
-    /// Keyed by `host:port`; immutable once built.
-    private let udp: [String: Destination]
+    /// Socket descriptors keyed by destination; immutable once built.
+    private let udp: [UDPKey: UDPDestination]
     private let pid: Int
 
-    private init(udp: [String: Destination]) {
+    private init(udp: [UDPKey: UDPDestination]) {
         self.udp = udp
         self.pid = Int(getpid())
     }
@@ -32,9 +35,10 @@ final class SyslogSender: Sendable {
     /// An empty sender (no UDP target), for tests and configurations without `log` lines.
     static let none = SyslogSender(udp: [:])
 
-    /// Opens one UDP socket per distinct UDP destination among `targets`. Blocking: call it off the event loops.
-    static func open(targets: [LogTarget], group: EventLoopGroup, logger: Logger) -> SyslogSender {
-        var udp: [String: Destination] = [:]
+    /// Opens one UDP socket per distinct UDP destination among `targets`. Blocking (name resolution):
+    /// call it off the event loops.
+    static func open(targets: [LogTarget], logger: Logger) -> SyslogSender {
+        var udp: [UDPKey: UDPDestination] = [:]
         for target in targets {
             guard case .udp(let host, let port) = target.destination else {
                 if case .unixSocket(let path) = target.destination {
@@ -42,23 +46,62 @@ final class SyslogSender: Sendable {
                 }
                 continue
             }
-            let key = "\(host):\(port)"
+            let key = UDPKey(host: host, port: port)
             guard udp[key] == nil else { continue }
             do {
                 let address = try SocketAddress.makeAddressResolvingHost(host.description, port: port)
-                let local = address.protocol == .inet6 ? "::" : "0.0.0.0"
-                let channel = try DatagramBootstrap(group: group).bind(host: local, port: 0).wait()
-                udp[key] = Destination(channel: channel, address: address)
+                udp[key] = try Self.destination(address)
             } catch {
-                logger.warning("log target \(key): cannot open a UDP socket (\(error)); its lines are dropped.")
+                logger.warning("log target \(host):\(port): cannot open a UDP socket (\(error)); its lines are dropped.")
             }
         }
         return SyslogSender(udp: udp)
     }
 
+    private struct SocketFailure: Error, CustomStringConvertible {
+        let call: String
+        let code: Int32
+        var description: String { "\(call): \(String(cString: strerror(code)))" }
+    }
+
+    /// Where one destination's datagrams go: an unconnected non-blocking UDP socket and the address for
+    /// `sendto` (unconnected, as HAProxy's: an ICMP port unreachable never turns into an error that would
+    /// drop the next line while the syslog daemon restarts).
+    fileprivate struct UDPDestination: Sendable {
+        let descriptor: Int32
+        let address: sockaddr_storage
+        let length: socklen_t
+    }
+
+    private static func destination(_ address: SocketAddress) throws -> UDPDestination {
+        var storage = sockaddr_storage()
+        let family: Int32
+        let length: Int
+        switch address {
+        case .v4(let v4):
+            family = AF_INET
+            length = MemoryLayout<sockaddr_in>.size
+            withUnsafeMutableBytes(of: &storage) { raw in
+                withUnsafeBytes(of: v4.address) { raw.copyMemory(from: $0) }
+            }
+        case .v6(let v6):
+            family = AF_INET6
+            length = MemoryLayout<sockaddr_in6>.size
+            withUnsafeMutableBytes(of: &storage) { raw in
+                withUnsafeBytes(of: v6.address) { raw.copyMemory(from: $0) }
+            }
+        default:
+            throw SocketFailure(call: "socket (not an IP address)", code: EAFNOSUPPORT)
+        }
+        let descriptor = socket(
+            family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { throw SocketFailure(call: "socket", code: errno) }
+        return UDPDestination(descriptor: descriptor, address: storage, length: socklen_t(length))
+    }
+
     func close() {
         for destination in self.udp.values {
-            destination.channel.close(promise: nil)
+            closeSocket(destination.descriptor)
         }
     }
 
@@ -77,11 +120,10 @@ final class SyslogSender: Sendable {
                 facility: facility, level: effective, timestamp: now, pid: self.pid, message: message)
             switch target.destination {
             case .udp(let host, let port):
-                guard let destination = self.udp["\(host):\(port)"] else { continue }
+                guard let destination = self.udp[UDPKey(host: host, port: port)] else { continue }
                 let bytes = framed.bytes(maxLength: target.maxLength)
-                let buffer = destination.channel.allocator.buffer(bytes: bytes)
-                destination.channel.writeAndFlush(
-                    AddressedEnvelope(remoteAddress: destination.address, data: buffer), promise: nil)
+                // Errors (a full buffer, ECONNREFUSED reported from an earlier datagram) drop this line only.
+                sendDatagram(destination, bytes)
             case .stdout, .stderr:
                 let line: [UInt8]
                 if target.format == .raw {
@@ -106,5 +148,23 @@ final class SyslogSender: Sendable {
         var local = tm()
         localtime_r(&seconds, &local)
         return LogTimestamp(unixMilliseconds: milliseconds, utcOffsetSeconds: Int(local.tm_gmtoff))
+    }
+}
+
+// File-scope wrappers: inside `SyslogSender` its own `close()` and `send(_:_:to:)` hide the C functions.
+private func closeSocket(_ descriptor: Int32) {
+    _ = close(descriptor)
+}
+
+private func sendDatagram(_ destination: SyslogSender.UDPDestination, _ bytes: [UInt8]) {
+    var address = destination.address
+    withUnsafePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+            bytes.withUnsafeBytes {
+                _ = sendto(
+                    destination.descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT), socketAddress,
+                    destination.length)
+            }
+        }
     }
 }

@@ -122,14 +122,61 @@ public struct HTTPLogEntry: Sendable, Equatable {
     /// e.g. `10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/109 200 2750 - - ----
     /// 1/1/1/1/0 0/0 "GET /index.html HTTP/1.1"`.
     public var text: String {
-        func timer(_ value: Int?) -> String { value.map(String.init) ?? "-1" }
-        var line = "\(clientIP):\(clientPort) [\(requestDate.httpLogFormat)] \(frontend) "
-        line += "\(backend)/\(server ?? "<NOSRV>") "
-        line += "\(timer(requestTime))/\(timer(queueTime))/\(timer(connectTime))/\(timer(responseTime))/"
-        line += "\(timer(activeTime)) \(status) \(bytesRead) - - \(termination) "
-        line += "\(processConnections)/\(frontendConnections)/\(backendConnections)/\(serverConnections)/"
-        line += "\(redispatched ? "+" : "")\(retries) \(serverQueue)/\(backendQueue) "
-        line += "\"\(requestLine.map(Self.escape) ?? "<BADREQ>")\""
+        // Appended piece by piece into one reserved string: this runs once per logged request, and
+        // interpolation built a dozen intermediate strings.
+        var line = ""
+        line.reserveCapacity(200 + (requestLine?.utf8.count ?? 8) + frontend.utf8.count + backend.utf8.count)
+        func append(_ value: Int) { line += String(value) }
+        func timer(_ value: Int?) { if let value { append(value) } else { line += "-1" } }
+        line += clientIP
+        line += ":"
+        append(clientPort)
+        line += " ["
+        requestDate.appendHTTPLogFormat(to: &line)
+        line += "] "
+        line += frontend
+        line += " "
+        line += backend
+        line += "/"
+        line += server ?? "<NOSRV>"
+        line += " "
+        timer(requestTime)
+        line += "/"
+        timer(queueTime)
+        line += "/"
+        timer(connectTime)
+        line += "/"
+        timer(responseTime)
+        line += "/"
+        timer(activeTime)
+        line += " "
+        append(status)
+        line += " "
+        line += String(bytesRead)
+        line += " - - "
+        line.append(termination.cause)
+        line.append(termination.phase)
+        line += "-- "
+        append(processConnections)
+        line += "/"
+        append(frontendConnections)
+        line += "/"
+        append(backendConnections)
+        line += "/"
+        append(serverConnections)
+        line += redispatched ? "/+" : "/"
+        append(retries)
+        line += " "
+        append(serverQueue)
+        line += "/"
+        append(backendQueue)
+        line += " \""
+        if let requestLine {
+            Self.appendEscaped(requestLine, to: &line)
+        } else {
+            line += "<BADREQ>"
+        }
+        line += "\""
         return line
     }
 
@@ -138,16 +185,30 @@ public struct HTTPLogEntry: Sendable, Equatable {
     static func escape(_ text: String) -> String {
         var escaped = ""
         escaped.reserveCapacity(text.utf8.count)
-        let hex = Array("0123456789ABCDEF")
+        Self.appendEscaped(text, to: &escaped)
+        return escaped
+    }
+
+    private static let hexDigits: [Character] = Array("0123456789ABCDEF")
+
+    static func appendEscaped(_ text: String, to escaped: inout String) {
+        // Nothing to escape (the usual request line): one append.
+        if !text.utf8.contains(where: Self.needsEscape) {
+            escaped += text
+            return
+        }
         for byte in text.utf8 {
-            if byte < 32 || byte >= 127 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "#") {
+            if Self.needsEscape(byte) {
                 escaped.append("#")
-                escaped.append(hex[Int(byte >> 4)])
-                escaped.append(hex[Int(byte & 0x0F)])
+                escaped.append(Self.hexDigits[Int(byte >> 4)])
+                escaped.append(Self.hexDigits[Int(byte & 0x0F)])
             } else {
                 escaped.unicodeScalars.append(Unicode.Scalar(byte))
             }
         }
-        return escaped
+    }
+
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 32 || byte >= 127 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "#")
     }
 }

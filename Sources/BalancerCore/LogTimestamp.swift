@@ -54,13 +54,46 @@ public struct LogTimestamp: Sendable, Equatable {
 
     /// `06/Feb/2009:12:14:14.655`, the httplog accept date.
     public var httpLogFormat: String {
-        "\(pad(day, 2))/\(monthName)/\(year):\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2)).\(pad(millisecond, 3))"
+        var text = ""
+        self.appendHTTPLogFormat(to: &text)
+        return text
+    }
+
+    /// Appends `httpLogFormat` to `text` without building intermediate strings (once per logged request).
+    func appendHTTPLogFormat(to text: inout String) {
+        appendPadded(day, 2, to: &text)
+        text += "/"
+        text += monthName
+        text += "/"
+        text += String(year)
+        text += ":"
+        appendPadded(hour, 2, to: &text)
+        text += ":"
+        appendPadded(minute, 2, to: &text)
+        text += ":"
+        appendPadded(second, 2, to: &text)
+        text += "."
+        appendPadded(millisecond, 3, to: &text)
     }
 
     /// `Feb  6 12:14:14`, the RFC 3164 TIMESTAMP (day padded with a space).
     public var syslogFormat: String {
-        let dayText = day < 10 ? " \(day)" : "\(day)"
-        return "\(monthName) \(dayText) \(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2))"
+        var text = ""
+        self.appendSyslogFormat(to: &text)
+        return text
+    }
+
+    /// Appends `syslogFormat` to `text` without building intermediate strings.
+    func appendSyslogFormat(to text: inout String) {
+        text += monthName
+        text += day < 10 ? "  " : " "
+        text += String(day)
+        text += " "
+        appendPadded(hour, 2, to: &text)
+        text += ":"
+        appendPadded(minute, 2, to: &text)
+        text += ":"
+        appendPadded(second, 2, to: &text)
     }
 
     private static func floorDivide(_ value: Int64, _ divisor: Int64) -> (Int64, Int64) {
@@ -73,4 +106,20 @@ public struct LogTimestamp: Sendable, Equatable {
 func pad(_ value: Int, _ width: Int) -> String {
     let text = String(value)
     return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+}
+
+/// Appends `pad(value, width)` to `text`.
+func appendPadded(_ value: Int, _ width: Int, to text: inout String) {
+    guard value >= 0 else {
+        text += pad(value, width)
+        return
+    }
+    var digits = 1
+    var rest = value / 10
+    while rest > 0 {
+        digits += 1
+        rest /= 10
+    }
+    for _ in digits..<max(digits, width) { text += "0" }
+    text += String(value)
 }

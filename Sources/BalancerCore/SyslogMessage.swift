@@ -46,10 +46,23 @@ public struct SyslogMessage: Sendable, Equatable {
 
     /// The datagram, cut to `maxLength` bytes (HAProxy's default `len` is 1024) and ended with a newline.
     public func bytes(maxLength: Int = 1024) -> [UInt8] {
-        var header = "<\(priority)>\(timestamp.syslogFormat) "
-        if let hostname { header += "\(hostname) " }
-        header += "\(tag)[\(pid)]: "
-        var bytes = Array(header.utf8) + Array(message.utf8)
+        var header = "<"
+        header += String(priority)
+        header += ">"
+        timestamp.appendSyslogFormat(to: &header)
+        header += " "
+        if let hostname {
+            header += hostname
+            header += " "
+        }
+        header += tag
+        header += "["
+        header += String(pid)
+        header += "]: "
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(header.utf8.count + message.utf8.count + 1)
+        bytes.append(contentsOf: header.utf8)
+        bytes.append(contentsOf: message.utf8)
         let limit = max(header.utf8.count + 1, maxLength)
         if bytes.count > limit - 1 { bytes.removeLast(bytes.count - (limit - 1)) }
         bytes.append(UInt8(ascii: "\n"))
