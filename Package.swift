@@ -56,7 +56,13 @@ let ioTargets: [Target] = [
             logging, lifecycle,
         ]
     ),
-    .testTarget(name: "BalancerTests", dependencies: ["Balancer", "BalancerCore", "HAProxyConfig"] + nio),
+    .testTarget(
+        name: "BalancerTests",
+        dependencies: [
+            "Balancer", "BalancerCore", "HAProxyConfig",
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ] + nio
+    ),
     .testTarget(name: "VRRPDaemonTests", dependencies: ["VRRPDaemon", "VRRPCore", "KeepalivedConfig"] + nio),
     .testTarget(name: "WebServerTests", dependencies: ["WebServer"] + nio),
     .testTarget(name: "LabTests", dependencies: ["Lab"]),

@@ -1,6 +1,7 @@
 import Balancer
 import HAProxyConfig
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
@@ -147,13 +148,26 @@ func eventually(timeout: Duration = .seconds(5), _ condition: () async -> Bool) 
     return await condition()
 }
 
-/// An ephemeral port that was free a moment ago (the parser, like HAProxy, refuses `bind :0`).
+/// A port that is free now and will not be taken by anyone else in this run (the parser, like HAProxy, refuses
+/// `bind :0`). Ports come from below the kernel's ephemeral range (32768 and up), so the many client sockets of
+/// concurrent tests can never be given one of them as their local port between our check and the balancer's bind,
+/// and from a process-wide counter, so two tests never get the same one.
 func freePort() -> Int {
-    guard
-        let channel = try? ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).wait()
-    else { return 0 }
-    let port = channel.localAddress?.port ?? 0
-    try? channel.close().wait()
-    return port
+    nextTestPort.withLockedValue { next in
+        for _ in 0..<2000 {
+            let candidate = next
+            next = next >= 31999 ? 20000 : next + 1
+            if let channel = try? ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 0)
+                .bind(host: "127.0.0.1", port: candidate).wait()
+            {
+                try? channel.close().wait()
+                return candidate
+            }
+        }
+        return 0
+    }
 }
+
+/// Where `freePort` looks next: spread by pid so that two test processes on the machine rarely start together.
+private let nextTestPort = NIOLockedValueBox(20000 + Int(getpid() % 300) * 40)
