@@ -105,6 +105,10 @@ struct PrimitiveTests {
         try FileManager.default.copyItem(atPath: "/bin/sleep", toPath: binary)
         let sleeper = try ChildProcess(arguments: [binary, "30"])
         defer { kill(sleeper.pid, SIGKILL) }
+        // The child carries our name until its exec completes; on a loaded machine that can outlast the watch's
+        // first scan, so wait (bounded) until /proc shows the new name.
+        let comm = "/proc/\(sleeper.pid)/comm"
+        #expect(waitFor(2) { (try? String(contentsOfFile: comm, encoding: .utf8))?.hasPrefix("pvds") == true } != nil)
 
         final class Events: @unchecked Sendable {
             let lock = NSLock()
