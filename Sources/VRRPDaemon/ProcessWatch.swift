@@ -1,3 +1,4 @@
+import Foundation
 import KeepalivedConfig
 
 #if canImport(Glibc)
@@ -105,46 +106,30 @@ public final class ProcessWatch: @unchecked Sendable {
 
     public let settings: Settings
     private let onChange: @Sendable (_ up: Bool, _ count: Int) -> Void
-    private var thread: WakeableThread?
-    private var lock = pthread_mutex_t()
+    private let thread = TrackerThread()
+    private let lock = NSLock()
     private var _up = false
     private var _count = 0
 
     public init(_ settings: Settings, onChange: @escaping @Sendable (_ up: Bool, _ count: Int) -> Void) {
         self.settings = settings
         self.onChange = onChange
-        pthread_mutex_init(&lock, nil)
         let initial = scanProcesses().filter(settings.pattern.matches).count
         _count = initial
         _up = Self.isQuorate(initial, settings)
     }
-
-    deinit { pthread_mutex_destroy(&lock) }
 
     static func isQuorate(_ count: Int, _ s: Settings) -> Bool {
         count >= s.quorum && (s.quorumMax.map { count <= $0 } ?? true)
     }
 
     /// The state found at creation and kept up to date by the watch thread.
-    public var isUp: Bool { locked { _up } }
-    public var count: Int { locked { _count } }
+    public var isUp: Bool { lock.withLock { _up } }
+    public var count: Int { lock.withLock { _count } }
 
-    private func locked<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(&lock)
-        defer { pthread_mutex_unlock(&lock) }
-        return body()
-    }
+    public func start() throws { try thread.start { [self] in loop($0) } }
 
-    public func start() throws {
-        let thread = try WakeableThread()
-        self.thread = thread
-        thread.start { [self] t in loop(t) }
-    }
-
-    public func stop() {
-        thread?.stop()
-        thread = nil
-    }
+    public func stop() { thread.stop() }
 
     private func loop(_ thread: WakeableThread) {
         var tracked: [pid_t: Int32] = [:]  // pid -> pidfd
@@ -164,7 +149,7 @@ public final class ProcessWatch: @unchecked Sendable {
             let count = tracked.count
             let quorate = Self.isQuorate(count, settings)
             var report: Bool?
-            locked {
+            lock.withLock {
                 _count = count
                 if quorate {
                     lostSince = nil

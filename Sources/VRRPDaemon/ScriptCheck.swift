@@ -1,64 +1,10 @@
+import Foundation
 import KeepalivedConfig
 import VRRPCore
 
 #if canImport(Glibc)
     import Glibc
 #endif
-
-/// Sleeps on a dedicated thread that `stop()` can wake at once.
-final class WakeableThread: @unchecked Sendable {
-    private let wake: (read: Int32, write: Int32)
-    private var thread: pthread_t?
-    private var body: ((WakeableThread) -> Void)?
-    private(set) var isStopping = false
-
-    init() throws {
-        var fds: [Int32] = [0, 0]
-        try makeWakePipe(&fds)
-        wake = (fds[0], fds[1])
-    }
-
-    var wakeDescriptor: Int32 { wake.read }
-
-    func start(_ body: @escaping (WakeableThread) -> Void) {
-        self.body = body
-        let unmanaged = Unmanaged.passRetained(self)
-        var tid = pthread_t()
-        let rc = pthread_create(
-            &tid, nil,
-            { arg in
-                guard let arg else { return nil }
-                let me = Unmanaged<WakeableThread>.fromOpaque(arg).takeRetainedValue()
-                me.body?(me)
-                me.body = nil
-                return nil
-            }, unmanaged.toOpaque())
-        if rc == 0 { thread = tid } else { unmanaged.release() }
-    }
-
-    /// Sleeps up to `seconds`; false if woken to stop.
-    func sleep(_ seconds: Double) -> Bool {
-        var pfd = pollfd(fd: wake.read, events: Int16(POLLIN), revents: 0)
-        let ms = Int32(max(0, min(seconds * 1000, 86_400_000)))
-        _ = poll(&pfd, 1, ms)
-        return !isStopping
-    }
-
-    func stop() {
-        isStopping = true
-        var byte: UInt8 = 1
-        _ = write(wake.write, &byte, 1)
-        if let thread, pthread_equal(thread, pthread_self()) == 0 {
-            pthread_join(thread, nil)
-            self.thread = nil
-        }
-    }
-
-    deinit {
-        close(wake.read)
-        close(wake.write)
-    }
-}
 
 /// A `vrrp_script`: run every `interval` seconds, killed after `timeout`; results are counted with Keepalived's
 /// rise/fall accounting (`VRRPCore.ScriptCheckState`). One run at a time: a slow script delays the next run
@@ -91,8 +37,8 @@ public final class ScriptCheck: @unchecked Sendable {
     public let settings: Settings
     private let arguments: [String]
     private let onChange: @Sendable (_ good: Bool, _ outcome: ScriptOutcome) -> Void
-    private var thread: WakeableThread?
-    private var lock = pthread_mutex_t()
+    private let thread = TrackerThread()
+    private let lock = NSLock()
     private var _good: Bool
     private var accounting: ScriptCheckState
     private var _lastOutcome: ScriptOutcome?
@@ -109,38 +55,22 @@ public final class ScriptCheck: @unchecked Sendable {
         self.onChange = onChange
         _good = !settings.initFail
         accounting = ScriptCheckState(rise: settings.rise, fall: settings.fall, initFail: settings.initFail)
-        pthread_mutex_init(&lock, nil)
     }
 
-    deinit { pthread_mutex_destroy(&lock) }
+    public var isGood: Bool { lock.withLock { _good } }
+    public var lastOutcome: ScriptOutcome? { lock.withLock { _lastOutcome } }
+    public var runs: Int { lock.withLock { _runs } }
 
-    public var isGood: Bool { locked { _good } }
-    public var lastOutcome: ScriptOutcome? { locked { _lastOutcome } }
-    public var runs: Int { locked { _runs } }
+    public func start() throws { try thread.start { [self] in loop($0) } }
 
-    private func locked<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(&lock)
-        defer { pthread_mutex_unlock(&lock) }
-        return body()
-    }
-
-    public func start() throws {
-        let thread = try WakeableThread()
-        self.thread = thread
-        thread.start { [self] t in loop(t) }
-    }
-
-    public func stop() {
-        thread?.stop()
-        thread = nil
-    }
+    public func stop() { thread.stop() }
 
     private func loop(_ thread: WakeableThread) {
         while !thread.isStopping {
             let started = monotonicSeconds()
             let outcome = ChildProcess.run(arguments: arguments, timeout: settings.timeout)
             if thread.isStopping { return }
-            let change: Bool? = locked {
+            let change: Bool? = lock.withLock {
                 _runs += 1
                 _lastOutcome = outcome
                 let change = accounting.record(success: outcome.succeeded)
