@@ -31,6 +31,24 @@ extension ConfigParser {
         }
     }
 
+    /// Resolves `track_script` / `track_process` items against the checks they name: the item's own weight
+    /// (and `reverse`) wins over the check's; an item naming no check is an error and is dropped.
+    private mutating func resolve<Check: WeightedCheck>(
+        _ items: [PendingTrack], _ what: String, context: String, check: (String) -> Check?
+    ) -> [TrackedCheck] {
+        items.compactMap { item in
+            guard let check = check(item.name) else {
+                error(item.location, "\(context)\(what) \(item.name) not found")
+                return nil
+            }
+            return TrackedCheck(
+                name: item.name, location: item.location, weight: item.weight ?? check.weight,
+                reverse: item.weight == nil ? check.reverse : (item.reverse ?? false),
+                weightOverridden: item.weight != nil
+            )
+        }
+    }
+
     private mutating func finish(_ pending: PendingInstance) -> VRRPInstance {
         var instance = pending.instance
         let name = instance.name
@@ -73,28 +91,10 @@ extension ConfigParser {
             }
         }
 
-        instance.trackScripts = pending.trackScripts.compactMap { item in
-            guard let script = config.script(named: item.name) else {
-                error(item.location, "\(context)track script \(item.name) not found")
-                return nil
-            }
-            return TrackedScript(
-                name: item.name, location: item.location, weight: item.weight ?? script.weight,
-                reverse: item.weight == nil ? script.reverse : (item.reverse ?? false),
-                weightOverridden: item.weight != nil
-            )
-        }
-        instance.trackProcesses = pending.trackProcesses.compactMap { item in
-            guard let process = config.trackProcess(named: item.name) else {
-                error(item.location, "\(context)track process \(item.name) not found")
-                return nil
-            }
-            return TrackedProcess(
-                name: item.name, location: item.location, weight: item.weight ?? process.weight,
-                reverse: item.weight == nil ? process.reverse : (item.reverse ?? false),
-                weightOverridden: item.weight != nil
-            )
-        }
+        instance.trackScripts = resolve(
+            pending.trackScripts, "track script", context: context, check: config.script(named:))
+        instance.trackProcesses = resolve(
+            pending.trackProcesses, "track process", context: context, check: config.trackProcess(named:))
         instance.trackInterfaces.removeAll { item in
             guard item.name == instance.interface else { return false }
             warning(item.location, "\(context)Ignoring track_interface \(item.name) since own interface")

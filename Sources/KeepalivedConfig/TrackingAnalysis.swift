@@ -73,24 +73,18 @@ private struct TrackedMember {
         self.node = node
         self.instance = instance
         var trackers: [Tracker] = []
-        for item in instance.trackScripts {
-            let weightLocation =
-                item.weightOverridden
-                ? item.location : (node.script(named: item.name)?.location(of: "weight") ?? item.location)
-            trackers.append(
-                Tracker(
-                    kind: "track_script", name: item.name, weight: item.weight, reverse: item.reverse,
-                    location: item.location, weightLocation: weightLocation))
+        func add(_ items: [TrackedCheck], kind: String, check: (String) -> (any WeightedCheck)?) {
+            for item in items {
+                let weightLocation =
+                    item.weightOverridden ? item.location : (check(item.name)?.location(of: "weight") ?? item.location)
+                trackers.append(
+                    Tracker(
+                        kind: kind, name: item.name, weight: item.weight, reverse: item.reverse,
+                        location: item.location, weightLocation: weightLocation))
+            }
         }
-        for item in instance.trackProcesses {
-            let weightLocation =
-                item.weightOverridden
-                ? item.location : (node.trackProcess(named: item.name)?.location(of: "weight") ?? item.location)
-            trackers.append(
-                Tracker(
-                    kind: "track_process", name: item.name, weight: item.weight,
-                    reverse: item.reverse, location: item.location, weightLocation: weightLocation))
-        }
+        add(instance.trackScripts, kind: "track_script", check: node.script(named:))
+        add(instance.trackProcesses, kind: "track_process", check: node.trackProcess(named:))
         for item in instance.trackInterfaces {
             trackers.append(
                 Tracker(

@@ -50,6 +50,15 @@ extension KeywordLocated {
     public func isSet(_ keyword: String) -> Bool { keywordLocations[keyword] != nil }
 }
 
+/// A check an instance can track by name with a weight: `vrrp_script` or `vrrp_track_process`.
+protocol WeightedCheck: KeywordLocated {
+    var weight: Int { get }
+    var reverse: Bool { get }
+}
+
+extension VRRPScript: WeightedCheck {}
+extension VRRPTrackProcess: WeightedCheck {}
+
 /// `global_defs { }`.
 ///
 /// `vrrp_strict` is rejected as "not supported yet" rather than accepted: in Keepalived it changes the protocol

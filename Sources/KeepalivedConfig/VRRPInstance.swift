@@ -39,9 +39,9 @@ public struct VRRPInstance: Hashable, Sendable, KeywordLocated {
     /// `authentication { }`; nil when absent. Always nil for VRRPv3 (v3 has no authentication; a warning says so).
     public var authentication: Authentication?
     /// `track_script { }` items, weights resolved against their `vrrp_script`.
-    public var trackScripts: [TrackedScript]
+    public var trackScripts: [TrackedCheck]
     /// `track_process { }` items, weights resolved against their `vrrp_track_process`.
-    public var trackProcesses: [TrackedProcess]
+    public var trackProcesses: [TrackedCheck]
     /// `track_interface { }` items.
     public var trackInterfaces: [TrackedInterface]
     /// `virtual_ipaddress { }`: the VIPs carried in adverts. At least one is required.
@@ -74,8 +74,8 @@ public struct VRRPInstance: Hashable, Sendable, KeywordLocated {
         garpMasterRefresh: Duration = .zero,
         garpMasterRefreshRepeat: Int = 1,
         authentication: Authentication? = nil,
-        trackScripts: [TrackedScript] = [],
-        trackProcesses: [TrackedProcess] = [],
+        trackScripts: [TrackedCheck] = [],
+        trackProcesses: [TrackedCheck] = [],
         trackInterfaces: [TrackedInterface] = [],
         virtualIPAddresses: [VirtualIPAddress] = [],
         excludedVirtualIPAddresses: [VirtualIPAddress] = [],
@@ -139,33 +139,17 @@ public struct Authentication: Hashable, Sendable {
     }
 }
 
-/// One `track_script { NAME [weight N [reverse]] }` item.
-public struct TrackedScript: Hashable, Sendable {
+/// One `track_script { NAME [weight N [reverse]] }` or `track_process { NAME [weight N [reverse]] }` item:
+/// a check (`vrrp_script` or `vrrp_track_process`) the instance tracks by name.
+public struct TrackedCheck: Hashable, Sendable {
     public var name: String
     public var location: ConfigLocation
-    /// The effective weight: the item's `weight` if written, otherwise the `vrrp_script`'s (default 0).
+    /// The effective weight: the item's `weight` if written, otherwise the check's (a `vrrp_script` defaults
+    /// to 0, a `vrrp_track_process` to 1).
     public var weight: Int
-    /// The effective direction: the item's `reverse` if it has a weight, otherwise the `vrrp_script`'s.
+    /// The effective direction: the item's `reverse` if it has a weight, otherwise the check's.
     public var reverse: Bool
-    /// True when the item wrote its own `weight` (overriding the script's).
-    public var weightOverridden: Bool
-
-    public init(name: String, location: ConfigLocation, weight: Int, reverse: Bool = false, weightOverridden: Bool) {
-        self.name = name
-        self.location = location
-        self.weight = weight
-        self.reverse = reverse
-        self.weightOverridden = weightOverridden
-    }
-}
-
-/// One `track_process { NAME [weight N [reverse]] }` item.
-public struct TrackedProcess: Hashable, Sendable {
-    public var name: String
-    public var location: ConfigLocation
-    /// The effective weight: the item's `weight` if written, otherwise the `vrrp_track_process`'s (default 1).
-    public var weight: Int
-    public var reverse: Bool
+    /// True when the item wrote its own `weight` (overriding the check's).
     public var weightOverridden: Bool
 
     public init(name: String, location: ConfigLocation, weight: Int, reverse: Bool = false, weightOverridden: Bool) {

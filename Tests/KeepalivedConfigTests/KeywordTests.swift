@@ -228,11 +228,11 @@ func instance(_ body: String, name: String = "VI_1", vrid: Int = 51) -> String {
         #expect(vi.garpMasterRefresh == .seconds(60) && vi.garpMasterRefreshRepeat == 2)
         #expect(
             vi.trackScripts == [
-                TrackedScript(name: "chk", location: at(23), weight: -30, reverse: false, weightOverridden: false)
+                TrackedCheck(name: "chk", location: at(23), weight: -30, reverse: false, weightOverridden: false)
             ])
         #expect(
             vi.trackProcesses == [
-                TrackedProcess(name: "haproxy", location: at(26), weight: -50, reverse: true, weightOverridden: true)
+                TrackedCheck(name: "haproxy", location: at(26), weight: -50, reverse: true, weightOverridden: true)
             ])
         #expect(
             vi.trackInterfaces == [

@@ -48,7 +48,7 @@ enum Seed {
             garpMasterRefreshRepeat: 1,
             authentication: Authentication(location: at(19), password: "12345678", passwordLocation: at(21)),
             trackScripts: [
-                TrackedScript(
+                TrackedCheck(
                     name: "chk_haproxy", location: at(25), weight: -30, reverse: false,
                     weightOverridden: false)
             ],
