@@ -19,7 +19,7 @@ let pureTargets: [Target] = [
     .target(name: "ConfigSuggestion"),
     .target(name: "HAProxyConfig", dependencies: ["ConfigSuggestion"]),
     .target(name: "BalancerCore"),
-    .target(name: "KeepalivedConfig", dependencies: ["ConfigSuggestion"]),
+    .target(name: "KeepalivedConfig", dependencies: ["ConfigSuggestion", "VRRPCore"]),
     .target(name: "VRRPCore"),
     .target(name: "Preflight", dependencies: ["HAProxyConfig", "KeepalivedConfig"]),
     .testTarget(name: "ConfigSuggestionTests", dependencies: ["ConfigSuggestion"]),

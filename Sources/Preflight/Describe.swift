@@ -90,7 +90,7 @@ enum Describe {
     /// The network `address/prefix` lies in: `192.168.10.0/24`.
     static func network(_ address: IPv4Address, prefixLength: Int) -> String {
         let mask: UInt32 = prefixLength == 0 ? 0 : ~UInt32(0) << UInt32(32 - prefixLength)
-        return "\(IPv4Address(value: address.value & mask))/\(prefixLength)"
+        return "\(IPv4Address(address.value & mask))/\(prefixLength)"
     }
 
     static func inSubnet(_ address: IPv4Address, of other: IPv4Address, prefixLength: Int) -> Bool {

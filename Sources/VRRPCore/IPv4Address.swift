@@ -1,4 +1,5 @@
-/// An IPv4 address as VRRP carries it: four bytes in network order.
+/// An IPv4 address as VRRP carries it: four bytes in network order. KeepalivedConfig's model uses this type
+/// too, so a parsed VIP goes into an advert without conversion.
 ///
 /// Ordering is numeric (as an unsigned 32-bit number), which is what RFC 5798 §6.4.3 means by
 /// "the primary IPvX address of the sender is greater than the local primary IPvX address".
@@ -14,14 +15,15 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
         self.value = UInt32(a) << 24 | UInt32(b) << 16 | UInt32(c) << 8 | UInt32(d)
     }
 
-    /// Parses dotted-quad text (`"192.168.10.100"`); `nil` for anything else.
+    /// Parses dotted-quad text (`"192.168.10.100"`); `nil` for anything else, including leading zeros
+    /// that `inet_aton` would read as octal.
     public init?(_ text: some StringProtocol) {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4 else { return nil }
         var value: UInt32 = 0
         for part in parts {
             guard !part.isEmpty, part.count <= 3, part.allSatisfy({ $0.isASCII && $0.isNumber }),
-                let byte = UInt8(part)
+                part.count == 1 || part.first != "0", let byte = UInt8(part)
             else { return nil }
             value = value << 8 | UInt32(byte)
         }

@@ -18,7 +18,7 @@ public struct ReceivedAdvert: Sendable {
 /// Not NIORawSocketBootstrap: SwiftNIO's datagram channel cannot set the source address per packet, and the
 /// daemon needs SO_BINDTODEVICE, the multicast join by interface index and the TTL of each received packet;
 /// a raw socket with its own reader thread gives all of that with a few system calls and no event loop.
-/// IPv4Address raw sockets receive the IP header, so TTL, source and destination are read from it directly.
+/// IPv4 raw sockets receive the IP header, so TTL, source and destination are read from it directly.
 public final class AdvertSocket: @unchecked Sendable {
     public static let vrrpProtocol: Int32 = 112
     public static let multicastGroup = IPv4Address(224, 0, 0, 18)  // 224.0.0.18
@@ -96,7 +96,7 @@ public final class AdvertSocket: @unchecked Sendable {
         reader?.start()
     }
 
-    /// Splits an IPv4Address datagram into the header fields we check and the VRRP payload.
+    /// Splits an IPv4 datagram into the header fields we check and the VRRP payload.
     static func parse(_ datagram: ArraySlice<UInt8>) -> ReceivedAdvert? {
         let s = datagram.startIndex
         guard datagram.count >= 20, datagram[s] >> 4 == 4 else { return nil }

@@ -44,7 +44,7 @@ public final class GratuitousARP: @unchecked Sendable {
         let broadcast = [UInt8](repeating: 0xFF, count: 6)
         var f: [UInt8] = []
         f += broadcast + mac + [0x08, 0x06]  // Ethernet: dst, src, type ARP
-        f += [0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x01]  // htype Ethernet, ptype IPv4Address, hlen, plen, op request
+        f += [0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x01]  // htype Ethernet, ptype IPv4, hlen, plen, op request
         f += mac + vip.bytes  // sender
         f += broadcast + vip.bytes  // target: the VIP again, hardware address broadcast
         f += [UInt8](repeating: 0, count: 60 - f.count)  // pad to the Ethernet minimum

@@ -13,7 +13,7 @@ extension IPv4Address {
     var inAddr: in_addr { in_addr(s_addr: value.bigEndian) }
 }
 
-/// One IPv4Address address as configured on an interface (what `ip -4 addr` shows).
+/// One IPv4 address as configured on an interface (what `ip -4 addr` shows).
 public struct InterfaceAddress: Hashable, Sendable, CustomStringConvertible {
     public var address: IPv4Address
     public var prefixLength: UInt8
@@ -247,7 +247,7 @@ public final class RouteNetlink: @unchecked Sendable {
         }
     }
 
-    /// All IPv4Address addresses, optionally only those of one interface, in the kernel's order (primary first).
+    /// All IPv4 addresses, optionally only those of one interface, in the kernel's order (primary first).
     public func addresses(interfaceIndex: Int32? = nil) throws -> [InterfaceAddress] {
         var msg = NetlinkMessage(type: Netlink.getAddr, flags: Netlink.request | Netlink.dump, sequence: 0)
         msg.append8(UInt8(AF_INET))

@@ -49,9 +49,9 @@ extension VRRPService {
         let iface = try link(instance.interface)
         let primary: IPv4Address
         if let source = instance.unicastSourceIP {
-            primary = IPv4Address(source.value)
+            primary = source
         } else if let first = addresses.first(where: { $0.interfaceIndex == iface.index }) {
-            primary = IPv4Address(first.address.value)
+            primary = first.address
         } else {
             throw VRRPServiceError("(\(instance.name)) interface \(instance.interface) has no IPv4 address")
         }
@@ -60,10 +60,10 @@ extension VRRPService {
         for vip in instance.virtualIPAddresses {
             let device = vip.device ?? instance.interface
             let dev = try link(device)
-            placements[IPv4Address(vip.address.value)] = .init(
+            placements[vip.address] = .init(
                 address: InterfaceAddress(
-                    address: IPv4Address(vip.address.value), prefixLength: UInt8(clamping: vip.prefixLength),
-                    interfaceIndex: dev.index, label: vip.label, broadcast: vip.broadcast.map { IPv4Address($0.value) },
+                    address: vip.address, prefixLength: UInt8(clamping: vip.prefixLength),
+                    interfaceIndex: dev.index, label: vip.label, broadcast: vip.broadcast,
                     scope: Self.scope(vip.scope)),
                 device: device)
             if let existing = lock.withLock({ arps[device] }) {

@@ -4,10 +4,6 @@ import Logging
 import ServiceLifecycle
 import VRRPCore
 
-/// Both KeepalivedConfig and VRRPCore define an `IPv4Address` with the same layout; inside the daemon the
-/// protocol's is meant, and config addresses are converted with `IPv4Address(config.value)`.
-public typealias IPv4Address = VRRPCore.IPv4Address
-
 /// Why the daemon cannot start, with what it was starting.
 public struct VRRPServiceError: Error, CustomStringConvertible, Sendable {
     public var description: String
@@ -242,8 +238,8 @@ public final class VRRPService: Service, @unchecked Sendable {
             priority: priority, advertInterval: instance.advertInterval,
             initialState: instance.state == .master ? .master : .backup, preempt: instance.preempt,
             preemptDelay: instance.preemptDelay, authentication: auth,
-            virtualAddresses: instance.virtualIPAddresses.map { IPv4Address($0.address.value) },
-            primaryAddress: primary, unicastPeers: instance.unicastPeers.map { IPv4Address($0.address.value) },
+            virtualAddresses: instance.virtualIPAddresses.map(\.address),
+            primaryAddress: primary, unicastPeers: instance.unicastPeers.map(\.address),
             gratuitousARP: GratuitousARPSchedule(
                 delay: instance.garpMasterDelay, repeatCount: instance.garpMasterRepeat,
                 refresh: instance.garpMasterRefresh > .zero ? instance.garpMasterRefresh : nil,
@@ -259,7 +255,7 @@ public final class VRRPService: Service, @unchecked Sendable {
             runners.filter { runnerInterfaces[ObjectIdentifier($0)] == interface && $0.virtualRouterID == vrid }
         }
         let header = ReceivedIPHeader(
-            source: IPv4Address(packet.source.value), destination: IPv4Address(packet.destination.value),
+            source: packet.source, destination: packet.destination,
             ttl: packet.ttl)
         if targets.isEmpty {
             lock.withLock { unknownVRID[interface, default: 0] += 1 }

@@ -10,7 +10,7 @@ import Testing
         #expect(address.description == "192.168.10.100")
     }
 
-    @Test(arguments: ["192.168.10", "1.2.3.4.5", "256.1.1.1", "a.b.c.d", "1..2.3", "", " 1.2.3.4", "+1.2.3.4"])
+    @Test(arguments: ["192.168.10", "1.2.3.4.5", "256.1.1.1", "a.b.c.d", "1..2.3", "192.168.010.1", "", " 1.2.3.4", "+1.2.3.4"])
     func rejectsMalformedText(_ text: String) {
         #expect(IPv4Address(text) == nil)
     }

@@ -8,7 +8,7 @@ import VRRPCore
 /// The daemon's small pure pieces: byte layouts and parsing, no sockets.
 @Suite struct DaemonUnitTests {
     @Test func gratuitousARPFrameLayout() throws {
-        let vip = VRRPCore.IPv4Address(192, 168, 10, 100)
+        let vip = IPv4Address(192, 168, 10, 100)
         let mac: [UInt8] = [0x02, 0x00, 0x00, 0x00, 0x00, 0x11]
         let f = GratuitousARP.frame(vip: vip, mac: mac)
         #expect(f.count == 60)
