@@ -49,7 +49,7 @@ extension ConfigParser {
         }
     }
 
-    private mutating func finish(_ pending: PendingInstance) -> VRRPInstance {
+    private mutating func finish(_ pending: PendingInstance) -> VRRPInstanceBlock {
         var instance = pending.instance
         let name = instance.name
         let context = "(\(name)) "

@@ -6,7 +6,7 @@ extension ConfigParser {
             error(location, "vrrp_instance \(name) already defined at \(existing.instance.location)")
             return
         }
-        var pending = PendingInstance(instance: VRRPInstance(name: name, location: location))
+        var pending = PendingInstance(instance: VRRPInstanceBlock(name: name, location: location))
         let context = "(\(name)) "
         for statement in block {
             let keyword = statement.keyword
@@ -15,7 +15,7 @@ extension ConfigParser {
             switch keyword {
             case "state":
                 guard expectArguments(statement, 1, 1, context: context) else { continue }
-                guard let state = VRRPInstance.InitialState(rawValue: value) else {
+                guard let state = VRRPInstanceBlock.InitialState(rawValue: value) else {
                     error(statement.location, "\(context)unknown state '\(value)' - must be MASTER or BACKUP")
                     continue
                 }

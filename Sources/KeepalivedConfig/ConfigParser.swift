@@ -17,7 +17,7 @@ struct ConfigParser {
         var reverse: Bool?
     }
     struct PendingInstance {
-        var instance: VRRPInstance
+        var instance: VRRPInstanceBlock
         var advertMicroseconds: Int?
         var nopreempt: ConfigLocation?
         var trackScripts: [PendingTrack] = []

@@ -66,10 +66,10 @@ private struct TrackedMember {
     }
 
     var node: VRRPConfig
-    var instance: VRRPInstance
+    var instance: VRRPInstanceBlock
     var trackers: [Tracker]
 
-    init(node: VRRPConfig, instance: VRRPInstance) {
+    init(node: VRRPConfig, instance: VRRPInstanceBlock) {
         self.node = node
         self.instance = instance
         var trackers: [Tracker] = []

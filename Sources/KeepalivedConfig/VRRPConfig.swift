@@ -12,14 +12,14 @@ public struct VRRPConfig: Hashable, Sendable {
     /// `vrrp_track_process NAME { }` blocks, in file order.
     public var trackProcesses: [VRRPTrackProcess]
     /// `vrrp_instance NAME { }` blocks, in file order.
-    public var instances: [VRRPInstance]
+    public var instances: [VRRPInstanceBlock]
 
     public init(
         file: String,
         global: GlobalDefinitions = GlobalDefinitions(),
         scripts: [VRRPScript] = [],
         trackProcesses: [VRRPTrackProcess] = [],
-        instances: [VRRPInstance] = []
+        instances: [VRRPInstanceBlock] = []
     ) {
         self.file = file
         self.global = global
@@ -30,7 +30,7 @@ public struct VRRPConfig: Hashable, Sendable {
 
     public func script(named name: String) -> VRRPScript? { scripts.first { $0.name == name } }
     public func trackProcess(named name: String) -> VRRPTrackProcess? { trackProcesses.first { $0.name == name } }
-    public func instance(named name: String) -> VRRPInstance? { instances.first { $0.name == name } }
+    public func instance(named name: String) -> VRRPInstanceBlock? { instances.first { $0.name == name } }
 }
 
 /// The keyword → line map every block keeps, so a finding about a value can point at the line that set it,

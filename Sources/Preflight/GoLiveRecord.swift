@@ -24,7 +24,7 @@ private struct RecordDocument {
 
     /// The intended master's files describe the entry; `portico check` reports where the others differ.
     private var reference: LoadedNode? { PreflightCheck.referenceFirst(nodes).first }
-    private var instances: [VRRPInstance] { reference?.vrrp.config.instances ?? [] }
+    private var instances: [VRRPInstanceBlock] { reference?.vrrp.config.instances ?? [] }
     private var balancer: BalancerConfig { reference?.balancer.config ?? BalancerConfig() }
     private var trafficFrontends: [Frontend] { balancer.frontends.filter { !isStats($0) } }
     private var statsFrontends: [Frontend] { balancer.frontends.filter(isStats) }
@@ -343,7 +343,7 @@ private struct RecordDocument {
 
     // MARK: helpers
 
-    private func address(_ node: LoadedNode, _ instance: VRRPInstance?) -> String {
+    private func address(_ node: LoadedNode, _ instance: VRRPInstanceBlock?) -> String {
         if let address = node.source.address { return "\(address.address)" }
         if let source = instance?.unicastSourceIP { return "\(source)" }
         return "<address of \(node.name)>"
@@ -353,19 +353,19 @@ private struct RecordDocument {
         vip.prefixLength < 32 ? Describe.network(vip.address, prefixLength: vip.prefixLength) : "/32 (host route)"
     }
 
-    private func advert(_ instance: VRRPInstance) -> String {
+    private func advert(_ instance: VRRPInstanceBlock) -> String {
         let centiseconds = instance.advertIntervalCentiseconds
         return centiseconds % 100 == 0 ? "\(centiseconds / 100)s" : "\(Double(centiseconds) / 100)s"
     }
 
-    private func preemption(_ instance: VRRPInstance) -> String {
+    private func preemption(_ instance: VRRPInstanceBlock) -> String {
         if !instance.preempt { return "nopreempt (stays backup after a failover)" }
         if instance.preemptDelay > .zero { return "preempt after \(Describe.duration(instance.preemptDelay))" }
         return "preempt (takes the VIP back when it recovers)"
     }
 
     /// The priority after each tracked check fails, or FAULT for weight 0.
-    private func onFailure(_ instance: VRRPInstance, _ config: VRRPConfig) -> String {
+    private func onFailure(_ instance: VRRPInstanceBlock, _ config: VRRPConfig) -> String {
         var parts: [String] = []
         for item in instance.trackScripts {
             guard item.weight != 0 else {

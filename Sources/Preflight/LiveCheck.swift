@@ -30,7 +30,7 @@ public enum LiveCheck {
             self.observation = observation
         }
 
-        var instances: [VRRPInstance] { node.vrrp.config.instances }
+        var instances: [VRRPInstanceBlock] { node.vrrp.config.instances }
 
         /// Configured VIPs present on an interface of this node.
         var heldVIPs: [VirtualIPAddress] {
@@ -45,7 +45,7 @@ public enum LiveCheck {
             findings.append(Finding(severity, .live, node: node.name, at: location, message, related: related))
         }
 
-        func location(_ instance: VRRPInstance, _ keyword: String) -> FileLine {
+        func location(_ instance: VRRPInstanceBlock, _ keyword: String) -> FileLine {
             Describe.location(instance.keywordLocations[keyword] ?? instance.location)
         }
 
@@ -117,7 +117,7 @@ public enum LiveCheck {
             }
         }
 
-        mutating func checkInterface(_ instance: VRRPInstance) {
+        mutating func checkInterface(_ instance: VRRPInstanceBlock) {
             guard let interface = observation.interfaces.first(where: { $0.name == instance.interface }) else {
                 let known = observation.interfaces.map(\.name).joined(separator: ", ")
                 add(
@@ -136,7 +136,7 @@ public enum LiveCheck {
         }
 
         mutating func checkDaemonInstance(
-            _ instance: VRRPInstance, daemon: VRRPDaemonStatus, holds: Bool, vipText: String
+            _ instance: VRRPInstanceBlock, daemon: VRRPDaemonStatus, holds: Bool, vipText: String
         ) {
             guard let running = daemon.instances.first(where: { $0.name == instance.name }) else {
                 let names = daemon.instances.map(\.name).joined(separator: ", ")

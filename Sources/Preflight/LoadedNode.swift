@@ -41,7 +41,7 @@ public struct LoadedNode: Sendable {
     public var name: String { source.name }
 
     /// The node's address on the VRRP interface: the one given on the command line, else `unicast_src_ip`.
-    public func address(for instance: VRRPInstance) -> NodeAddress? {
+    public func address(for instance: VRRPInstanceBlock) -> NodeAddress? {
         if let address = source.address { return address }
         return instance.unicastSourceIP.map { NodeAddress(address: $0) }
     }

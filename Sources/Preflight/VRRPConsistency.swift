@@ -11,7 +11,7 @@ struct VRRPConsistency {
     /// One instance of one node.
     struct Member {
         var node: LoadedNode
-        var instance: VRRPInstance
+        var instance: VRRPInstanceBlock
 
         var name: String { node.name }
         func at(_ keyword: String) -> FileLine { Describe.location(instance.location(of: keyword)) }

@@ -36,7 +36,7 @@ extension VRRPService {
     /// Resolves an instance against the links and addresses, creating (not starting) the trackers it needs
     /// that are not in `scriptChecks` / `processWatches` yet. Touches no address.
     func resolve(
-        _ instance: KeepalivedConfig.VRRPInstance, in config: VRRPConfig, links: [NetworkLink],
+        _ instance: VRRPInstanceBlock, in config: VRRPConfig, links: [NetworkLink],
         addresses: [InterfaceAddress], scriptChecks: inout [String: ScriptCheck],
         processWatches: inout [String: ProcessWatch]
     ) throws -> ResolvedInstance {
@@ -116,12 +116,12 @@ extension VRRPService {
 
     /// A runner for a resolved instance, on the interface's VRRP socket (opened here if it is the first).
     func makeRunner(
-        _ instance: KeepalivedConfig.VRRPInstance, resolved: ResolvedInstance, in config: VRRPConfig,
+        _ instance: VRRPInstanceBlock, resolved: ResolvedInstance, in config: VRRPConfig,
         netlink: RouteNetlink
     ) throws -> InstanceRunner {
-        let machine: VRRPCore.VRRPInstance
+        let machine: VRRPInstance
         do {
-            machine = try VRRPCore.VRRPInstance(config: resolved.machineConfig)
+            machine = try VRRPInstance(config: resolved.machineConfig)
         } catch {
             throw VRRPServiceError("(\(instance.name)) \(error)")
         }
@@ -183,7 +183,7 @@ extension VRRPService {
 
     /// Two instances are the same virtual router when name, interface, VRID, version and unicast-ness agree;
     /// anything else about them is updated in place.
-    static func sameIdentity(_ a: KeepalivedConfig.VRRPInstance, _ b: KeepalivedConfig.VRRPInstance) -> Bool {
+    static func sameIdentity(_ a: VRRPInstanceBlock, _ b: VRRPInstanceBlock) -> Bool {
         a.name == b.name && a.interface == b.interface && a.virtualRouterID == b.virtualRouterID
             && a.version == b.version && a.isUnicast == b.isUnicast
     }
@@ -236,13 +236,13 @@ extension VRRPService {
         }
 
         // Resolve everything before changing anything: one failure refuses the whole reload.
-        var plan: [(KeepalivedConfig.VRRPInstance, ResolvedInstance, InstanceRunner?)] = []
+        var plan: [(VRRPInstanceBlock, ResolvedInstance, InstanceRunner?)] = []
         for instance in newConfig.instances {
             let resolved = try resolve(
                 instance, in: newConfig, links: links, addresses: addresses, scriptChecks: &scriptChecks,
                 processWatches: &processWatches)
             do {
-                _ = try VRRPCore.VRRPInstance(config: resolved.machineConfig)
+                _ = try VRRPInstance(config: resolved.machineConfig)
             } catch {
                 throw VRRPServiceError("(\(instance.name)) \(error)")
             }

@@ -114,7 +114,7 @@ public final class VRRPService: Service, @unchecked Sendable {
         // Trackers are shared: a vrrp_script tracked by two instances runs once.
         var scriptChecks: [String: ScriptCheck] = [:]
         var processWatches: [String: ProcessWatch] = [:]
-        var pending: [(InstanceRunner, KeepalivedConfig.VRRPInstance, [TrackedItem])] = []
+        var pending: [(InstanceRunner, VRRPInstanceBlock, [TrackedItem])] = []
 
         for instance in config.instances {
             let resolved = try resolve(
@@ -226,7 +226,7 @@ public final class VRRPService: Service, @unchecked Sendable {
     }
 
     static func machineConfig(
-        _ instance: KeepalivedConfig.VRRPInstance, primary: IPv4Address, trackedItems: [TrackedItem],
+        _ instance: VRRPInstanceBlock, primary: IPv4Address, trackedItems: [TrackedItem],
         preemptOnLowerPriorityAdvert: Bool = false
     ) throws -> VRRPInstanceConfig {
         guard let vrid = UInt8(exactly: instance.virtualRouterID), let priority = UInt8(exactly: instance.priority)

@@ -13,7 +13,7 @@ enum Seed {
     static func path(_ name: String) -> String { directory + "/" + name }
 
     /// The model both seed files must produce, differing only in state and priority.
-    static func expected(file: String, state: VRRPInstance.InitialState, priority: Int) -> VRRPConfig {
+    static func expected(file: String, state: VRRPInstanceBlock.InitialState, priority: Int) -> VRRPConfig {
         func at(_ line: Int) -> ConfigLocation { ConfigLocation(file: file, line: line) }
         let script = VRRPScript(
             name: "chk_haproxy",
@@ -26,7 +26,7 @@ enum Seed {
             rise: 2,
             weight: -30
         )
-        let instance = VRRPInstance(
+        let instance = VRRPInstanceBlock(
             name: "VI_1",
             location: at(9),
             keywordLocations: [

@@ -126,9 +126,9 @@ func seedLikeNode(
 
     @Test func reverseWeightsAreAppliedInTheOppositeState() {
         let location = ConfigLocation(file: "k", line: 1)
-        var instance = VRRPInstance(name: "VI_1", location: location, priority: 120)
+        var instance = VRRPInstanceBlock(name: "VI_1", location: location, priority: 120)
         instance.trackInterfaces = [TrackedInterface(name: "eth1", location: location, weight: -30, reverse: true)]
-        let backup = VRRPInstance(name: "VI_1", location: ConfigLocation(file: "b", line: 1), priority: 100)
+        let backup = VRRPInstanceBlock(name: "VI_1", location: ConfigLocation(file: "b", line: 1), priority: 100)
         // A reversed negative weight raises the priority when the interface is down: it never moves the VIP away,
         // so there is nothing to report.
         let nodes = [VRRPConfig(file: "k", instances: [instance]), VRRPConfig(file: "b", instances: [backup])]

@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct WarningTests {
     /// Parses, expects exactly `expected` as warnings and no error, and returns the only instance.
-    func warned(_ text: String, _ expected: [String]) throws -> VRRPInstance {
+    func warned(_ text: String, _ expected: [String]) throws -> VRRPInstanceBlock {
         let result = parse(text)
         #expect(result.diagnostics.map(\.description) == expected)
         #expect(result.diagnostics.allSatisfy { $0.severity == .warning })

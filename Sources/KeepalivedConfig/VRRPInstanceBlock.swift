@@ -1,5 +1,7 @@
 /// `vrrp_instance NAME { }`: one virtual router, the unit that holds or releases the VIPs.
-public struct VRRPInstance: Hashable, Sendable, KeywordLocated {
+/// Named for the block as written in keepalived.conf; `VRRPCore.VRRPInstance` is the state machine that runs it
+/// (built from it by the daemon through `VRRPInstanceConfig`).
+public struct VRRPInstanceBlock: Hashable, Sendable, KeywordLocated {
     /// `state MASTER|BACKUP`: the initial state.
     public enum InitialState: String, Hashable, Sendable {
         case master = "MASTER"
