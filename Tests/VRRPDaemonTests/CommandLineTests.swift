@@ -31,7 +31,7 @@ struct CommandLineTests {
         let lab = try NetworkLab(tag: "dm")
         defer { lab.tearDown() }
         try lab.addNode("lb01", address: "192.168.77.11/24")
-        var config = FailoverTests.lb01()
+        var config = NodeConfig.lb01()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pvd-dm-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -62,7 +62,7 @@ struct CommandLineTests {
             Int32(
                 (try String(contentsOfFile: pidFile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(kill(pid, 0) == 0)
-        #expect(waitFor(8) { lab.has("lb01", FailoverTests.vip) } != nil)
+        #expect(waitFor(8) { lab.has("lb01", pairVIP) } != nil)
         #expect(waitFor(2) { node.state() == "MASTER" } != nil)
         // Keepalived's notify arguments: INSTANCE NAME STATE PRIORITY.
         #expect(
@@ -74,7 +74,7 @@ struct CommandLineTests {
         // Alone on the link, the handover waits four intervals for a peer before releasing.
         #expect(waitFor(8) { kill(pid, 0) != 0 } != nil)
         #expect(!FileManager.default.fileExists(atPath: pidFile))
-        #expect(!lab.has("lb01", FailoverTests.vip))
+        #expect(!lab.has("lb01", pairVIP))
         #expect(((try? String(contentsOfFile: notified, encoding: .utf8)) ?? "").hasSuffix("INSTANCE VI_1 STOP 120\n"))
     }
 }

@@ -9,58 +9,7 @@ import VRRPCore
 /// and removes. The VIP is 192.168.77.100; what a user sees is checked with `ip -4 addr` in each namespace.
 @Suite(.serialized, .timeLimit(.minutes(1)))
 struct FailoverTests {
-    static let vip = "192.168.77.100"
-
-    /// Sets up lb01/lb02, runs `body`, and always tears everything down.
-    func withPair(
-        _ tag: String, lb01: NodeConfig, lb02: NodeConfig, kinds: (VRRPNode.Kind, VRRPNode.Kind) = (.portico, .portico),
-        lb02Arguments: [String] = [], extraNodes: [String: String] = [:], setUp: (NetworkLab) -> Void = { _ in },
-        _ body: (NetworkLab, VRRPNode, VRRPNode) throws -> Void
-    ) throws {
-        let lab = try NetworkLab(tag: tag)
-        defer { lab.tearDown() }
-        try lab.addNode("lb01", address: "192.168.77.11/24")
-        try lab.addNode("lb02", address: "192.168.77.12/24")
-        for (node, address) in extraNodes { try lab.addNode(node, address: address) }
-        setUp(lab)
-        let n1 = try VRRPNode("lb01", kind: kinds.0, lab: lab, config: lb01)
-        defer { n1.cleanUp() }
-        let n2 = try VRRPNode("lb02", kind: kinds.1, lab: lab, config: lb02)
-        n2.arguments = lb02Arguments
-        defer { n2.cleanUp() }
-        try n1.start()
-        try n2.start()
-        do {
-            try body(lab, n1, n2)
-        } catch {
-            print("lb01 log:\n\(n1.log)\nlb02 log:\n\(n2.log)")
-            throw error
-        }
-    }
-
-    static func lb01(_ edit: (inout NodeConfig) -> Void = { _ in }) -> NodeConfig {
-        var c = NodeConfig(routerID: "lb01", state: "MASTER", priority: 120)
-        edit(&c)
-        return c
-    }
-
-    static func lb02(_ edit: (inout NodeConfig) -> Void = { _ in }) -> NodeConfig {
-        var c = NodeConfig(routerID: "lb02", state: "BACKUP", priority: 100)
-        edit(&c)
-        return c
-    }
-
-    /// Waits until exactly `holder` has the VIP; returns the seconds it took.
-    func vipMoves(to holder: String, in lab: NetworkLab, within timeout: Double) -> Double? {
-        let other = holder == "lb01" ? "lb02" : "lb01"
-        return waitFor(timeout) { lab.has(holder, Self.vip) && !lab.has(other, Self.vip) }
-    }
-
-    /// Checks for `seconds` that the VIP stays where it is (polling, bounded).
-    func vipStays(on holder: String, in lab: NetworkLab, for seconds: Double) -> Bool {
-        let other = holder == "lb01" ? "lb02" : "lb01"
-        return waitFor(seconds) { !lab.has(holder, Self.vip) || lab.has(other, Self.vip) } == nil
-    }
+    static let vip = pairVIP
 
     @Test func lb01IsElectedAndHoldsTheOnlyVIP() throws {
         // A VIP left behind on lb02 (a crashed daemon's) must not stay beside the real master's.
@@ -68,10 +17,10 @@ struct FailoverTests {
             sh("ip -n \(lab.namespace("lb02")) addr add \(Self.vip)/24 dev eth0")
             return
         }
-        try withPair("el", lb01: Self.lb01(), lb02: Self.lb02(), setUp: leftover) { lab, n1, n2 in
+        try withNodePair("el", lb01: .lb01(), lb02: .lb02(), setUp: leftover) { lab, n1, n2 in
             #expect(waitFor(3) { !lab.has("lb02", Self.vip) } != nil)
-            #expect(vipMoves(to: "lb01", in: lab, within: 8) != nil)
-            #expect(vipStays(on: "lb01", in: lab, for: 2))
+            #expect(lab.vipMoves(to: "lb01", within: 8) != nil)
+            #expect(lab.vipStays(on: "lb01", for: 2))
             #expect(n1.state() == "MASTER")
             #expect(n2.state() == "BACKUP")
             let status = try #require(n2.instanceStatus())
@@ -82,47 +31,40 @@ struct FailoverTests {
     }
 
     @Test func failingCheckMovesTheVIPAndRecoveryBringsItBack() throws {
-        let flagDir = FileManager.default.temporaryDirectory.appendingPathComponent("pvd-chk-\(getpid())")
-        try FileManager.default.createDirectory(at: flagDir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: flagDir) }
-        let flag = flagDir.appendingPathComponent("lb-up").path
-        let script = flagDir.appendingPathComponent("check.sh").path
-        try "#!/bin/sh\ntest -e \(flag)\n".write(toFile: script, atomically: true, encoding: .utf8)
-        chmod(script, 0o755)
-        _ = FileManager.default.createFile(atPath: flag, contents: nil)
-
-        let lb01 = Self.lb01 { $0.checkScript = script }
-        try withPair("ck", lb01: lb01, lb02: Self.lb02()) { lab, n1, n2 in
-            #expect(vipMoves(to: "lb01", in: lab, within: 8) != nil)
-            try FileManager.default.removeItem(atPath: flag)
+        let check = try FlagCheck("pvd-chk")
+        defer { check.remove() }
+        let lb01 = NodeConfig.lb01 { $0.checkScript = check.script }
+        try withNodePair("ck", lb01: lb01, lb02: .lb02()) { lab, n1, n2 in
+            #expect(lab.vipMoves(to: "lb01", within: 8) != nil)
+            try check.fail()
             // fall 2 × interval 1, then lb02 (100 > 90) preempts after Master_Down_Interval.
-            #expect(vipMoves(to: "lb02", in: lab, within: 9) != nil)
+            #expect(lab.vipMoves(to: "lb02", within: 9) != nil)
             #expect(n1.instanceStatus()?["effectivePriority"] as? Int == 90)
             let tracker = (n1.instanceStatus()?["trackers"] as? [[String: Any]])?.first
             #expect(tracker?["name"] as? String == "chk_lb")
             #expect(tracker?["state"] as? String == "down")
             #expect(tracker?["weight"] as? Int == -30)
             #expect(tracker?["detail"] as? String == "last run exited with status 1")
-            _ = FileManager.default.createFile(atPath: flag, contents: nil)
-            #expect(vipMoves(to: "lb01", in: lab, within: 9) != nil)
+            check.pass()
+            #expect(lab.vipMoves(to: "lb01", within: 9) != nil)
             #expect(n1.log.contains("VRRP_Script(chk_lb) failed"))
             #expect(n1.log.contains("Changing effective priority from 120 to 90"))
         }
 
         // With nopreempt (state BACKUP, as Keepalived requires), lb01 does not take the VIP back.
-        _ = FileManager.default.createFile(atPath: flag, contents: nil)
-        let quiet = Self.lb01 {
-            $0.checkScript = script
+        check.pass()
+        let quiet = NodeConfig.lb01 {
+            $0.checkScript = check.script
             $0.state = "BACKUP"
             $0.nopreempt = true
         }
-        try withPair("np", lb01: quiet, lb02: Self.lb02()) { lab, n1, _ in
-            #expect(vipMoves(to: "lb01", in: lab, within: 8) != nil)
-            try FileManager.default.removeItem(atPath: flag)
-            #expect(vipMoves(to: "lb02", in: lab, within: 9) != nil)
-            _ = FileManager.default.createFile(atPath: flag, contents: nil)
+        try withNodePair("np", lb01: quiet, lb02: .lb02()) { lab, n1, _ in
+            #expect(lab.vipMoves(to: "lb01", within: 8) != nil)
+            try check.fail()
+            #expect(lab.vipMoves(to: "lb02", within: 9) != nil)
+            check.pass()
             #expect(waitFor(4) { n1.instanceStatus()?["effectivePriority"] as? Int == 120 } != nil)
-            #expect(vipStays(on: "lb02", in: lab, for: 5))
+            #expect(lab.vipStays(on: "lb02", for: 5))
         }
     }
 
@@ -132,17 +74,17 @@ struct FailoverTests {
         // Master_Down_Interval for lb02 (priority 100): 3 × interval + (256 − 100)/256 × interval (v3) or s (v2).
         let skew = version == 3 ? 156.0 / 256.0 * interval : 156.0 / 256.0
         let bound = 3 * interval + skew
-        let lb01 = Self.lb01 {
+        let lb01 = NodeConfig.lb01 {
             $0.advertInt = advertInt
             $0.version = version
         }
-        let lb02 = Self.lb02 {
+        let lb02 = NodeConfig.lb02 {
             $0.advertInt = advertInt
             $0.version = version
         }
-        try withPair("ln\(version)", lb01: lb01, lb02: lb02) { lab, n1, _ in
-            #expect(vipMoves(to: "lb01", in: lab, within: 8) != nil)
-            #expect(vipStays(on: "lb01", in: lab, for: 1))
+        try withNodePair("ln\(version)", lb01: lb01, lb02: lb02) { lab, n1, _ in
+            #expect(lab.vipMoves(to: "lb01", within: 8) != nil)
+            #expect(lab.vipStays(on: "lb01", for: 1))
             let pulled = Date()
             sh("ip -n \(lab.bridgeNamespace) link set \(lab.outerLink("lb01")) down")
             let moved = waitFor(bound + 3) { lab.has("lb02", Self.vip) }
@@ -159,8 +101,8 @@ struct FailoverTests {
     }
 
     @Test func sigtermOnTheMasterHandsOverAfterSkewTime() throws {
-        try withPair("st", lb01: Self.lb01(), lb02: Self.lb02()) { lab, n1, n2 in
-            #expect(vipMoves(to: "lb01", in: lab, within: 8) != nil)
+        try withNodePair("st", lb01: .lb01(), lb02: .lb02()) { lab, n1, n2 in
+            #expect(lab.vipMoves(to: "lb01", within: 8) != nil)
             let t0 = Date()
             let stopped = DispatchSemaphore(value: 0)
             let status = Locked<Int32?>(nil)
@@ -181,17 +123,17 @@ struct FailoverTests {
     }
 
     @Test func unicastPeersElectOneMaster() throws {
-        let lb01 = Self.lb01 {
+        let lb01 = NodeConfig.lb01 {
             $0.unicastSource = "192.168.77.11"
             $0.unicastPeers = ["192.168.77.12"]
         }
-        let lb02 = Self.lb02 {
+        let lb02 = NodeConfig.lb02 {
             $0.unicastSource = "192.168.77.12"
             $0.unicastPeers = ["192.168.77.11"]
         }
-        try withPair("uc", lb01: lb01, lb02: lb02) { lab, n1, n2 in
-            #expect(vipMoves(to: "lb01", in: lab, within: 8) != nil)
-            #expect(vipStays(on: "lb01", in: lab, for: 2))
+        try withNodePair("uc", lb01: lb01, lb02: lb02) { lab, n1, n2 in
+            #expect(lab.vipMoves(to: "lb01", within: 8) != nil)
+            #expect(lab.vipStays(on: "lb01", for: 2))
             // No multicast group joined: lb02 only stays BACKUP because the unicast adverts reach it.
             let received = (n2.instanceStatus()?["counters"] as? [String: Any])?["advertsReceived"] as? Int ?? 0
             #expect(received >= 2)
@@ -202,9 +144,9 @@ struct FailoverTests {
     }
 
     @Test func wrongAuthAndTTL254AdvertsAreDroppedAndCounted() throws {
-        try withPair("bad", lb01: Self.lb01(), lb02: Self.lb02(), extraNodes: ["evil": "192.168.77.66/24"]) {
+        try withNodePair("bad", lb01: .lb01(), lb02: .lb02(), extraNodes: ["evil": "192.168.77.66/24"]) {
             lab, n1, n2 in
-            #expect(vipMoves(to: "lb01", in: lab, within: 8) != nil)
+            #expect(lab.vipMoves(to: "lb01", within: 8) != nil)
             // From a third namespace: priority 254 adverts that would take over if they were believed.
             try inNamespace(lab.namespace("evil")) {
                 let nl = try RouteNetlink()
@@ -234,7 +176,7 @@ struct FailoverTests {
                     usleep(200_000)
                 }
             }
-            #expect(vipStays(on: "lb01", in: lab, for: 1.5))
+            #expect(lab.vipStays(on: "lb01", for: 1.5))
             #expect(n1.state() == "MASTER")
             #expect(n2.state() == "BACKUP")
             #expect(n1.dropped("auth_mismatch") == 5)
@@ -264,19 +206,19 @@ struct FailoverTests {
             if balancer.isRunning { kill(balancer.processIdentifier, SIGKILL) }
             balancer.waitUntilExit()
         }
-        let lb01 = Self.lb01 {
+        let lb01 = NodeConfig.lb01 {
             $0.trackProcess = "pvdb\(getpid())"
             $0.trackProcessWeight = 0
             $0.advertInt = advertInt
             $0.version = version
         }
-        let lb02 = Self.lb02 {
+        let lb02 = NodeConfig.lb02 {
             $0.advertInt = advertInt
             $0.version = version
         }
-        try withPair("k9\(version)", lb01: lb01, lb02: lb02) { lab, n1, _ in
-            #expect(vipMoves(to: "lb01", in: lab, within: 8) != nil)
-            #expect(vipStays(on: "lb01", in: lab, for: 1))
+        try withNodePair("k9\(version)", lb01: lb01, lb02: lb02) { lab, n1, _ in
+            #expect(lab.vipMoves(to: "lb01", within: 8) != nil)
+            #expect(lab.vipStays(on: "lb01", for: 1))
             let t0 = Date()
             kill(balancer.processIdentifier, SIGKILL)
             let moved = try #require(waitFor(4) { lab.has("lb02", Self.vip) })
@@ -291,21 +233,15 @@ struct FailoverTests {
     }
 
     @Test func preemptOnLowerPriorityMovesTheVIPAsSoonAsTheCheckFails() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pvd-fp-\(getpid())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let flag = dir.appendingPathComponent("lb-up").path
-        let script = dir.appendingPathComponent("check.sh").path
-        try "#!/bin/sh\ntest -e \(flag)\n".write(toFile: script, atomically: true, encoding: .utf8)
-        chmod(script, 0o755)
-        _ = FileManager.default.createFile(atPath: flag, contents: nil)
-        let lb01 = Self.lb01 { $0.checkScript = script }
-        try withPair("fp", lb01: lb01, lb02: Self.lb02(), lb02Arguments: ["--preempt-on-lower-priority"]) { lab, _, _ in
-            #expect(vipMoves(to: "lb01", in: lab, within: 8) != nil)
-            #expect(vipStays(on: "lb01", in: lab, for: 1))
+        let check = try FlagCheck("pvd-fp")
+        defer { check.remove() }
+        let lb01 = NodeConfig.lb01 { $0.checkScript = check.script }
+        try withNodePair("fp", lb01: lb01, lb02: .lb02(), lb02Arguments: ["--preempt-on-lower-priority"]) { lab, _, _ in
+            #expect(lab.vipMoves(to: "lb01", within: 8) != nil)
+            #expect(lab.vipStays(on: "lb01", for: 1))
             let t0 = Date()
-            try FileManager.default.removeItem(atPath: flag)
-            #expect(vipMoves(to: "lb02", in: lab, within: 6) != nil)
+            try check.fail()
+            #expect(lab.vipMoves(to: "lb02", within: 6) != nil)
             // fall 2 × interval 1 at most, then at once; the RFC way adds Master_Down_Interval (3.6 s).
             let seconds = Date().timeIntervalSince(t0)
             print("FIGURE check failure with --preempt-on-lower-priority: VIP on lb02 after \(seconds) s")
@@ -314,9 +250,9 @@ struct FailoverTests {
     }
 
     @Test func trackedInterfaceDownFaultsTheMaster() throws {
-        let lb01 = Self.lb01 { $0.trackInterface = "eth1" }
-        try withPair(
-            "ti", lb01: lb01, lb02: Self.lb02(),
+        let lb01 = NodeConfig.lb01 { $0.trackInterface = "eth1" }
+        try withNodePair(
+            "ti", lb01: lb01, lb02: .lb02(),
             setUp: { lab in
                 let ns = lab.namespace("lb01")
                 sh(
@@ -325,23 +261,23 @@ struct FailoverTests {
                 )
             }
         ) { lab, n1, _ in
-            #expect(vipMoves(to: "lb01", in: lab, within: 8) != nil)
+            #expect(lab.vipMoves(to: "lb01", within: 8) != nil)
             let t0 = Date()
             sh("ip -n \(lab.namespace("lb01")) link set eth1 down")
             // track_interface with weight 0: FAULT, priority-0 advert, lb02 takes over after Skew_Time.
-            #expect(vipMoves(to: "lb02", in: lab, within: 3) != nil)
+            #expect(lab.vipMoves(to: "lb02", within: 3) != nil)
             #expect(Date().timeIntervalSince(t0) < 1.5)
             #expect(n1.state() == "FAULT")
             sh("ip -n \(lab.namespace("lb01")) link set eth1 up")
-            #expect(vipMoves(to: "lb01", in: lab, within: 8) != nil)
+            #expect(lab.vipMoves(to: "lb01", within: 8) != nil)
         }
     }
 
     @Test func twoInstancesOnOneInterfaceAreKeptApartByVRID() throws {
         // Dual master: VI_1 (VRID 51) prefers lb01, VI_2 (VRID 52) prefers lb02.
-        let lb01 = Self.lb01 { $0.secondInstance = ("BACKUP", 100) }
-        let lb02 = Self.lb02 { $0.secondInstance = ("MASTER", 120) }
-        try withPair("vr", lb01: lb01, lb02: lb02) { lab, n1, n2 in
+        let lb01 = NodeConfig.lb01 { $0.secondInstance = ("BACKUP", 100) }
+        let lb02 = NodeConfig.lb02 { $0.secondInstance = ("MASTER", 120) }
+        try withNodePair("vr", lb01: lb01, lb02: lb02) { lab, n1, n2 in
             let settled = waitFor(8) {
                 lab.has("lb01", Self.vip) && !lab.has("lb02", Self.vip) && lab.has("lb02", "192.168.77.200")
                     && !lab.has("lb01", "192.168.77.200")
@@ -358,17 +294,17 @@ struct FailoverTests {
     }
 
     @Test func ctlFailoverHandsOverAndHoldsBack() throws {
-        try withPair("fo", lb01: Self.lb01(), lb02: Self.lb02()) { lab, n1, n2 in
-            #expect(vipMoves(to: "lb01", in: lab, within: 8) != nil)
+        try withNodePair("fo", lb01: .lb01(), lb02: .lb02()) { lab, n1, n2 in
+            #expect(lab.vipMoves(to: "lb01", within: 8) != nil)
             let r = sh("\(porticoBinary) vrrp ctl failover --control-socket \(n1.controlSocket)", timeout: 10)
             #expect(r.status == 0)
             #expect(r.output.contains("\"VI_1\":true"))
             #expect(lab.has("lb02", Self.vip) && !lab.has("lb01", Self.vip))
             // Held back: lb01 does not preempt although its priority is higher.
-            #expect(vipStays(on: "lb02", in: lab, for: 4.5))
+            #expect(lab.vipStays(on: "lb02", for: 4.5))
             #expect(n1.instanceStatus()?["handover"] as? String == "held_back")
             #expect(sh("\(porticoBinary) vrrp ctl resume --control-socket \(n1.controlSocket)").status == 0)
-            #expect(vipMoves(to: "lb01", in: lab, within: 6) != nil)
+            #expect(lab.vipMoves(to: "lb01", within: 6) != nil)
             _ = n2
         }
     }

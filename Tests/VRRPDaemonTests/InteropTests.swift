@@ -8,8 +8,6 @@ import Testing
     .serialized, .timeLimit(.minutes(1)),
     .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/keepalived")))
 struct InteropTests {
-    let pair = FailoverTests()
-
     @Test(arguments: [
         (VRRPNode.Kind.keepalived, VRRPNode.Kind.portico, 2),
         (VRRPNode.Kind.portico, VRRPNode.Kind.keepalived, 2),
@@ -25,11 +23,11 @@ struct InteropTests {
                 $0.advertInt = "0.1"
             }
         }
-        try pair.withPair(tag, lb01: FailoverTests.lb01(v3), lb02: FailoverTests.lb02(v3), kinds: (lb01Kind, lb02Kind))
+        try withNodePair(tag, lb01: NodeConfig.lb01(v3), lb02: NodeConfig.lb02(v3), kinds: (lb01Kind, lb02Kind))
         {
             lab, n1, n2 in
-            #expect(pair.vipMoves(to: "lb01", in: lab, within: 8) != nil)
-            #expect(pair.vipStays(on: "lb01", in: lab, for: 3))
+            #expect(lab.vipMoves(to: "lb01", within: 8) != nil)
+            #expect(lab.vipStays(on: "lb01", for: 3))
             let portico = lb01Kind == .portico ? n1 : n2
             let state = portico.state()
             #expect(state == (lb01Kind == .portico ? "MASTER" : "BACKUP"))
@@ -42,12 +40,12 @@ struct InteropTests {
             let t0 = Date()
             let stopper = Thread { _ = n1.stop(timeout: 10) }
             stopper.start()
-            let moved = waitFor(4) { lab.has("lb02", FailoverTests.vip) && !lab.has("lb01", FailoverTests.vip) }
+            let moved = waitFor(4) { lab.has("lb02", pairVIP) && !lab.has("lb01", pairVIP) }
             #expect(moved != nil)
             print(
                 "FIGURE interop v\(version) \(lb01Kind)->\(lb02Kind) stop handover: \(Date().timeIntervalSince(t0)) s")
-            #expect(waitFor(10) { !lab.has("lb01", FailoverTests.vip) && n1.pidIsGone } != nil)
-            #expect(pair.vipStays(on: "lb02", in: lab, for: 1))
+            #expect(waitFor(10) { !lab.has("lb01", pairVIP) && n1.pidIsGone } != nil)
+            #expect(lab.vipStays(on: "lb02", for: 1))
         }
     }
 }
@@ -61,19 +59,19 @@ extension InteropTests {
     ])
     func linkLossAndRecoveryWithKeepalived(lb01Kind: VRRPNode.Kind, lb02Kind: VRRPNode.Kind) throws {
         let tag = lb01Kind == .keepalived ? "lk" : "lp"
-        try pair.withPair(tag, lb01: FailoverTests.lb01(), lb02: FailoverTests.lb02(), kinds: (lb01Kind, lb02Kind)) {
+        try withNodePair(tag, lb01: .lb01(), lb02: .lb02(), kinds: (lb01Kind, lb02Kind)) {
             lab, _, _ in
-            #expect(pair.vipMoves(to: "lb01", in: lab, within: 8) != nil)
-            #expect(pair.vipStays(on: "lb01", in: lab, for: 1))
+            #expect(lab.vipMoves(to: "lb01", within: 8) != nil)
+            #expect(lab.vipStays(on: "lb01", for: 1))
             let pulled = Date()
             sh("ip -n \(lab.bridgeNamespace) link set \(lab.outerLink("lb01")) down")
-            #expect(waitFor(5) { lab.has("lb02", FailoverTests.vip) } != nil)
+            #expect(waitFor(5) { lab.has("lb02", pairVIP) } != nil)
             let seconds = Date().timeIntervalSince(pulled)
             print("FIGURE interop link loss \(lb01Kind)->\(lb02Kind): \(seconds) s")
             #expect(seconds <= 3 + 156.0 / 256.0 + 0.25)
             sh("ip -n \(lab.bridgeNamespace) link set \(lab.outerLink("lb01")) up")
-            #expect(pair.vipMoves(to: "lb01", in: lab, within: 8) != nil)
-            #expect(pair.vipStays(on: "lb01", in: lab, for: 2))
+            #expect(lab.vipMoves(to: "lb01", within: 8) != nil)
+            #expect(lab.vipStays(on: "lb01", for: 2))
         }
     }
 }

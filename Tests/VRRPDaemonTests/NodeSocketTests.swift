@@ -8,8 +8,8 @@ import Testing
 /// that stays on lo for a moment so that connections in flight finish.
 extension FailoverTests {
     @Test func balancerStopOverTheNodeSocketHandsOverAndTheVIPLingersOnLo() throws {
-        try withPair("ns", lb01: Self.lb01(), lb02: Self.lb02()) { lab, n1, n2 in
-            #expect(vipMoves(to: "lb01", in: lab, within: 8) != nil)
+        try withNodePair("ns", lb01: .lb01(), lb02: .lb02()) { lab, n1, n2 in
+            #expect(lab.vipMoves(to: "lb01", within: 8) != nil)
             // From inside lb01's namespace, with no path configured anywhere: the abstract name.
             let answer = lab.exec(
                 "lb01", "\(porticoBinary) vrrp ctl failover --control-socket \(VRRPService.nodeControlSocket)",

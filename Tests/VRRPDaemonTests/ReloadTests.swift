@@ -6,46 +6,19 @@ import Testing
 /// in `pvr-<pid>-...` namespaces each test creates and removes. What a user sees is checked with `ip -4 addr`.
 @Suite(.serialized, .timeLimit(.minutes(1)))
 struct ReloadTests {
-    static let vip = "192.168.77.100"
+    static let vip = pairVIP
     static let secondVIP = "192.168.77.101"
 
+    /// The pair with lb01 elected and its first gratuitous-ARP bursts sent, so a test sees only the reload's.
     func withPair(
         _ tag: String, lb01: NodeConfig, lb02: NodeConfig, _ body: (NetworkLab, VRRPNode, VRRPNode) throws -> Void
-    )
-        throws
-    {
-        let lab = try NetworkLab(tag: tag, namePrefix: "pvr")
-        defer { lab.tearDown() }
-        try lab.addNode("lb01", address: "192.168.77.11/24")
-        try lab.addNode("lb02", address: "192.168.77.12/24")
-        let n1 = try VRRPNode("lb01", lab: lab, config: lb01)
-        defer { n1.cleanUp() }
-        let n2 = try VRRPNode("lb02", lab: lab, config: lb02)
-        defer { n2.cleanUp() }
-        try n1.start()
-        try n2.start()
-        do {
-            #expect(vipOnlyOn("lb01", lab, within: 8))
+    ) throws {
+        try withNodePair(tag, namePrefix: "pvr", lb01: lb01, lb02: lb02) { lab, n1, n2 in
+            #expect(lab.vipMoves(to: "lb01", within: 8) != nil)
             // The garp_master_delay burst (1 s after becoming master) must not be mistaken for the reload's.
             #expect(waitFor(3) { n1.log.components(separatedBy: "Sending/queueing gratuitous ARPs").count == 3 } != nil)
             try body(lab, n1, n2)
-        } catch {
-            print("lb01 log:\n\(n1.log)\nlb02 log:\n\(n2.log)")
-            throw error
         }
-    }
-
-    static let lb01 = NodeConfig(routerID: "lb01", state: "MASTER", priority: 120)
-    static let lb02 = NodeConfig(routerID: "lb02", state: "BACKUP", priority: 100)
-
-    func vipOnlyOn(_ holder: String, _ lab: NetworkLab, within timeout: Double, vip: String = Self.vip) -> Bool {
-        let other = holder == "lb01" ? "lb02" : "lb01"
-        return waitFor(timeout) { lab.has(holder, vip) && !lab.has(other, vip) } != nil
-    }
-
-    func vipStays(on holder: String, _ lab: NetworkLab, for seconds: Double) -> Bool {
-        let other = holder == "lb01" ? "lb02" : "lb01"
-        return waitFor(seconds) { !lab.has(holder, Self.vip) || lab.has(other, Self.vip) } == nil
     }
 
     /// Sends SIGHUP and waits for the daemon to log the end of the reload (done or refused).
@@ -73,13 +46,13 @@ struct ReloadTests {
     }
 
     @Test func unchangedConfigKeepsTheMasterAndItsVIP() throws {
-        try withPair("same", lb01: Self.lb01, lb02: Self.lb02) { lab, n1, n2 in
+        try withPair("same", lb01: .lb01(), lb02: .lb02()) { lab, n1, n2 in
             #expect(hangUp(n1))
             let answer = controlReload(n1)
             #expect(answer.status == 0)
             #expect(answer.answer["unchanged"] as? [String] == ["VI_1"])
             #expect(answer.answer["updated"] as? [String] == [])
-            #expect(vipStays(on: "lb01", lab, for: 4))
+            #expect(lab.vipStays(on: "lb01", for: 4))
             let after = logAfter("Reloading", in: n1.log)
             #expect(after.contains("Reload complete: 0 updated, 1 unchanged"))
             #expect(!after.contains("Entering"))
@@ -92,8 +65,8 @@ struct ReloadTests {
     }
 
     @Test func brokenFileChangesNothingAndNamesFileAndLine() throws {
-        try withPair("bad", lb01: Self.lb01, lb02: Self.lb02) { lab, n1, _ in
-            var text = Self.lb01.text.replacingOccurrences(of: "    priority 120\n", with: "    priorty 90\n")
+        try withPair("bad", lb01: .lb01(), lb02: .lb02()) { lab, n1, _ in
+            var text = NodeConfig.lb01().text.replacingOccurrences(of: "    priority 120\n", with: "    priorty 90\n")
             text = text.replacingOccurrences(
                 of: "    advert_int 1\n", with: "    advert_int 1\n    virtual_router_id 999\n")
             try rewrite(n1, text)
@@ -111,7 +84,7 @@ struct ReloadTests {
             // Every error is reported, not only the first.
             let refused = logAfter("Reloading", in: n1.log)
             #expect(refused.components(separatedBy: "(\(file): Line").count - 1 >= 2)
-            #expect(vipStays(on: "lb01", lab, for: 2))
+            #expect(lab.vipStays(on: "lb01", for: 2))
             #expect(n1.instanceStatus()?["basePriority"] as? Int == 120)
             // SIGHUP with the same broken file: refused again, nothing moves.
             #expect(hangUp(n1))
@@ -121,39 +94,39 @@ struct ReloadTests {
     }
 
     @Test func loweringLb01BelowLb02MovesTheVIP() throws {
-        try withPair("prio", lb01: Self.lb01, lb02: Self.lb02) { lab, n1, n2 in
-            var lower = Self.lb01
+        try withPair("prio", lb01: .lb01(), lb02: .lb02()) { lab, n1, n2 in
+            var lower = NodeConfig.lb01()
             lower.priority = 90
             try rewrite(n1, lower.text)
             let start = Date()
             #expect(hangUp(n1))
             #expect(n1.log.contains("(VI_1) reloaded: priority 120 -> 90"))
             // lb02 discards the lower-priority adverts and takes over by Master_Down_Interval (3.61 s).
-            #expect(vipOnlyOn("lb02", lab, within: 6))
+            #expect(lab.vipMoves(to: "lb02", within: 6) != nil)
             #expect(Date().timeIntervalSince(start) < 6)
             #expect(n2.state() == "MASTER")
             #expect(n1.state() == "BACKUP")
             #expect(n1.instanceStatus()?["basePriority"] as? Int == 90)
-            #expect(vipStays(on: "lb02", lab, for: 2))
+            #expect(lab.vipStays(on: "lb02", for: 2))
         }
     }
 
     @Test func addingASecondVIPAddsItOnTheMasterOnly() throws {
-        try withPair("vip2", lb01: Self.lb01, lb02: Self.lb02) { lab, n1, n2 in
+        try withPair("vip2", lb01: .lb01(), lb02: .lb02()) { lab, n1, n2 in
             let line = "        \(Self.vip)/24 dev eth0\n"
             let two = line + "        \(Self.secondVIP)/24 dev eth0\n"
-            try rewrite(n1, Self.lb01.text.replacingOccurrences(of: line, with: two))
-            try rewrite(n2, Self.lb02.text.replacingOccurrences(of: line, with: two))
+            try rewrite(n1, NodeConfig.lb01().text.replacingOccurrences(of: line, with: two))
+            try rewrite(n2, NodeConfig.lb02().text.replacingOccurrences(of: line, with: two))
             #expect(hangUp(n2))
             #expect(hangUp(n1))
-            #expect(vipOnlyOn("lb01", lab, within: 3, vip: Self.secondVIP))
+            #expect(lab.vipMoves(to: "lb01", within: 3, vip: Self.secondVIP) != nil)
             #expect(lab.has("lb01", Self.vip))
             #expect(!lab.has("lb02", Self.secondVIP))
             let after = logAfter("Reloading", in: n1.log)
             #expect(after.contains("(VI_1) reloaded: VIPs added \(Self.secondVIP)"))
             #expect(after.contains("Sending/queueing gratuitous ARPs on eth0 for \(Self.secondVIP)\n"))
             #expect(!after.contains("Entering"))
-            #expect(vipStays(on: "lb01", lab, for: 2))
+            #expect(lab.vipStays(on: "lb01", for: 2))
             #expect(!lab.has("lb02", Self.secondVIP))
             let vips = n1.instanceStatus()?["virtualAddresses"] as? [String]
             #expect(vips == [Self.vip, Self.secondVIP])
@@ -161,25 +134,18 @@ struct ReloadTests {
     }
 
     @Test func unchangedCheckKeepsItsFailedStateAcrossAReload() throws {
-        let flagDir = FileManager.default.temporaryDirectory.appendingPathComponent("pvr-chk-\(getpid())")
-        try FileManager.default.createDirectory(at: flagDir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: flagDir) }
-        let flag = flagDir.appendingPathComponent("lb-up").path
-        let script = flagDir.appendingPathComponent("check.sh").path
-        try "#!/bin/sh\ntest -e \(flag)\n".write(toFile: script, atomically: true, encoding: .utf8)
-        chmod(script, 0o755)
-        _ = FileManager.default.createFile(atPath: flag, contents: nil)
-        var checked = Self.lb01
-        checked.checkScript = script
-        try withPair("chk", lb01: checked, lb02: Self.lb02) { lab, n1, _ in
-            try FileManager.default.removeItem(atPath: flag)
-            #expect(vipOnlyOn("lb02", lab, within: 9))
+        let check = try FlagCheck("pvr-chk")
+        defer { check.remove() }
+        let checked = NodeConfig.lb01 { $0.checkScript = check.script }
+        try withPair("chk", lb01: checked, lb02: .lb02()) { lab, n1, _ in
+            try check.fail()
+            #expect(lab.vipMoves(to: "lb02", within: 9) != nil)
             #expect(n1.instanceStatus()?["effectivePriority"] as? Int == 90)
             #expect(hangUp(n1))
             // Keepalived re-creates a failed script on reload; here the check keeps its state, so lb01 stays at
             // 90 and does not preempt back.
             #expect(n1.instanceStatus()?["effectivePriority"] as? Int == 90)
-            #expect(vipStays(on: "lb02", lab, for: 3))
+            #expect(lab.vipStays(on: "lb02", for: 3))
             let after = logAfter("Reloading", in: n1.log)
             #expect(after.contains("Reload complete: 0 updated, 1 unchanged"))
             #expect(!after.contains("Changing effective priority"))
@@ -189,10 +155,10 @@ struct ReloadTests {
 
     @Test func addedInstanceStartsAndRemovedInstanceResigns() throws {
         let second = "192.168.77.200"
-        try withPair("inst", lb01: Self.lb01, lb02: Self.lb02) { lab, n1, n2 in
-            var with1 = Self.lb01
+        try withPair("inst", lb01: .lb01(), lb02: .lb02()) { lab, n1, n2 in
+            var with1 = NodeConfig.lb01()
             with1.secondInstance = ("MASTER", 120)
-            var with2 = Self.lb02
+            var with2 = NodeConfig.lb02()
             with2.secondInstance = ("BACKUP", 100)
             try rewrite(n1, with1.text)
             try rewrite(n2, with2.text)
@@ -206,14 +172,14 @@ struct ReloadTests {
             // VI_2 elects lb01 after its Master_Down_Interval, like any start.
             #expect(waitFor(6) { lab.has("lb01", second) && !lab.has("lb02", second) } != nil)
             // Removing VI_2 from lb01: a priority-0 advert, so lb02 takes it after Skew_Time (0.61 s).
-            try rewrite(n1, Self.lb01.text)
+            try rewrite(n1, NodeConfig.lb01().text)
             let start = Date()
             #expect(hangUp(n1))
             #expect(waitFor(3) { lab.has("lb02", second) && !lab.has("lb01", second) } != nil)
             #expect(Date().timeIntervalSince(start) < 2)
             #expect(logAfter("Reloading", in: n1.log).contains("(VI_2) removed from the configuration: stopping"))
             #expect(n2.log.contains("(VI_2) Backup received priority 0 advertisement"))
-            #expect(vipStays(on: "lb01", lab, for: 1))
+            #expect(lab.vipStays(on: "lb01", for: 1))
         }
     }
 }
