@@ -76,29 +76,31 @@ extension VRRPService {
             }
         }
         var items: [TrackedItem] = []
-        for tracked in instance.trackScripts {
-            guard let script = config.script(named: tracked.name) else {
-                throw VRRPServiceError("(\(instance.name)) track_script \(tracked.name) is not defined")
+        /// Adds the tracked checks, creating each one from its definition unless it runs already.
+        func track<Definition, Check>(
+            _ tracked: [TrackedCheck], _ kind: TrackedItem.Kind, _ keyword: String,
+            definition: (String) -> Definition?, running: inout [String: Check], make: (Definition) -> Check,
+            isUp: (Check) -> Bool
+        ) throws {
+            for item in tracked {
+                guard let found = definition(item.name) else {
+                    throw VRRPServiceError("(\(instance.name)) \(keyword) \(item.name) is not defined")
+                }
+                let check = running[item.name] ?? make(found)
+                running[item.name] = check
+                // A check already running (kept by a reload) starts this instance from what it last saw.
+                items.append(
+                    TrackedItem(
+                        name: item.name, kind: kind, weight: item.weight, reverse: item.reverse,
+                        initiallyUp: isUp(check)))
             }
-            let check = scriptChecks[script.name] ?? makeScriptCheck(script)
-            scriptChecks[script.name] = check
-            // A check already running (kept by a reload) starts this instance from what it last saw.
-            items.append(
-                TrackedItem(
-                    name: tracked.name, kind: .script, weight: tracked.weight, reverse: tracked.reverse,
-                    initiallyUp: check.isGood))
         }
-        for tracked in instance.trackProcesses {
-            guard let process = config.trackProcess(named: tracked.name) else {
-                throw VRRPServiceError("(\(instance.name)) track_process \(tracked.name) is not defined")
-            }
-            let watch = processWatches[process.name] ?? makeProcessWatch(process)
-            processWatches[process.name] = watch
-            items.append(
-                TrackedItem(
-                    name: tracked.name, kind: .process, weight: tracked.weight, reverse: tracked.reverse,
-                    initiallyUp: watch.isUp))
-        }
+        try track(
+            instance.trackScripts, .script, "track_script", definition: config.script(named:),
+            running: &scriptChecks, make: makeScriptCheck, isUp: \.isGood)
+        try track(
+            instance.trackProcesses, .process, "track_process", definition: config.trackProcess(named:),
+            running: &processWatches, make: makeProcessWatch, isUp: \.isUp)
         for tracked in instance.trackInterfaces {
             let up = links.first { $0.name == tracked.name }?.isUp ?? false
             items.append(
