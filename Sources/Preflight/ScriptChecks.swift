@@ -13,12 +13,14 @@ enum ScriptChecks {
         let security = node.vrrp.config.global.enableScriptSecurity
         for probe in node.scripts {
             let uses = probe.uses.joined(separator: ", ")
+            func report(_ severity: Finding.Severity, _ message: String) {
+                findings.append(Finding(severity, .scripts, node: node.name, at: probe.reference, message))
+            }
             guard let path = probe.checkedPath else {
-                findings.append(
-                    Finding(
-                        .warning, .scripts, node: node.name, at: probe.reference,
-                        "\(uses): '\(probe.program)' is not an absolute path: Keepalived searches PATH for it and "
-                            + "warns 'Please specify full path'"))
+                report(
+                    .warning,
+                    "\(uses): '\(probe.program)' is not an absolute path: Keepalived searches PATH for it and "
+                        + "warns 'Please specify full path'")
                 findings += processCheck(probe, node: node, uses: uses)
                 continue
             }
@@ -26,25 +28,19 @@ enum ScriptChecks {
             guard let status = probe.fileStatus else {
                 let missingDirectory = probe.chain.dropLast().first { $0.status == nil }
                 let detail = missingDirectory.map { " (\($0.path) does not exist)" } ?? lookedAt
-                findings.append(
-                    Finding(
-                        .error, .scripts, node: node.name, at: probe.reference,
-                        "\(uses): \(probe.program) not found\(detail): Keepalived disables a script it cannot find"))
+                report(
+                    .error, "\(uses): \(probe.program) not found\(detail): Keepalived disables a script it cannot find")
                 continue
             }
             guard status.kind == .regular else {
-                findings.append(
-                    Finding(
-                        .error, .scripts, node: node.name, at: probe.reference,
-                        "\(uses): \(path) is not a regular file"))
+                report(.error, "\(uses): \(path) is not a regular file")
                 continue
             }
             if !status.isExecutable {
-                findings.append(
-                    Finding(
-                        .error, .scripts, node: node.name, at: probe.reference,
-                        "\(uses): \(path) is not executable (mode \(status.modeText)): Keepalived cannot run it; "
-                            + "chmod 0755 it"))
+                report(
+                    .error,
+                    "\(uses): \(path) is not executable (mode \(status.modeText)): Keepalived cannot run it; "
+                        + "chmod 0755 it")
             }
             if probe.runsAsRoot, let unsafe = unsafeComponent(probe) {
                 let consequence =
@@ -52,11 +48,10 @@ enum ScriptChecks {
                     ? "with enable_script_security Keepalived refuses to run it"
                     : "any local user who can write it runs commands as root through Keepalived "
                         + "(enable_script_security would refuse it)"
-                findings.append(
-                    Finding(
-                        .error, .scripts, node: node.name, at: probe.reference,
-                        "\(uses): \(unsafe.path) \(unsafe.reason): \(consequence); make it root-owned and writable "
-                            + "by root only"))
+                report(
+                    .error,
+                    "\(uses): \(unsafe.path) \(unsafe.reason): \(consequence); make it root-owned and writable "
+                        + "by root only")
             }
             findings += processCheck(probe, node: node, uses: uses)
         }
