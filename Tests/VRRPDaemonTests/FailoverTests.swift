@@ -74,15 +74,11 @@ struct FailoverTests {
         // Master_Down_Interval for lb02 (priority 100): 3 × interval + (256 − 100)/256 × interval (v3) or s (v2).
         let skew = version == 3 ? 156.0 / 256.0 * interval : 156.0 / 256.0
         let bound = 3 * interval + skew
-        let lb01 = NodeConfig.lb01 {
+        let timing: (inout NodeConfig) -> Void = {
             $0.advertInt = advertInt
             $0.version = version
         }
-        let lb02 = NodeConfig.lb02 {
-            $0.advertInt = advertInt
-            $0.version = version
-        }
-        try withNodePair("ln\(version)", lb01: lb01, lb02: lb02) { lab, n1, _ in
+        try withNodePair("ln\(version)", lb01: .lb01(timing), lb02: .lb02(timing)) { lab, n1, _ in
             #expect(lab.vipMoves(to: "lb01", within: 8) != nil)
             #expect(lab.vipStays(on: "lb01", for: 1))
             let pulled = Date()
@@ -206,17 +202,16 @@ struct FailoverTests {
             if balancer.isRunning { kill(balancer.processIdentifier, SIGKILL) }
             balancer.waitUntilExit()
         }
+        let timing: (inout NodeConfig) -> Void = {
+            $0.advertInt = advertInt
+            $0.version = version
+        }
         let lb01 = NodeConfig.lb01 {
+            timing(&$0)
             $0.trackProcess = "pvdb\(getpid())"
             $0.trackProcessWeight = 0
-            $0.advertInt = advertInt
-            $0.version = version
         }
-        let lb02 = NodeConfig.lb02 {
-            $0.advertInt = advertInt
-            $0.version = version
-        }
-        try withNodePair("k9\(version)", lb01: lb01, lb02: lb02) { lab, n1, _ in
+        try withNodePair("k9\(version)", lb01: lb01, lb02: .lb02(timing)) { lab, n1, _ in
             #expect(lab.vipMoves(to: "lb01", within: 8) != nil)
             #expect(lab.vipStays(on: "lb01", for: 1))
             let t0 = Date()
