@@ -32,7 +32,8 @@ final class ClientConnection: ChannelDuplexHandler {
     }
 
     private let environment: ProxyEnvironment
-    private let meter: TrafficMeter
+    /// Counters and httplog of this connection's requests, told of each step directly.
+    private let recorder: ExchangeRecorder
     private var context: ChannelHandlerContext?
     private var phase = Phase.idle
     private var clientAddressBytes: [UInt8]?
@@ -86,9 +87,9 @@ final class ClientConnection: ChannelDuplexHandler {
     /// Pipelined parts that arrived before the current exchange finished.
     private var deferred: [HTTPServerRequestPart] = []
 
-    init(environment: ProxyEnvironment, meter: TrafficMeter) {
+    init(environment: ProxyEnvironment, recorder: ExchangeRecorder) {
         self.environment = environment
-        self.meter = meter
+        self.recorder = recorder
     }
 
     private var frontend: FrontendRuntime { self.environment.frontend }
@@ -99,6 +100,7 @@ final class ClientConnection: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.recorder.sessionOpened(remote: context.channel.remoteAddress)
         if let remote = context.channel.remoteAddress {
             self.clientAddressBytes = remote.addressBytes
             self.clientAddressText = remote.ipAddress ?? "unknown"
@@ -120,12 +122,16 @@ final class ClientConnection: ChannelDuplexHandler {
         self.cancelTimers()
         self.abandonServer()
         self.environment.pool.unregister(self)
+        self.recorder.sessionClosed()
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.inReadBatch = true
-        self.handle(self.unwrapInboundIn(data))
+        let part = self.unwrapInboundIn(data)
+        // Recorded on arrival, also when pipelined behind an exchange that is still running.
+        if case .head(let head) = part { self.recorder.requestReceived(head) }
+        self.handle(part)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -237,7 +243,7 @@ final class ClientConnection: ChannelDuplexHandler {
     private func startRequest(_ head: HTTPRequestHead) {
         self.headDeadline = nil
         self.exchangeID &+= 1
-        self.meter.bytesSinceRequestStart = 0
+        self.recorder.meter.bytesSinceRequestStart = 0
         self.isFirstRequest = false
         self.method = head.method
         self.clientVersion = head.version
@@ -336,12 +342,12 @@ final class ClientConnection: ChannelDuplexHandler {
                 self.queueTimer?.cancel()
                 self.queueTimer = nil
                 self.queueTicket = nil
-                self.context?.triggerUserOutboundEvent(ExchangeEvent.dequeued, promise: nil)
+                self.recorder.dequeued()
                 self.dispatch()
             }
         }
         self.queueTicket = backend.queue.enqueue(eventLoop: loop, wake: wake)
-        context.triggerUserOutboundEvent(ExchangeEvent.queued, promise: nil)
+        self.recorder.queued()
         if let timeout = backend.queueTimeout {
             self.queueTimer = loop.assumeIsolated().scheduleTask(in: timeout) { [self] in
                 guard self.exchangeID == exchange, let ticket = self.queueTicket else { return }
@@ -394,7 +400,7 @@ final class ClientConnection: ChannelDuplexHandler {
     }
 
     private func connectFailed(server: ServerRuntime, backend: BackendRuntime, error: Error) {
-        self.context?.triggerUserOutboundEvent(ExchangeEvent.connectFailed(server: server.index), promise: nil)
+        self.recorder.connectFailed(server: server.index)
         self.environment.logger.debug(
             "connect failed",
             metadata: ["lb.backend": "\(backend.name)", "lb.server": "\(server.name)", "lb.error": "\(error)"]
@@ -458,9 +464,8 @@ final class ClientConnection: ChannelDuplexHandler {
         guard let head = self.upstreamHead else { return }
         self.server = connection
         connection.exchange = self
-        let attached = ExchangeEvent.serverAttached(
+        self.recorder.serverAttached(
             server: connection.server.index, retries: self.retriesDone, redispatched: self.failedServer != nil)
-        self.context?.triggerUserOutboundEvent(attached, promise: nil)
         self.phase = .exchanging
         if !(self.context?.channel.isWritable ?? true) { connection.pauseReads() } else { connection.resumeReads() }
         connection.write(.head(head))
@@ -500,6 +505,7 @@ final class ClientConnection: ChannelDuplexHandler {
                 return
             }
             self.responseKeepAlive = head.isKeepAlive
+            self.recorder.responseStarted(status: Int(head.status.code))
             context.write(self.wrapOutboundOut(.head(self.clientResponseHead(head))), promise: nil)
             self.responseHeadSent = true
         case .body(let buffer):
@@ -513,6 +519,7 @@ final class ClientConnection: ChannelDuplexHandler {
             } else {
                 context.write(self.wrapOutboundOut(.end(trailers)), promise: nil)
             }
+            self.recorder.responseEnded()
             // Flushed by the server connection's channelReadComplete (`flushResponse`), once per batch.
             self.finishExchange()
         }
@@ -652,7 +659,7 @@ final class ClientConnection: ChannelDuplexHandler {
                 return
             }
             self.headDeadline = nil
-            if self.headDeadlineIsFirstRequest || self.meter.bytesSinceRequestStart > 0 {
+            if self.headDeadlineIsFirstRequest || self.recorder.meter.bytesSinceRequestStart > 0 {
                 self.respondError(.requestTimeout)
             } else {
                 // An idle keep-alive connection is closed silently, as HAProxy does.
@@ -739,12 +746,15 @@ final class ClientConnection: ChannelDuplexHandler {
         }
         self.phase = .closing
         let body = context.channel.allocator.buffer(string: error.body)
-        context.write(self.wrapOutboundOut(.head(error.head(version: self.clientVersion))), promise: nil)
+        let head = error.head(version: self.clientVersion)
+        self.recorder.responseStarted(status: Int(head.status.code))
+        context.write(self.wrapOutboundOut(.head(head)), promise: nil)
         if self.method != .HEAD {
             context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         }
         let promise = context.eventLoop.makePromise(of: Void.self)
         context.write(self.wrapOutboundOut(.end(nil)), promise: promise)
+        self.recorder.responseEnded()
         context.flush()
         self.lastWrite = promise.futureResult.assumeIsolated()
         self.closeAfterFlush()

@@ -185,8 +185,8 @@ public final class LoadBalancer: Service, Sendable {
                     limits.maxHeaderListSize = bufferSize
                     limits.maxHeaderFieldSize = bufferSize
                     let sync = channel.pipeline.syncOperations
-                    let traffic = operations.trafficMeter(for: frontend)
-                    try sync.addHandler(traffic)
+                    let recording = operations.connectionRecording(for: frontend, control: control)
+                    try sync.addHandler(recording.meter)
                     try sync.addHandler(
                         ByteToMessageHandler(
                             HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)
@@ -195,11 +195,11 @@ public final class LoadBalancer: Service, Sendable {
                     var encoderConfiguration = HTTPResponseEncoder.Configuration()
                     encoderConfiguration.automaticallySetFramingHeaders = false
                     try sync.addHandler(HTTPResponseEncoder(configuration: encoderConfiguration))
-                    try sync.addHandlers(operations.httpHandlers(for: frontend, meter: traffic, control: control))
+                    if let endpoint = recording.endpoint { try sync.addHandler(endpoint) }
                     try sync.addHandler(
                         ClientConnection(
                             environment: ProxyEnvironment(frontend: frontend, pool: pool, logger: logger),
-                            meter: traffic
+                            recorder: recording.recorder
                         )
                     )
                 }

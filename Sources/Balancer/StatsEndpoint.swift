@@ -23,6 +23,8 @@ final class StatsEndpoint: ChannelDuplexHandler {
     private let page: StatsPage?
     private let prometheusPath: String?
     private let control: RuntimeControl
+    /// The connection's exchange recorder: what is answered here is counted and logged like the rest.
+    private let recorder: ExchangeRecorder
     private var current: (target: Target, head: HTTPRequestHead, body: [UInt8])?
     /// A request was answered here: everything after it on this connection is ignored until the close.
     private var finished = false
@@ -31,10 +33,11 @@ final class StatsEndpoint: ChannelDuplexHandler {
     /// A complete local request waiting for the proxied responses before it.
     private var held: (target: Target, head: HTTPRequestHead, body: [UInt8])?
 
-    init(page: StatsPage?, prometheusPath: String?, control: RuntimeControl) {
+    init(page: StatsPage?, prometheusPath: String?, control: RuntimeControl, recorder: ExchangeRecorder) {
         self.page = page
         self.prometheusPath = prometheusPath
         self.control = control
+        self.recorder = recorder
     }
 
     /// Whether a frontend needs this handler at all.
@@ -52,6 +55,8 @@ final class StatsEndpoint: ChannelDuplexHandler {
                 context.fireChannelRead(data)
                 return
             }
+            // The proxy handler records the requests it receives; this one stops here.
+            self.recorder.requestReceived(head)
             self.current = (target, head, [])
         case .body(var buffer):
             guard self.current != nil else {
@@ -85,7 +90,11 @@ final class StatsEndpoint: ChannelDuplexHandler {
         self.outstanding = max(0, self.outstanding - 1)
         if self.outstanding == 0, let held = self.held {
             self.held = nil
-            self.respond(context: context, target: held.target, head: held.head, body: held.body)
+            // On the next loop turn: the proxy handler records the end of its response after this write
+            // returns, and the local answer must be recorded as the next exchange, not inside that one.
+            context.eventLoop.assumeIsolated().execute {
+                self.respond(context: context, target: held.target, head: held.head, body: held.body)
+            }
         }
     }
 
@@ -100,7 +109,7 @@ final class StatsEndpoint: ChannelDuplexHandler {
     }
 
     private func respond(context: ChannelHandlerContext, target: Target, head: HTTPRequestHead, body: [UInt8]) {
-        context.triggerUserOutboundEvent(ExchangeEvent.servedLocally(Self.serviceName(target)), promise: nil)
+        self.recorder.servedLocally(Self.serviceName(target))
         switch target {
         case .prometheus:
             let text = PrometheusExposition.render(self.control.snapshot())
@@ -233,6 +242,7 @@ final class StatsEndpoint: ChannelDuplexHandler {
         headers.add(name: "connection", value: "close")
         headers.add(contentsOf: extraHeaders)
         let version: HTTPVersion = request.version.minor == 0 ? .http1_0 : .http1_1
+        self.recorder.responseStarted(status: Int(status.code))
         context.write(
             self.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))),
             promise: nil)
@@ -242,7 +252,9 @@ final class StatsEndpoint: ChannelDuplexHandler {
                 promise: nil)
         }
         let channel = context.channel
-        context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in
+        let written = context.writeAndFlush(self.wrapOutboundOut(.end(nil)))
+        self.recorder.responseEnded()
+        written.whenComplete { _ in
             channel.close(promise: nil)
         }
     }
