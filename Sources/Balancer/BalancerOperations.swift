@@ -246,19 +246,11 @@ extension BalancerOperations {
 
     /// The socket-level byte counter of a new client connection.
     /// What one client connection of this frontend records with: the byte meter (a handler at the
-    /// socket end of the pipeline), the exchange recorder the proxy handler calls, and the stats endpoint
-    /// for proxies with a statistics page or a Prometheus path.
-    func connectionRecording(
-        for frontend: FrontendRuntime, control: RuntimeControl
-    ) -> (meter: TrafficMeter, recorder: ExchangeRecorder, endpoint: StatsEndpoint?) {
+    /// socket end of the pipeline) and the exchange recorder the proxy handler calls.
+    func connectionRecording(for frontend: FrontendRuntime) -> (meter: TrafficMeter, recorder: ExchangeRecorder) {
         let operations = self.frontends[frontend.name] ?? FrontendOperations.detached(frontend, self)
         let meter = TrafficMeter(operations: operations)
-        let recorder = ExchangeRecorder(operations: operations, meter: meter)
-        guard StatsEndpoint.isNeeded(for: frontend.config) else { return (meter, recorder, nil) }
-        let endpoint = StatsEndpoint(
-            page: frontend.config.stats, prometheusPath: frontend.config.prometheusExporterPath, control: control,
-            recorder: recorder)
-        return (meter, recorder, endpoint)
+        return (meter, ExchangeRecorder(operations: operations, meter: meter))
     }
 }
 
