@@ -92,7 +92,7 @@ final class BalancerOperations: Sendable {
                         currentSessions: slots.indices.contains(index) ? slots[index].connections : 0,
                         selectedTotal: counters.totalSessions,
                         secondsSinceLastSession: operations.servers[index].lastSessionMilliseconds.map {
-                            (ExchangeObserver.monotonicMilliseconds() - $0) / 1000
+                            (ExchangeRecorder.monotonicMilliseconds() - $0) / 1000
                         })
                 }
                 let frontendLimit =
@@ -245,23 +245,12 @@ extension BalancerOperations {
     }
 
     /// The socket-level byte counter of a new client connection.
-    func trafficMeter(for frontend: FrontendRuntime) -> TrafficMeter {
-        TrafficMeter(operations: self.frontends[frontend.name] ?? FrontendOperations.detached(frontend, self))
-    }
-
-    /// Handlers between the HTTP codec and the proxy handler: the observer (counters, httplog) and,
-    /// for proxies with a statistics page or a Prometheus path, the local endpoint.
-    func httpHandlers(for frontend: FrontendRuntime, meter: TrafficMeter, control: RuntimeControl) -> [ChannelHandler] {
-        var handlers: [ChannelHandler] = [
-            ExchangeObserver(operations: self.frontends[frontend.name] ?? meter.operations, meter: meter)
-        ]
-        if StatsEndpoint.isNeeded(for: frontend.config) {
-            handlers.append(
-                StatsEndpoint(
-                    page: frontend.config.stats, prometheusPath: frontend.config.prometheusExporterPath,
-                    control: control))
-        }
-        return handlers
+    /// What one client connection of this frontend records with: the byte meter (a handler at the
+    /// socket end of the pipeline) and the exchange recorder the proxy handler calls.
+    func connectionRecording(for frontend: FrontendRuntime) -> (meter: TrafficMeter, recorder: ExchangeRecorder) {
+        let operations = self.frontends[frontend.name] ?? FrontendOperations.detached(frontend, self)
+        let meter = TrafficMeter(operations: operations)
+        return (meter, ExchangeRecorder(operations: operations, meter: meter))
     }
 }
 

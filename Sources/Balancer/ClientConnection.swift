@@ -10,6 +10,8 @@ struct ProxyEnvironment {
     let frontend: FrontendRuntime
     let pool: ServerConnectionPool
     let logger: Logger
+    /// The statistics page and Prometheus exposition, for a proxy that serves them.
+    let localService: LocalService?
 }
 
 /// One client connection: reads requests, sends each to a server connection taken from this loop's
@@ -17,8 +19,8 @@ struct ProxyEnvironment {
 /// Requests are handled one at a time; pipelined requests wait until the previous response is done.
 final class ClientConnection: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
 
     private enum Phase {
         /// Waiting for the head of the next request (the http-request / keep-alive timer runs).
@@ -27,12 +29,22 @@ final class ClientConnection: ChannelDuplexHandler {
         case connecting
         /// The request is (being) sent to a server and the response relayed.
         case exchanging
+        /// The request is for the statistics page or the Prometheus path: its body is collected, then
+        /// Portico answers it itself and closes the connection.
+        case answeringLocally
         /// An error response or a close is under way; nothing more is read.
         case closing
     }
 
     private let environment: ProxyEnvironment
-    private let meter: TrafficMeter
+    /// Counters and httplog of this connection's requests, told of each step directly.
+    private let recorder: ExchangeRecorder
+    /// The bytes of the response being sent (see `ClientResponseWriter`).
+    private var output = ClientResponseWriter(allocator: ByteBufferAllocator())
+    /// What a request answered locally asked for, and its body (an admin form from the stats page).
+    private var localTarget: LocalService.Target?
+    private var localHead: HTTPRequestHead?
+    private var localBody: [UInt8] = []
     private var context: ChannelHandlerContext?
     private var phase = Phase.idle
     private var clientAddressBytes: [UInt8]?
@@ -86,9 +98,9 @@ final class ClientConnection: ChannelDuplexHandler {
     /// Pipelined parts that arrived before the current exchange finished.
     private var deferred: [HTTPServerRequestPart] = []
 
-    init(environment: ProxyEnvironment, meter: TrafficMeter) {
+    init(environment: ProxyEnvironment, recorder: ExchangeRecorder) {
         self.environment = environment
-        self.meter = meter
+        self.recorder = recorder
     }
 
     private var frontend: FrontendRuntime { self.environment.frontend }
@@ -99,6 +111,7 @@ final class ClientConnection: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.recorder.sessionOpened(remote: context.channel.remoteAddress)
         if let remote = context.channel.remoteAddress {
             self.clientAddressBytes = remote.addressBytes
             self.clientAddressText = remote.ipAddress ?? "unknown"
@@ -120,12 +133,16 @@ final class ClientConnection: ChannelDuplexHandler {
         self.cancelTimers()
         self.abandonServer()
         self.environment.pool.unregister(self)
+        self.recorder.sessionClosed()
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.inReadBatch = true
-        self.handle(self.unwrapInboundIn(data))
+        let part = self.unwrapInboundIn(data)
+        // Recorded on arrival, also when pipelined behind an exchange that is still running.
+        if case .head(let head) = part { self.recorder.requestReceived(head) }
+        self.handle(part)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -178,6 +195,7 @@ final class ClientConnection: ChannelDuplexHandler {
         switch self.phase {
         case .idle: return false
         case .closing: return false  // input is read and dropped until the lingering close
+        case .answeringLocally: return false  // the (small) body is collected, later requests dropped
         case .connecting: return self.requestComplete ? !self.deferred.isEmpty : true
         case .exchanging:
             // Once the request is complete, reading on only stops when a pipelined request is already
@@ -198,6 +216,10 @@ final class ClientConnection: ChannelDuplexHandler {
     private func handle(_ part: HTTPServerRequestPart) {
         switch self.phase {
         case .closing:
+            return
+        case .answeringLocally:
+            // A local answer closes the connection: requests pipelined behind it are ignored.
+            if !self.requestComplete { self.collectLocal(part) }
             return
         case .connecting, .exchanging:
             if self.requestComplete {
@@ -237,7 +259,7 @@ final class ClientConnection: ChannelDuplexHandler {
     private func startRequest(_ head: HTTPRequestHead) {
         self.headDeadline = nil
         self.exchangeID &+= 1
-        self.meter.bytesSinceRequestStart = 0
+        self.recorder.meter.bytesSinceRequestStart = 0
         self.isFirstRequest = false
         self.method = head.method
         self.clientVersion = head.version
@@ -252,6 +274,14 @@ final class ClientConnection: ChannelDuplexHandler {
         self.closeAfterResponse = false
         self.phase = .connecting
         self.lastClientActivity = .now()
+
+        if let service = self.environment.localService, let target = service.target(for: head.uri) {
+            self.localTarget = target
+            self.localHead = head
+            self.localBody.removeAll()
+            self.phase = .answeringLocally
+            return
+        }
 
         let framing: HTTPMessageRules.RequestFraming
         do {
@@ -300,6 +330,37 @@ final class ClientConnection: ChannelDuplexHandler {
         headers.add(name: forwardFor.header, value: self.clientAddressText)
     }
 
+    // MARK: - Answering locally (statistics page, Prometheus)
+
+    private func collectLocal(_ part: HTTPServerRequestPart) {
+        switch part {
+        case .head:
+            return
+        case .body(var buffer):
+            // The admin form is small; a larger body is cut, which only makes the form invalid.
+            if self.localBody.count < 65536, let bytes = buffer.readBytes(length: buffer.readableBytes) {
+                self.localBody += bytes
+            }
+        case .end:
+            self.requestComplete = true
+            self.answerLocally()
+        }
+    }
+
+    /// Answers the collected local request and closes the connection, as HAProxy's stats applet does.
+    private func answerLocally() {
+        guard let context = self.context, let service = self.environment.localService,
+            let target = self.localTarget, let head = self.localHead
+        else { return }
+        self.cancelTimers()
+        self.phase = .closing
+        self.recorder.servedLocally(target.serviceName)
+        let answer = service.answer(target, request: head, body: self.localBody, clientIP: self.clientAddressText)
+        self.localBody = []
+        self.recorder.responseStarted(status: Int(answer.head.status.code))
+        self.sendAndClose(context, answer.head, body: head.method == .HEAD ? nil : answer.body)
+    }
+
     // MARK: - Choosing and connecting to a server
 
     private func dispatch() {
@@ -336,12 +397,12 @@ final class ClientConnection: ChannelDuplexHandler {
                 self.queueTimer?.cancel()
                 self.queueTimer = nil
                 self.queueTicket = nil
-                self.context?.triggerUserOutboundEvent(ExchangeEvent.dequeued, promise: nil)
+                self.recorder.dequeued()
                 self.dispatch()
             }
         }
         self.queueTicket = backend.queue.enqueue(eventLoop: loop, wake: wake)
-        context.triggerUserOutboundEvent(ExchangeEvent.queued, promise: nil)
+        self.recorder.queued()
         if let timeout = backend.queueTimeout {
             self.queueTimer = loop.assumeIsolated().scheduleTask(in: timeout) { [self] in
                 guard self.exchangeID == exchange, let ticket = self.queueTicket else { return }
@@ -394,7 +455,7 @@ final class ClientConnection: ChannelDuplexHandler {
     }
 
     private func connectFailed(server: ServerRuntime, backend: BackendRuntime, error: Error) {
-        self.context?.triggerUserOutboundEvent(ExchangeEvent.connectFailed(server: server.index), promise: nil)
+        self.recorder.connectFailed(server: server.index)
         self.environment.logger.debug(
             "connect failed",
             metadata: ["lb.backend": "\(backend.name)", "lb.server": "\(server.name)", "lb.error": "\(error)"]
@@ -458,9 +519,8 @@ final class ClientConnection: ChannelDuplexHandler {
         guard let head = self.upstreamHead else { return }
         self.server = connection
         connection.exchange = self
-        let attached = ExchangeEvent.serverAttached(
+        self.recorder.serverAttached(
             server: connection.server.index, retries: self.retriesDone, redispatched: self.failedServer != nil)
-        self.context?.triggerUserOutboundEvent(attached, promise: nil)
         self.phase = .exchanging
         if !(self.context?.channel.isWritable ?? true) { connection.pauseReads() } else { connection.resumeReads() }
         connection.write(.head(head))
@@ -489,7 +549,8 @@ final class ClientConnection: ChannelDuplexHandler {
                 if head.status == .continue, self.clientVersion.minor >= 1 {
                     var interim = head
                     interim.headers = HTTPHeaders()
-                    context.write(self.wrapOutboundOut(.head(interim)), promise: nil)
+                    self.output.head(interim, chunked: false)
+                    self.emitOutput(context)
                     context.flush()
                 }
                 if head.status == .switchingProtocols {
@@ -500,29 +561,49 @@ final class ClientConnection: ChannelDuplexHandler {
                 return
             }
             self.responseKeepAlive = head.isKeepAlive
-            context.write(self.wrapOutboundOut(.head(self.clientResponseHead(head))), promise: nil)
+            self.recorder.responseStarted(status: Int(head.status.code))
+            let (clientHead, chunked) = self.clientResponseHead(head)
+            self.output.head(clientHead, chunked: chunked)
             self.responseHeadSent = true
         case .body(let buffer):
-            context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            if let large = self.output.body(buffer) {
+                self.emitOutput(context)
+                self.recorder.meter.countWritten(large.readableBytes)
+                context.write(self.wrapOutboundOut(.byteBuffer(large)), promise: nil)
+                self.output.bodyWrittenSeparately()
+            }
         case .end(let trailers):
+            self.output.end(trailers)
             if self.closeAfterResponse || !self.requestComplete || self.draining {
                 // The connection closes after this response: know when it is out.
                 let promise = context.eventLoop.makePromise(of: Void.self)
-                context.write(self.wrapOutboundOut(.end(trailers)), promise: promise)
+                self.emitOutput(context, promise: promise)
                 self.lastWrite = promise.futureResult.assumeIsolated()
             } else {
-                context.write(self.wrapOutboundOut(.end(trailers)), promise: nil)
+                self.emitOutput(context)
             }
+            self.recorder.responseEnded()
             // Flushed by the server connection's channelReadComplete (`flushResponse`), once per batch.
             self.finishExchange()
         }
+    }
+
+    /// Hands the response bytes gathered so far to the channel, counted for the logs and `bout`. With a
+    /// promise, an empty write still goes out so the promise tells when everything before it is sent.
+    private func emitOutput(_ context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
+        guard self.output.hasPending || promise != nil else { return }
+        let bytes = self.output.take()
+        self.recorder.meter.countWritten(bytes.readableBytes)
+        context.write(self.wrapOutboundOut(.byteBuffer(bytes)), promise: promise)
     }
 
     /// End of a batch of reads from a server connection that served this client (it may already be
     /// back in the pool): flush what was written to the client and note the server's activity.
     func flushResponse() {
         if self.watchingServer { self.lastServerActivity = .now() }
-        self.context?.flush()
+        guard let context = self.context else { return }
+        self.emitOutput(context)
+        context.flush()
     }
 
     func serverBecameWritable(_ connection: ServerConnection) {
@@ -532,8 +613,9 @@ final class ClientConnection: ChannelDuplexHandler {
 
     /// Rewrites the server's response head for the client: hop-by-hop fields removed, the body framed
     /// for the client's HTTP version (chunked for 1.1, close-delimited for 1.0), keep-alive decided.
-    private func clientResponseHead(_ head: HTTPResponseHead) -> HTTPResponseHead {
+    private func clientResponseHead(_ head: HTTPResponseHead) -> (head: HTTPResponseHead, chunked: Bool) {
         var response = head
+        var chunked = false
         let fields = HTTPMessageRules.responseFields(head.headers)
         HTTPMessageRules.removeHopByHop(&response.headers, known: fields.hasHopByHop)
         response.version = self.clientVersion.minor == 0 ? .http1_0 : .http1_1
@@ -543,6 +625,7 @@ final class ClientConnection: ChannelDuplexHandler {
         } else if self.clientVersion.minor >= 1 {
             response.headers.remove(name: "content-length")
             response.headers.add(name: "transfer-encoding", value: "chunked")
+            chunked = true
         } else {
             // HTTP/1.0 has no chunked coding: the end of the body is the end of the connection.
             response.headers.remove(name: "content-length")
@@ -557,7 +640,7 @@ final class ClientConnection: ChannelDuplexHandler {
         } else if self.clientVersion.minor == 0 {
             response.headers.add(name: "connection", value: "keep-alive")
         }
-        return response
+        return (response, chunked)
     }
 
     /// The response was relayed completely.
@@ -652,13 +735,13 @@ final class ClientConnection: ChannelDuplexHandler {
                 return
             }
             self.headDeadline = nil
-            if self.headDeadlineIsFirstRequest || self.meter.bytesSinceRequestStart > 0 {
+            if self.headDeadlineIsFirstRequest || self.recorder.meter.bytesSinceRequestStart > 0 {
                 self.respondError(.requestTimeout)
             } else {
                 // An idle keep-alive connection is closed silently, as HAProxy does.
                 self.closeNow()
             }
-        case .exchanging, .connecting:
+        case .exchanging, .connecting, .answeringLocally:
             if !self.requestComplete, let timeout = self.frontend.clientTimeout {
                 let deadline = self.lastClientActivity + timeout
                 if deadline <= now {
@@ -738,13 +821,22 @@ final class ClientConnection: ChannelDuplexHandler {
             return
         }
         self.phase = .closing
-        let body = context.channel.allocator.buffer(string: error.body)
-        context.write(self.wrapOutboundOut(.head(error.head(version: self.clientVersion))), promise: nil)
-        if self.method != .HEAD {
-            context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        let head = error.head(version: self.clientVersion)
+        self.recorder.responseStarted(status: Int(head.status.code))
+        self.sendAndClose(context, head, body: self.method == .HEAD ? nil : error.body)
+    }
+
+    /// Writes a complete response Portico makes itself (an error, a local answer), then closes.
+    private func sendAndClose(_ context: ChannelHandlerContext, _ head: HTTPResponseHead, body: String?) {
+        self.output.head(head, chunked: false)
+        if let body, !body.isEmpty, let large = self.output.body(context.channel.allocator.buffer(string: body)) {
+            self.emitOutput(context)
+            self.recorder.meter.countWritten(large.readableBytes)
+            context.write(self.wrapOutboundOut(.byteBuffer(large)), promise: nil)
         }
         let promise = context.eventLoop.makePromise(of: Void.self)
-        context.write(self.wrapOutboundOut(.end(nil)), promise: promise)
+        self.emitOutput(context, promise: promise)
+        self.recorder.responseEnded()
         context.flush()
         self.lastWrite = promise.futureResult.assumeIsolated()
         self.closeAfterFlush()

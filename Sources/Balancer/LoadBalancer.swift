@@ -80,7 +80,6 @@ public final class LoadBalancer: Service, Sendable {
         _ = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes))
         _ = ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes))
         _ = HTTPRequestEncoder(configuration: HTTPRequestEncoder.Configuration())
-        _ = HTTPResponseEncoder(configuration: HTTPResponseEncoder.Configuration())
         _ = NIOAny(HTTPServerRequestPart.end(nil))
         _ = NIOAny(HTTPServerResponsePart.end(nil))
         _ = NIOAny(HTTPClientRequestPart.end(nil))
@@ -162,7 +161,7 @@ public final class LoadBalancer: Service, Sendable {
         let logger = self.logger
         let bufferSize = self.config.global.bufferSize
         let operations = self.operations
-        let control = self.control
+        let localService = LocalService(frontend: frontend.config, control: self.control)
         return try await ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: Int32(clamping: min(self.options.maxConnections, 4096)))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -185,21 +184,19 @@ public final class LoadBalancer: Service, Sendable {
                     limits.maxHeaderListSize = bufferSize
                     limits.maxHeaderFieldSize = bufferSize
                     let sync = channel.pipeline.syncOperations
-                    let traffic = operations.trafficMeter(for: frontend)
-                    try sync.addHandler(traffic)
+                    let recording = operations.connectionRecording(for: frontend)
+                    try sync.addHandler(recording.meter)
                     try sync.addHandler(
                         ByteToMessageHandler(
                             HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)
                         )
                     )
-                    var encoderConfiguration = HTTPResponseEncoder.Configuration()
-                    encoderConfiguration.automaticallySetFramingHeaders = false
-                    try sync.addHandler(HTTPResponseEncoder(configuration: encoderConfiguration))
-                    try sync.addHandlers(operations.httpHandlers(for: frontend, meter: traffic, control: control))
+                    // No response encoder: ClientConnection writes the response bytes itself.
                     try sync.addHandler(
                         ClientConnection(
-                            environment: ProxyEnvironment(frontend: frontend, pool: pool, logger: logger),
-                            meter: traffic
+                            environment: ProxyEnvironment(
+                                frontend: frontend, pool: pool, logger: logger, localService: localService),
+                            recorder: recording.recorder
                         )
                     )
                 }

@@ -3,40 +3,23 @@ import HAProxyConfig
 import NIOCore
 import NIOHTTP1
 
-/// Events the request handlers send down the pipeline (as outbound user events) so the observer knows
-/// what it cannot see in the HTTP parts: which server took the request, and failed attempts.
-enum ExchangeEvent {
-    /// The request is being sent to this server (index in the backend) after `retries` retries;
-    /// `redispatched`: an earlier attempt went to another server.
-    case serverAttached(server: Int, retries: Int, redispatched: Bool)
-    /// A connection attempt to this server failed.
-    case connectFailed(server: Int)
-    /// The request was answered by Portico itself (`<STATS>`, `<PROMEX>`), as HAProxy logs it.
-    case servedLocally(String)
-    /// Every server was at its `maxconn`: the request waits in the backend's queue (Tw starts).
-    case queued
-    /// A slot freed up: the request leaves the queue (Tw ends).
-    case dequeued
-}
-
-/// Counts raw bytes at the socket for the frontend and the current request (`bin`/`bout`, httplog's
-/// bytes read), and remembers when the current request's first byte arrived (for `TR`).
-final class TrafficMeter: ChannelDuplexHandler {
+/// Counts the raw bytes a client connection reads, at the socket end of its pipeline, for the frontend
+/// and the current request (`bin`, httplog's timers); the bytes written are counted by the proxy
+/// handler, which builds them (`countWritten`). It also remembers when the current request's first
+/// byte arrived (for `TR`).
+final class TrafficMeter: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
-    typealias OutboundIn = IOData
-    typealias OutboundOut = IOData
 
     let operations: FrontendOperations
     var bytesIn = 0
     var bytesOut = 0
-    /// First byte of the current request (reset by the observer when a request ends).
+    /// First byte of the current request (reset by the recorder when a request ends).
     var firstByteAt: NIODeadline?
     /// `bytesIn` just before the current request's first byte.
     var bytesInAtRequestStart = 0
     /// Bytes read since the proxy handler last reset it (at each request's start), so an expiring keep-alive
     /// timer can tell an idle connection (closed silently) from a half-sent request (408), as HAProxy does.
-    /// Counted here rather than in a handler of its own: one pipeline hop fewer per read.
     var bytesSinceRequestStart = 0
 
     init(operations: FrontendOperations) {
@@ -55,28 +38,24 @@ final class TrafficMeter: ChannelDuplexHandler {
         context.fireChannelRead(data)
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let count = self.unwrapOutboundIn(data).readableBytes
+    /// Bytes handed to the socket for the client.
+    func countWritten(_ count: Int) {
         self.bytesOut += count
         self.operations.counters.addBytes(out: count)
-        context.write(data, promise: promise)
     }
 }
 
-/// Watches each request and its response between the HTTP codec and the request handlers: counts
-/// sessions, requests and status classes for the frontend, backend and server, and sends one
-/// `option httplog` line per request to the proxy's log targets (`option dontlognull` respected).
+/// The record of one client connection's requests for the operator: counts sessions, requests and
+/// status classes for the frontend, backend and server, and sends one `option httplog` line per request
+/// to the proxy's log targets (`option dontlognull` respected). The proxy handler (and the stats endpoint
+/// for what it answers itself) call it directly at each step of an exchange: a handler of its own in the
+/// pipeline cost two extra hops per request part and a dynamic cast per event on the hot path.
 ///
-/// Timers are measured here, outside the proxy logic: TR from the request's first byte to its complete
-/// head, Tw is 0 (queue time is not reported yet), Tc from the head to the moment a server connection
-/// was handed the request (it includes retries; a pooled connection makes it ~0, as HAProxy's reuse
-/// does), Tr from then to the response head, Ta from the first byte to the last response byte written.
-final class ExchangeObserver: ChannelDuplexHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias InboundOut = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
-
+/// Timers: TR from the request's first byte to its complete head, Tw the time in the backend's queue, Tc
+/// from the head (or leaving the queue) to the moment a server connection was handed the request (it
+/// includes retries; a pooled connection makes it ~0, as HAProxy's reuse does), Tr from then to the
+/// response head, Ta from the first byte to the last response byte written.
+final class ExchangeRecorder {
     private struct Exchange {
         var requestLine: String?
         var firstByteAt: NIODeadline
@@ -98,7 +77,8 @@ final class ExchangeObserver: ChannelDuplexHandler {
     }
 
     private let operations: FrontendOperations
-    private let meter: TrafficMeter
+    /// The connection's byte counts, read at each step.
+    let meter: TrafficMeter
     private var exchange: Exchange?
     /// Pipelined requests read while an earlier one is still being answered, in order.
     private var waiting: [Exchange] = []
@@ -118,8 +98,9 @@ final class ExchangeObserver: ChannelDuplexHandler {
 
     private var backend: BackendOperations? { self.operations.backend }
 
-    func handlerAdded(context: ChannelHandlerContext) {
-        if let remote = context.channel.remoteAddress {
+    /// A client connection was accepted: the session counts from now on.
+    func sessionOpened(remote: SocketAddress?) {
+        if let remote {
             self.clientIP = remote.ipAddress ?? "-"
             self.clientPort = remote.port ?? 0
         }
@@ -128,7 +109,8 @@ final class ExchangeObserver: ChannelDuplexHandler {
         self.sessionOpen = true
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    /// The client connection closed.
+    func sessionClosed() {
         if self.exchange != nil {
             // The client went away before the response ended: HAProxy's "CD" (or "CH" before any header).
             let phase: Character = self.exchange?.status == nil ? "H" : "D"
@@ -139,102 +121,102 @@ final class ExchangeObserver: ChannelDuplexHandler {
             self.operations.counters.sessionClosed()
             self.operations.process.sessionClosed()
         }
-        context.fireChannelInactive()
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head(let head) = self.unwrapInboundIn(data) {
-            let now = NIODeadline.now()
-            let exchange = Exchange(
-                // The line and the wall-clock date are only worked out when the proxy logs.
-                requestLine: self.logs
-                    ? "\(head.method.rawValue) \(head.uri) HTTP/\(head.version.major).\(head.version.minor)" : nil,
-                firstByteAt: self.meter.firstByteAt ?? now, headAt: now, date: self.date(self.meter.firstByteAt),
-                bytesOutAtStart: self.meter.bytesOut, bytesInAtStart: self.meter.bytesInAtRequestStart)
-            if self.exchange == nil {
-                self.exchange = exchange
-            } else {
-                self.waiting.append(exchange)
-            }
-            self.operations.counters.requestReceived()
-            self.operations.process.requestReceived()
-        }
-        context.fireChannelRead(data)
-    }
-
-    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
-        guard let event = event as? ExchangeEvent else {
-            context.triggerUserOutboundEvent(event, promise: promise)
-            return
-        }
-        promise?.succeed(())
-        switch event {
-        case .serverAttached(let server, let retries, let redispatched):
-            guard var exchange = self.exchange, let backend = self.backend, backend.servers.indices.contains(server)
-            else { return }
-            if exchange.server == nil {
-                backend.counters.sessionOpened()
-                backend.counters.requestReceived()
-            }
-            if let previous = exchange.server, previous != server {
-                backend.servers[previous].sessionClosed()
-            }
-            if exchange.server != server {
-                backend.servers[server].sessionOpened(atMilliseconds: Self.monotonicMilliseconds())
-                backend.servers[server].requestReceived()
-            }
-            // As in HAProxy, `wretr` and `wredis` count against the server whose attempt failed.
-            let failed = exchange.failedServer ?? exchange.server ?? server
-            for _ in exchange.retries..<max(exchange.retries, retries) {
-                backend.counters.retried()
-                backend.servers[failed].retried()
-            }
-            if redispatched && !exchange.redispatched {
-                backend.counters.redispatched()
-                backend.servers[failed].redispatched()
-            }
-            exchange.server = server
-            exchange.retries = retries
-            exchange.redispatched = redispatched
-            exchange.attachedAt = .now()
+    /// A request head arrived (in arrival order, also when it is pipelined behind an unfinished one).
+    func requestReceived(_ head: HTTPRequestHead) {
+        let now = NIODeadline.now()
+        let exchange = Exchange(
+            // The line and the wall-clock date are only worked out when the proxy logs.
+            requestLine: self.logs
+                ? "\(head.method.rawValue) \(head.uri) HTTP/\(head.version.major).\(head.version.minor)" : nil,
+            firstByteAt: self.meter.firstByteAt ?? now, headAt: now, date: self.date(self.meter.firstByteAt),
+            bytesOutAtStart: self.meter.bytesOut, bytesInAtStart: self.meter.bytesInAtRequestStart)
+        if self.exchange == nil {
             self.exchange = exchange
-        case .connectFailed(let server):
-            guard let backend = self.backend, backend.servers.indices.contains(server) else { return }
-            backend.counters.connectionFailed()
-            backend.servers[server].connectionFailed()
-            self.exchange?.failedServer = server
-        case .servedLocally(let name):
-            self.exchange?.localName = name
-        case .queued:
-            self.exchange?.queuedAt = .now()
-            self.backend?.queueEntered()
-        case .dequeued:
-            self.exchange?.dequeuedAt = .now()
+        } else {
+            self.waiting.append(exchange)
         }
+        self.operations.counters.requestReceived()
+        self.operations.process.requestReceived()
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        switch self.unwrapOutboundIn(data) {
-        case .head(let head) where head.status.code >= 200:
-            if self.exchange == nil {
-                // An error answered before any request head (timeout, bad request).
-                let now = NIODeadline.now()
-                self.exchange = Exchange(
-                    requestLine: nil, firstByteAt: self.meter.firstByteAt ?? now, headAt: nil,
-                    date: self.date(self.meter.firstByteAt), bytesOutAtStart: self.meter.bytesOut,
-                    bytesInAtStart: self.meter.firstByteAt == nil
-                        ? self.meter.bytesIn : self.meter.bytesInAtRequestStart)
-                self.operations.counters.requestError()
-            }
-            self.exchange?.status = Int(head.status.code)
-            self.exchange?.responseAt = .now()
-            context.write(data, promise: promise)
-        case .end:
-            context.write(data, promise: promise)
-            self.finish(termination: self.termination())
-        default:
-            context.write(data, promise: promise)
+    /// The request is being sent to this server (index in the backend) after `retries` retries;
+    /// `redispatched`: an earlier attempt went to another server.
+    func serverAttached(server: Int, retries: Int, redispatched: Bool) {
+        guard var exchange = self.exchange, let backend = self.backend, backend.servers.indices.contains(server)
+        else { return }
+        if exchange.server == nil {
+            backend.counters.sessionOpened()
+            backend.counters.requestReceived()
         }
+        if let previous = exchange.server, previous != server {
+            backend.servers[previous].sessionClosed()
+        }
+        if exchange.server != server {
+            backend.servers[server].sessionOpened(atMilliseconds: Self.monotonicMilliseconds())
+            backend.servers[server].requestReceived()
+        }
+        // As in HAProxy, `wretr` and `wredis` count against the server whose attempt failed.
+        let failed = exchange.failedServer ?? exchange.server ?? server
+        for _ in exchange.retries..<max(exchange.retries, retries) {
+            backend.counters.retried()
+            backend.servers[failed].retried()
+        }
+        if redispatched && !exchange.redispatched {
+            backend.counters.redispatched()
+            backend.servers[failed].redispatched()
+        }
+        exchange.server = server
+        exchange.retries = retries
+        exchange.redispatched = redispatched
+        exchange.attachedAt = .now()
+        self.exchange = exchange
+    }
+
+    /// A connection attempt to this server failed.
+    func connectFailed(server: Int) {
+        guard let backend = self.backend, backend.servers.indices.contains(server) else { return }
+        backend.counters.connectionFailed()
+        backend.servers[server].connectionFailed()
+        self.exchange?.failedServer = server
+    }
+
+    /// The request is answered by Portico itself (`<STATS>`, `<PROMEX>`), as HAProxy logs it.
+    func servedLocally(_ name: String) {
+        self.exchange?.localName = name
+    }
+
+    /// Every server was at its `maxconn`: the request waits in the backend's queue (Tw starts).
+    func queued() {
+        self.exchange?.queuedAt = .now()
+        self.backend?.queueEntered()
+    }
+
+    /// A slot freed up: the request leaves the queue (Tw ends).
+    func dequeued() {
+        self.exchange?.dequeuedAt = .now()
+    }
+
+    /// A final (non-interim) response head is about to be written to the client.
+    func responseStarted(status: Int) {
+        if self.exchange == nil {
+            // An error answered before any request head (timeout, bad request).
+            let now = NIODeadline.now()
+            self.exchange = Exchange(
+                requestLine: nil, firstByteAt: self.meter.firstByteAt ?? now, headAt: nil,
+                date: self.date(self.meter.firstByteAt), bytesOutAtStart: self.meter.bytesOut,
+                bytesInAtStart: self.meter.firstByteAt == nil
+                    ? self.meter.bytesIn : self.meter.bytesInAtRequestStart)
+            self.operations.counters.requestError()
+        }
+        self.exchange?.status = status
+        self.exchange?.responseAt = .now()
+    }
+
+    /// The response's last part was written to the client (its bytes are counted by now).
+    func responseEnded() {
+        self.finish(termination: self.termination())
     }
 
     /// `----` for a relayed response; for Portico's own error answers the letters HAProxy uses.

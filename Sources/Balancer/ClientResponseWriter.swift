@@ -1,0 +1,93 @@
+import NIOCore
+import NIOHTTP1
+
+/// The bytes of the responses a client connection sends, built by the proxy handler itself instead of
+/// NIO's `HTTPResponseEncoder`: the head and a small body are gathered in one buffer and leave in one
+/// write (the encoder handed the socket three buffers per response, each through the pipeline), and
+/// the byte count the logs and counters need is known here without a counting handler.
+///
+/// The framing is decided by the caller (`ClientConnection.clientResponseHead`): `chunked` re-frames the
+/// body in chunks of the sizes received; otherwise body bytes go out as they are (Content-Length or
+/// close-delimited).
+struct ClientResponseWriter {
+    /// Bodies up to this size are copied behind the head; larger ones go out as their own buffer.
+    static let coalesceLimit = 4096
+
+    private(set) var chunked = false
+    /// Bytes gathered and not yet handed to the channel.
+    private var pending: ByteBuffer
+    private let allocator: ByteBufferAllocator
+
+    init(allocator: ByteBufferAllocator) {
+        self.allocator = allocator
+        self.pending = allocator.buffer(capacity: 512)
+    }
+
+    var hasPending: Bool { self.pending.readableBytes > 0 }
+
+    /// Status line and header fields, as the encoder wrote them (`HTTP/1.1 200 OK`, `name: value`).
+    mutating func head(_ head: HTTPResponseHead, chunked: Bool) {
+        self.chunked = chunked
+        self.pending.writeStaticString("HTTP/")
+        self.pending.writeString(String(head.version.major))
+        self.pending.writeStaticString(".")
+        self.pending.writeString(String(head.version.minor))
+        self.pending.writeStaticString(" ")
+        self.pending.writeString(String(head.status.code))
+        self.pending.writeStaticString(" ")
+        self.pending.writeString(head.status.reasonPhrase)
+        self.pending.writeStaticString("\r\n")
+        for (name, value) in head.headers {
+            self.pending.writeString(name)
+            self.pending.writeStaticString(": ")
+            self.pending.writeString(value)
+            self.pending.writeStaticString("\r\n")
+        }
+        self.pending.writeStaticString("\r\n")
+    }
+
+    /// A piece of the body. Returns a buffer to write after the pending bytes when it is too large to copy.
+    mutating func body(_ buffer: ByteBuffer) -> ByteBuffer? {
+        guard buffer.readableBytes > 0 else { return nil }
+        if self.chunked {
+            self.pending.writeString(String(buffer.readableBytes, radix: 16))
+            self.pending.writeStaticString("\r\n")
+        }
+        if buffer.readableBytes <= Self.coalesceLimit {
+            var copy = buffer
+            self.pending.writeBuffer(&copy)
+            if self.chunked { self.pending.writeStaticString("\r\n") }
+            return nil
+        }
+        // The chunk's CRLF follows the large buffer: it starts the next pending bytes.
+        return buffer
+    }
+
+    /// Called after a large body buffer returned by `body(_:)` was written.
+    mutating func bodyWrittenSeparately() {
+        if self.chunked { self.pending.writeStaticString("\r\n") }
+    }
+
+    /// The end of the body: the last chunk and the trailers when chunked, nothing otherwise (trailers
+    /// cannot be sent without chunked framing).
+    mutating func end(_ trailers: HTTPHeaders?) {
+        guard self.chunked else { return }
+        self.pending.writeStaticString("0\r\n")
+        for (name, value) in trailers ?? HTTPHeaders() {
+            self.pending.writeString(name)
+            self.pending.writeStaticString(": ")
+            self.pending.writeString(value)
+            self.pending.writeStaticString("\r\n")
+        }
+        self.pending.writeStaticString("\r\n")
+        self.chunked = false
+    }
+
+    /// The gathered bytes, handed over; the writer starts a new buffer.
+    mutating func take() -> ByteBuffer {
+        // The handed-over storage now belongs to the channel's write queue: a fresh buffer for what follows.
+        let bytes = self.pending
+        self.pending = self.allocator.buffer(capacity: 512)
+        return bytes
+    }
+}
