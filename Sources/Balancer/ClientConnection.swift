@@ -562,8 +562,7 @@ final class ClientConnection: ChannelDuplexHandler {
             }
             self.responseKeepAlive = head.isKeepAlive
             self.recorder.responseStarted(status: Int(head.status.code))
-            let (clientHead, chunked) = self.clientResponseHead(head)
-            self.output.head(clientHead, chunked: chunked)
+            self.output.relayedHead(head, self.relay(for: head))
             self.responseHeadSent = true
         case .body(let buffer):
             if let large = self.output.body(buffer) {
@@ -611,24 +610,24 @@ final class ClientConnection: ChannelDuplexHandler {
         self.resumeReadsIfPossible()
     }
 
-    /// Rewrites the server's response head for the client: hop-by-hop fields removed, the body framed
-    /// for the client's HTTP version (chunked for 1.1, close-delimited for 1.0), keep-alive decided.
-    private func clientResponseHead(_ head: HTTPResponseHead) -> (head: HTTPResponseHead, chunked: Bool) {
-        var response = head
-        var chunked = false
+    /// Decides how the server's response head reaches the client: hop-by-hop fields removed, the body
+    /// framed for the client's HTTP version (chunked for 1.1, close-delimited for 1.0), keep-alive decided.
+    private func relay(for head: HTTPResponseHead) -> ClientResponseWriter.Relay {
         let fields = HTTPMessageRules.responseFields(head.headers)
-        HTTPMessageRules.removeHopByHop(&response.headers, known: fields.hasHopByHop)
-        response.version = self.clientVersion.minor == 0 ? .http1_0 : .http1_1
+        var relay = ClientResponseWriter.Relay(
+            version: self.clientVersion.minor == 0 ? .http1_0 : .http1_1,
+            dropsHopByHop: fields.hasHopByHop,
+            namedByConnection: fields.hasHopByHop ? HTTPMessageRules.namedByConnection(head.headers) : [],
+            dropsContentLength: false, chunked: false, connection: nil)
         let bodyless = self.method == .HEAD || head.status.code == 204 || head.status.code == 304
         if bodyless || (fields.contentLength != nil && !fields.chunked) {
             // The server's Content-Length stays as it is (for HEAD and 304 it describes the GET's body).
         } else if self.clientVersion.minor >= 1 {
-            response.headers.remove(name: "content-length")
-            response.headers.add(name: "transfer-encoding", value: "chunked")
-            chunked = true
+            relay.dropsContentLength = true
+            relay.chunked = true
         } else {
             // HTTP/1.0 has no chunked coding: the end of the body is the end of the connection.
-            response.headers.remove(name: "content-length")
+            relay.dropsContentLength = true
             self.closeAfterResponse = true
         }
         // A response that ends before its request (an early error) still closes: `finishExchange` sees it.
@@ -636,11 +635,11 @@ final class ClientConnection: ChannelDuplexHandler {
             self.closeAfterResponse = true
         }
         if self.closeAfterResponse {
-            response.headers.add(name: "connection", value: "close")
+            relay.connection = "close"
         } else if self.clientVersion.minor == 0 {
-            response.headers.add(name: "connection", value: "keep-alive")
+            relay.connection = "keep-alive"
         }
-        return (response, chunked)
+        return relay
     }
 
     /// The response was relayed completely.

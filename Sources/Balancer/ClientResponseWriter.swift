@@ -27,22 +27,64 @@ struct ClientResponseWriter {
 
     /// Status line and header fields, as the encoder wrote them (`HTTP/1.1 200 OK`, `name: value`).
     mutating func head(_ head: HTTPResponseHead, chunked: Bool) {
-        self.chunked = chunked
-        self.pending.writeStaticString("HTTP/")
-        self.pending.writeString(String(head.version.major))
-        self.pending.writeStaticString(".")
-        self.pending.writeString(String(head.version.minor))
-        self.pending.writeStaticString(" ")
-        self.pending.writeString(String(head.status.code))
-        self.pending.writeStaticString(" ")
-        self.pending.writeString(head.status.reasonPhrase)
-        self.pending.writeStaticString("\r\n")
+        self.statusLine(head.version, head.status)
         for (name, value) in head.headers {
-            self.pending.writeString(name)
-            self.pending.writeStaticString(": ")
-            self.pending.writeString(value)
-            self.pending.writeStaticString("\r\n")
+            self.field(name, value)
         }
+        self.pending.writeStaticString("\r\n")
+        self.chunked = chunked
+    }
+
+    /// What the proxy changes in a server's head on its way to the client (see `relayedHead`).
+    struct Relay {
+        /// The client's HTTP version, which the status line takes.
+        var version: HTTPVersion
+        /// The server's fields carry hop-by-hop ones: those (and the fields its Connection names) stay out.
+        var dropsHopByHop: Bool
+        /// Field names the server's Connection field lists, lower-cased.
+        var namedByConnection: [String]
+        /// The body is re-framed (chunked or close-delimited): the server's Content-Length stays out.
+        var dropsContentLength: Bool
+        var chunked: Bool
+        /// `Connection` value Portico sends (`close`, `keep-alive`), if any.
+        var connection: String?
+    }
+
+    /// A server's response head as the client gets it, written straight from the server's fields: no
+    /// copy of the head is edited field by field on the way.
+    mutating func relayedHead(_ head: HTTPResponseHead, _ relay: Relay) {
+        self.statusLine(relay.version, head.status)
+        for (name, value) in head.headers {
+            let length = name.utf8.count
+            if relay.dropsContentLength, length == 14, name.equalsIgnoringASCIICase("content-length") { continue }
+            if relay.dropsHopByHop {
+                if HTTPMessageRules.isHopByHopName(name) { continue }
+                if !relay.namedByConnection.isEmpty, relay.namedByConnection.contains(name.lowercased()) { continue }
+            }
+            self.field(name, value)
+        }
+        if relay.chunked { self.field("transfer-encoding", "chunked") }
+        if let connection = relay.connection { self.field("connection", connection) }
+        self.pending.writeStaticString("\r\n")
+        self.chunked = relay.chunked
+    }
+
+    private mutating func statusLine(_ version: HTTPVersion, _ status: HTTPResponseStatus) {
+        self.pending.writeStaticString("HTTP/")
+        self.pending.writeString(String(version.major))
+        self.pending.writeStaticString(".")
+        self.pending.writeString(String(version.minor))
+        self.pending.writeStaticString(" ")
+        self.pending.writeString(String(status.code))
+        self.pending.writeStaticString(" ")
+        self.pending.writeString(status.reasonPhrase)
+        self.pending.writeStaticString("\r\n")
+    }
+
+    private mutating func field(_ name: String, _ value: String) {
+        self.pending.writeString(name)
+        self.pending.writeStaticString(": ")
+        self.pending.writeString(value)
         self.pending.writeStaticString("\r\n")
     }
 
@@ -74,10 +116,7 @@ struct ClientResponseWriter {
         guard self.chunked else { return }
         self.pending.writeStaticString("0\r\n")
         for (name, value) in trailers ?? HTTPHeaders() {
-            self.pending.writeString(name)
-            self.pending.writeStaticString(": ")
-            self.pending.writeString(value)
-            self.pending.writeStaticString("\r\n")
+            self.field(name, value)
         }
         self.pending.writeStaticString("\r\n")
         self.chunked = false

@@ -96,9 +96,9 @@ enum HTTPMessageRules {
     /// Removes the headers that apply to one connection only: Connection and every header it names,
     /// Keep-Alive, Proxy-Connection, TE, Transfer-Encoding (the proxy re-frames bodies) and Upgrade
     /// (protocol switches are not supported, so the server must not be offered one).
-    static func removeHopByHop(_ headers: inout HTTPHeaders, known: Bool? = nil) {
+    static func removeHopByHop(_ headers: inout HTTPHeaders) {
         // Most requests carry none of them: check in one pass before rewriting anything.
-        guard known ?? headers.contains(where: { isHopByHopName($0.name) }) else { return }
+        guard headers.contains(where: { isHopByHopName($0.name) }) else { return }
         for field in headers["connection"] {
             for token in field.split(separator: ",") {
                 let name = token.trimmingSpaces
@@ -111,6 +111,18 @@ enum HTTPMessageRules {
         headers.remove(name: "te")
         headers.remove(name: "transfer-encoding")
         headers.remove(name: "upgrade")
+    }
+
+    /// The field names a Connection field lists (they apply to that connection only), lower-cased.
+    static func namedByConnection(_ headers: HTTPHeaders) -> [String] {
+        var names: [String] = []
+        for (name, value) in headers where name.utf8.count == 10 && name.equalsIgnoringASCIICase("connection") {
+            for token in value.split(separator: ",") {
+                let named = token.trimmingSpaces.lowercased()
+                if !named.isEmpty { names.append(named) }
+            }
+        }
+        return names
     }
 
     /// RFC 9110 §9.2.2: safe methods plus PUT and DELETE. Only these are retried after a request was sent.

@@ -74,4 +74,41 @@ struct ClientResponseWriterTests {
             chunked: false)
         #expect(self.text(writer.take()) == "HTTP/1.1 299 Fine Anyway\r\n\r\n")
     }
+
+    @Test("a relayed head drops hop-by-hop fields, those its Connection names and a replaced Content-Length")
+    func relayedHead() {
+        var writer = ClientResponseWriter(allocator: ByteBufferAllocator())
+        var headers = HTTPHeaders()
+        headers.add(name: "Server", value: "nginx")
+        headers.add(name: "Connection", value: "keep-alive, X-Session")
+        headers.add(name: "X-Session", value: "secret")
+        headers.add(name: "Keep-Alive", value: "timeout=5")
+        headers.add(name: "Content-Length", value: "12")
+        headers.add(name: "Transfer-Encoding", value: "chunked")
+        headers.add(name: "X-Kept", value: "yes")
+        let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)
+        let relay = ClientResponseWriter.Relay(
+            version: .http1_1, dropsHopByHop: true, namedByConnection: HTTPMessageRules.namedByConnection(headers),
+            dropsContentLength: true, chunked: true, connection: "close")
+        writer.relayedHead(head, relay)
+        #expect(
+            self.text(writer.take())
+                == "HTTP/1.1 200 OK\r\nServer: nginx\r\nX-Kept: yes\r\ntransfer-encoding: chunked\r\n"
+                + "connection: close\r\n\r\n")
+        #expect(writer.chunked)
+    }
+
+    @Test("an HTTP/1.0 client gets a 1.0 status line and the server's fields as they are")
+    func relayedHeadForHTTP10() {
+        var writer = ClientResponseWriter(allocator: ByteBufferAllocator())
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Length", value: "6")
+        let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)
+        let relay = ClientResponseWriter.Relay(
+            version: .http1_0, dropsHopByHop: false, namedByConnection: [], dropsContentLength: false,
+            chunked: false, connection: "keep-alive")
+        writer.relayedHead(head, relay)
+        #expect(
+            self.text(writer.take()) == "HTTP/1.0 200 OK\r\nContent-Length: 6\r\nconnection: keep-alive\r\n\r\n")
+    }
 }
