@@ -305,7 +305,7 @@ final class ExchangeRecorder {
             retries: exchange.retries, redispatched: exchange.redispatched,
             requestLine: exchange.requestLine)
         // HAProxy sends traffic logs at "info", errors included (without `option log-separate-errors`).
-        self.operations.syslog.send(.info, entry.text, to: logging.targets)
+        self.operations.syslog.send(.info, to: logging.targets, raw: entry.text) { entry.write(to: &$0) }
     }
 
     /// Wall-clock date of the request's first byte.

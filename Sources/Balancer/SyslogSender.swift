@@ -107,8 +107,19 @@ final class SyslogSender: Sendable {
 
     /// Sends `message` at `level` to each target whose level filter lets it through.
     func send(_ level: LogLevel, _ message: String, to targets: [LogTarget]) {
+        self.send(level, to: targets, raw: message) { $0.append(message) }
+    }
+
+    /// Sends the line `body` writes (an httplog line, written straight behind the syslog header without
+    /// an intermediate string) at `level` to each target whose level filter lets it through.
+    /// `raw`: the line as text for `format raw` targets (stdout/stderr), built only when one exists.
+    func send(
+        _ level: LogLevel, to targets: [LogTarget], raw: @autoclosure () -> String,
+        body: (inout LogBytes) -> Void
+    ) {
         guard !targets.isEmpty else { return }
         let now = Self.now()
+        var datagram = LogBytes(capacity: 320)
         for target in targets {
             if let limit = target.level, level.rawValue > limit.rawValue { continue }
             var effective = level
@@ -116,23 +127,27 @@ final class SyslogSender: Sendable {
                 effective = LogLevel(rawValue: minimum.rawValue) ?? level
             }
             let facility = BalancerCore.SyslogFacility(rawValue: target.facility.rawValue) ?? .local0
-            let framed = SyslogMessage(
-                facility: facility, level: effective, timestamp: now, pid: self.pid, message: message)
+            func frame(_ datagram: inout LogBytes) {
+                SyslogMessage.frame(
+                    into: &datagram, facility: facility, level: effective, timestamp: now, pid: self.pid,
+                    maxLength: target.maxLength, body: body)
+            }
             switch target.destination {
             case .udp(let host, let port):
                 guard let destination = self.udp[UDPKey(host: host, port: port)] else { continue }
-                let bytes = framed.bytes(maxLength: target.maxLength)
+                frame(&datagram)
                 // Errors (a full buffer, ECONNREFUSED reported from an earlier datagram) drop this line only.
-                sendDatagram(destination, bytes)
+                sendDatagram(destination, datagram.bytes)
             case .stdout, .stderr:
-                let line: [UInt8]
                 if target.format == .raw {
-                    line = Array(message.utf8) + [UInt8(ascii: "\n")]
+                    datagram.removeAll()
+                    datagram.append(raw())
+                    datagram.append(byte: UInt8(ascii: "\n"))
                 } else {
-                    line = framed.bytes(maxLength: target.maxLength)
+                    frame(&datagram)
                 }
                 let descriptor: Int32 = target.destination == .stdout ? 1 : 2
-                line.withUnsafeBytes { _ = write(descriptor, $0.baseAddress, $0.count) }
+                datagram.bytes.withUnsafeBytes { _ = write(descriptor, $0.baseAddress, $0.count) }
             case .unixSocket:
                 continue
             }

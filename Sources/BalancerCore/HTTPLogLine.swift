@@ -24,6 +24,10 @@ public struct TerminationState: Sendable, Equatable, CustomStringConvertible {
     /// `----`: the session ended normally.
     public static let normal = TerminationState()
 
+    /// The two letters as ASCII bytes (a log line is built as bytes).
+    var causeByte: UInt8 { self.cause.asciiValue ?? UInt8(ascii: "?") }
+    var phaseByte: UInt8 { self.phase.asciiValue ?? UInt8(ascii: "?") }
+
     /// The last two characters are cookie persistence flags, always `--` without cookie persistence.
     public var description: String { "\(cause)\(phase)--" }
 }
@@ -122,88 +126,90 @@ public struct HTTPLogEntry: Sendable, Equatable {
     /// e.g. `10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/109 200 2750 - - ----
     /// 1/1/1/1/0 0/0 "GET /index.html HTTP/1.1"`.
     public var text: String {
-        // Appended piece by piece into one reserved string: this runs once per logged request, and
-        // interpolation built a dozen intermediate strings.
-        var line = ""
-        line.reserveCapacity(200 + (requestLine?.utf8.count ?? 8) + frontend.utf8.count + backend.utf8.count)
-        func append(_ value: Int) { line += String(value) }
-        func timer(_ value: Int?) { if let value { append(value) } else { line += "-1" } }
-        line += clientIP
-        line += ":"
-        append(clientPort)
-        line += " ["
-        requestDate.appendHTTPLogFormat(to: &line)
-        line += "] "
-        line += frontend
-        line += " "
-        line += backend
-        line += "/"
-        line += server ?? "<NOSRV>"
-        line += " "
+        var line = LogBytes(capacity: 200 + (requestLine?.utf8.count ?? 8))
+        self.write(to: &line)
+        return line.text
+    }
+
+    /// Appends the line (as `text`) to `line`: once per logged request, straight into the datagram's bytes.
+    public func write(to line: inout LogBytes) {
+        func timer(_ value: Int?) {
+            if let value { line.append(value) } else { line.append("-1" as StaticString) }
+        }
+        line.append(clientIP)
+        line.append(byte: UInt8(ascii: ":"))
+        line.append(clientPort)
+        line.append(" [" as StaticString)
+        requestDate.writeHTTPLogFormat(to: &line)
+        line.append("] " as StaticString)
+        line.append(frontend)
+        line.append(byte: UInt8(ascii: " "))
+        line.append(backend)
+        line.append(byte: UInt8(ascii: "/"))
+        if let server { line.append(server) } else { line.append("<NOSRV>" as StaticString) }
+        line.append(byte: UInt8(ascii: " "))
         timer(requestTime)
-        line += "/"
+        line.append(byte: UInt8(ascii: "/"))
         timer(queueTime)
-        line += "/"
+        line.append(byte: UInt8(ascii: "/"))
         timer(connectTime)
-        line += "/"
+        line.append(byte: UInt8(ascii: "/"))
         timer(responseTime)
-        line += "/"
+        line.append(byte: UInt8(ascii: "/"))
         timer(activeTime)
-        line += " "
-        append(status)
-        line += " "
-        line += String(bytesRead)
-        line += " - - "
-        line.append(termination.cause)
-        line.append(termination.phase)
-        line += "-- "
-        append(processConnections)
-        line += "/"
-        append(frontendConnections)
-        line += "/"
-        append(backendConnections)
-        line += "/"
-        append(serverConnections)
-        line += redispatched ? "/+" : "/"
-        append(retries)
-        line += " "
-        append(serverQueue)
-        line += "/"
-        append(backendQueue)
-        line += " \""
+        line.append(byte: UInt8(ascii: " "))
+        line.append(status)
+        line.append(byte: UInt8(ascii: " "))
+        line.append(Int(clamping: bytesRead))
+        line.append(" - - " as StaticString)
+        line.append(byte: termination.causeByte)
+        line.append(byte: termination.phaseByte)
+        line.append("-- " as StaticString)
+        line.append(processConnections)
+        line.append(byte: UInt8(ascii: "/"))
+        line.append(frontendConnections)
+        line.append(byte: UInt8(ascii: "/"))
+        line.append(backendConnections)
+        line.append(byte: UInt8(ascii: "/"))
+        line.append(serverConnections)
+        line.append(redispatched ? "/+" as StaticString : "/" as StaticString)
+        line.append(retries)
+        line.append(byte: UInt8(ascii: " "))
+        line.append(serverQueue)
+        line.append(byte: UInt8(ascii: "/"))
+        line.append(backendQueue)
+        line.append(" \"" as StaticString)
         if let requestLine {
             Self.appendEscaped(requestLine, to: &line)
         } else {
-            line += "<BADREQ>"
+            line.append("<BADREQ>" as StaticString)
         }
-        line += "\""
-        return line
+        line.append(byte: UInt8(ascii: "\""))
     }
 
     /// HAProxy's log escaping for the request line: control characters, bytes ≥ 127, `"` and `#`
     /// become `#XX` (upper-case hex), so a line can never be split or unbalanced by a client.
     static func escape(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.utf8.count)
+        var escaped = LogBytes(capacity: text.utf8.count)
         Self.appendEscaped(text, to: &escaped)
-        return escaped
+        return escaped.text
     }
 
-    private static let hexDigits: [Character] = Array("0123456789ABCDEF")
+    private static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
 
-    static func appendEscaped(_ text: String, to escaped: inout String) {
+    static func appendEscaped(_ text: String, to escaped: inout LogBytes) {
         // Nothing to escape (the usual request line): one append.
         if !text.utf8.contains(where: Self.needsEscape) {
-            escaped += text
+            escaped.append(text)
             return
         }
         for byte in text.utf8 {
             if Self.needsEscape(byte) {
-                escaped.append("#")
-                escaped.append(Self.hexDigits[Int(byte >> 4)])
-                escaped.append(Self.hexDigits[Int(byte & 0x0F)])
+                escaped.append(byte: UInt8(ascii: "#"))
+                escaped.append(byte: Self.hexDigits[Int(byte >> 4)])
+                escaped.append(byte: Self.hexDigits[Int(byte & 0x0F)])
             } else {
-                escaped.unicodeScalars.append(Unicode.Scalar(byte))
+                escaped.append(byte: byte)
             }
         }
     }

@@ -54,46 +54,46 @@ public struct LogTimestamp: Sendable, Equatable {
 
     /// `06/Feb/2009:12:14:14.655`, the httplog accept date.
     public var httpLogFormat: String {
-        var text = ""
-        self.appendHTTPLogFormat(to: &text)
-        return text
+        var text = LogBytes(capacity: 24)
+        self.writeHTTPLogFormat(to: &text)
+        return text.text
     }
 
-    /// Appends `httpLogFormat` to `text` without building intermediate strings (once per logged request).
-    func appendHTTPLogFormat(to text: inout String) {
-        appendPadded(day, 2, to: &text)
-        text += "/"
-        text += monthName
-        text += "/"
-        text += String(year)
-        text += ":"
-        appendPadded(hour, 2, to: &text)
-        text += ":"
-        appendPadded(minute, 2, to: &text)
-        text += ":"
-        appendPadded(second, 2, to: &text)
-        text += "."
-        appendPadded(millisecond, 3, to: &text)
+    /// Appends `httpLogFormat` to `line` (once per logged request).
+    func writeHTTPLogFormat(to line: inout LogBytes) {
+        line.append(day, width: 2)
+        line.append(byte: UInt8(ascii: "/"))
+        line.append(monthName)
+        line.append(byte: UInt8(ascii: "/"))
+        line.append(year)
+        line.append(byte: UInt8(ascii: ":"))
+        line.append(hour, width: 2)
+        line.append(byte: UInt8(ascii: ":"))
+        line.append(minute, width: 2)
+        line.append(byte: UInt8(ascii: ":"))
+        line.append(second, width: 2)
+        line.append(byte: UInt8(ascii: "."))
+        line.append(millisecond, width: 3)
     }
 
     /// `Feb  6 12:14:14`, the RFC 3164 TIMESTAMP (day padded with a space).
     public var syslogFormat: String {
-        var text = ""
-        self.appendSyslogFormat(to: &text)
-        return text
+        var text = LogBytes(capacity: 16)
+        self.writeSyslogFormat(to: &text)
+        return text.text
     }
 
-    /// Appends `syslogFormat` to `text` without building intermediate strings.
-    func appendSyslogFormat(to text: inout String) {
-        text += monthName
-        text += day < 10 ? "  " : " "
-        text += String(day)
-        text += " "
-        appendPadded(hour, 2, to: &text)
-        text += ":"
-        appendPadded(minute, 2, to: &text)
-        text += ":"
-        appendPadded(second, 2, to: &text)
+    /// Appends `syslogFormat` to `line`.
+    func writeSyslogFormat(to line: inout LogBytes) {
+        line.append(monthName)
+        line.append(day < 10 ? "  " as StaticString : " " as StaticString)
+        line.append(day)
+        line.append(byte: UInt8(ascii: " "))
+        line.append(hour, width: 2)
+        line.append(byte: UInt8(ascii: ":"))
+        line.append(minute, width: 2)
+        line.append(byte: UInt8(ascii: ":"))
+        line.append(second, width: 2)
     }
 
     private static func floorDivide(_ value: Int64, _ divisor: Int64) -> (Int64, Int64) {
@@ -106,20 +106,4 @@ public struct LogTimestamp: Sendable, Equatable {
 func pad(_ value: Int, _ width: Int) -> String {
     let text = String(value)
     return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
-}
-
-/// Appends `pad(value, width)` to `text`.
-func appendPadded(_ value: Int, _ width: Int, to text: inout String) {
-    guard value >= 0 else {
-        text += pad(value, width)
-        return
-    }
-    var digits = 1
-    var rest = value / 10
-    while rest > 0 {
-        digits += 1
-        rest /= 10
-    }
-    for _ in digits..<max(digits, width) { text += "0" }
-    text += String(value)
 }

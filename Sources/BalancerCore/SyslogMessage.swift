@@ -46,26 +46,40 @@ public struct SyslogMessage: Sendable, Equatable {
 
     /// The datagram, cut to `maxLength` bytes (HAProxy's default `len` is 1024) and ended with a newline.
     public func bytes(maxLength: Int = 1024) -> [UInt8] {
-        var header = "<"
-        header += String(priority)
-        header += ">"
-        timestamp.appendSyslogFormat(to: &header)
-        header += " "
+        var datagram = LogBytes(capacity: 64 + message.utf8.count)
+        Self.frame(
+            into: &datagram, facility: facility, level: level, timestamp: timestamp, tag: tag, pid: pid,
+            hostname: hostname, maxLength: maxLength
+        ) { $0.append(message) }
+        return datagram.bytes
+    }
+
+    /// Writes a datagram into `datagram` (emptied first): the RFC 3164 header, the message `body` appends,
+    /// cut to `maxLength` bytes with the final newline. The per-request log path uses it directly, with the
+    /// httplog line written straight behind the header.
+    public static func frame(
+        into datagram: inout LogBytes, facility: SyslogFacility, level: LogLevel, timestamp: LogTimestamp,
+        tag: String = "haproxy", pid: Int, hostname: String? = nil, maxLength: Int = 1024,
+        body: (inout LogBytes) -> Void
+    ) {
+        datagram.removeAll()
+        datagram.append(byte: UInt8(ascii: "<"))
+        datagram.append(facility.rawValue * 8 + level.rawValue)
+        datagram.append(byte: UInt8(ascii: ">"))
+        timestamp.writeSyslogFormat(to: &datagram)
+        datagram.append(byte: UInt8(ascii: " "))
         if let hostname {
-            header += hostname
-            header += " "
+            datagram.append(hostname)
+            datagram.append(byte: UInt8(ascii: " "))
         }
-        header += tag
-        header += "["
-        header += String(pid)
-        header += "]: "
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(header.utf8.count + message.utf8.count + 1)
-        bytes.append(contentsOf: header.utf8)
-        bytes.append(contentsOf: message.utf8)
-        let limit = max(header.utf8.count + 1, maxLength)
-        if bytes.count > limit - 1 { bytes.removeLast(bytes.count - (limit - 1)) }
-        bytes.append(UInt8(ascii: "\n"))
-        return bytes
+        datagram.append(tag)
+        datagram.append(byte: UInt8(ascii: "["))
+        datagram.append(pid)
+        datagram.append("]: " as StaticString)
+        let headerLength = datagram.bytes.count
+        body(&datagram)
+        let limit = max(headerLength + 1, maxLength)
+        datagram.truncate(to: limit - 1)
+        datagram.append(byte: UInt8(ascii: "\n"))
     }
 }
