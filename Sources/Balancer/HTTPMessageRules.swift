@@ -114,12 +114,19 @@ enum HTTPMessageRules {
     }
 
     /// The field names a Connection field lists (they apply to that connection only), lower-cased.
+    /// Tokens that are hop-by-hop names anyway or `close` are left out: the usual `Connection: keep-alive`
+    /// gives an empty list without allocating anything.
     static func namedByConnection(_ headers: HTTPHeaders) -> [String] {
         var names: [String] = []
         for (name, value) in headers where name.utf8.count == 10 && name.equalsIgnoringASCIICase("connection") {
-            for token in value.split(separator: ",") {
-                let named = token.trimmingSpaces.lowercased()
-                if !named.isEmpty { names.append(named) }
+            var rest = value[...]
+            while !rest.isEmpty {
+                let end = rest.firstIndex(of: ",") ?? rest.endIndex
+                // A small string (the usual token) is built without allocating.
+                let token = rest[..<end].trimmingSpaces
+                rest = end < rest.endIndex ? rest[rest.index(after: end)...] : rest[rest.endIndex...]
+                if token.isEmpty || token.equalsIgnoringASCIICase("close") || isHopByHopName(token) { continue }
+                names.append(token.lowercased())
             }
         }
         return names

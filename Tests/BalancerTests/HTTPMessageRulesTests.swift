@@ -55,6 +55,17 @@ struct HTTPMessageRulesTests {
         #expect(headers.map(\.name) == ["Host", "Accept"])
     }
 
+    @Test(
+        "the fields a response's Connection names, for the relayed head",
+        arguments: [
+            ("keep-alive", [String]()), ("close", []), ("Keep-Alive, X-Trace ,upgrade", ["x-trace"]),
+            (" , X-A,,x-b ", ["x-a", "x-b"]), ("", []),
+        ])
+    func namedByConnection(value: String, expected: [String]) {
+        let headers = HTTPHeaders([("Server", "nginx"), ("Connection", value)])
+        #expect(HTTPMessageRules.namedByConnection(headers) == expected)
+    }
+
     @Test("idempotent methods per RFC 9110 §9.2.2")
     func idempotent() {
         #expect([HTTPMethod.GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE].allSatisfy(HTTPMessageRules.isIdempotent))
