@@ -55,7 +55,9 @@ public enum StatsPageHTML {
         html += "<div class=\"info\"><ul>"
         html += "<li>pid = \(process.pid) (nbthread = \(process.threads))</li>"
         html += "<li>uptime = \(duration(process.uptimeSeconds))</li>"
-        html += "<li>maxconn = \(process.maxConnections), current conns = \(process.currentConnections)</li>"
+        html +=
+            "<li>maxconn = \(process.maxConnections), current conns = \(process.currentConnections), "
+            + "conn rate = \(process.sessionRate)/sec</li>"
         html += "<li>total connections = \(process.totalConnections), requests = \(process.totalRequests)</li>"
         html += "</ul><ul class=\"legend\">"
         for (cls, label) in legend {

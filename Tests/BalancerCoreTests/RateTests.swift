@@ -136,7 +136,10 @@ struct RateTests {
 
     @Test("the page has HAProxy's Session rate Cur/Max/Limit columns, after Queue")
     func pageColumns() throws {
-        let html = StatsPageHTML.render(busySnapshot(), options: .init(uri: "/stats"))
+        var snapshot = busySnapshot()
+        snapshot.process.sessionRate = 41
+        let html = StatsPageHTML.render(snapshot, options: .init(uri: "/stats"))
+        #expect(html.contains("conn rate = 41/sec"))
         #expect(html.contains("<th colspan=\"3\">Queue</th><th colspan=\"3\">Session rate</th>"))
         // The first table is web_entry's.
         let frontendRow = try #require(html.split(separator: "\n").first { $0.hasPrefix("<tr class=\"frontend up\">") })
