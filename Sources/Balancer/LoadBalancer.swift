@@ -48,7 +48,7 @@ public final class LoadBalancer: Service, Sendable {
         self.config = config
         self.options = options
         self.logger = logger
-        LoadBalancer.warmUpTypeMetadata()
+        LoadBalancer.typeMetadataWarmedUp
         let count = max(1, threads ?? config.global.threadCount ?? System.coreCount)
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: count)
         do {
@@ -74,11 +74,16 @@ public final class LoadBalancer: Service, Sendable {
         self.control = RuntimeControl(topology: self.topology, operations: self.operations)
     }
 
-    /// Instantiates the generic types every connection uses once, on this thread, before any event loop
-    /// serves. Seen once under load (debug build): two loops instantiating
-    /// `ByteToMessageHandler<HTTPDecoder<...>>` for their first connections at the same moment crashed in
-    /// the Swift runtime's metadata cache (swift_conformsToProtocol during concurrent instantiation).
-    static func warmUpTypeMetadata() {
+    /// Instantiates the generic types every connection uses, once per process and on one thread only,
+    /// before any event loop serves. The Swift runtime can crash when two threads instantiate the same
+    /// generic metadata for the first time at once (swift_conformsToProtocol →
+    /// isCanonicalStaticallySpecializedGenericMetadata, as in swiftlang/swift#58414): seen once with two
+    /// event loops taking their first connections, and once with two balancers started by parallel tests
+    /// each running this warm-up. A `static let` runs its initializer exactly once (swift_once); every other
+    /// thread waits for it.
+    public static let typeMetadataWarmedUp: Void = warmUpTypeMetadata()
+
+    private static func warmUpTypeMetadata() {
         _ = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes))
         _ = ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes))
         _ = HTTPRequestEncoder(configuration: HTTPRequestEncoder.Configuration())

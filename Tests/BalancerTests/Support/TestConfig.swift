@@ -121,6 +121,8 @@ func withBackends<T>(
     slowDelay: TimeAmount = .seconds(3),
     _ body: ([TestBackend]) async throws -> T
 ) async throws -> T {
+    // The backends' HTTP pipelines use the same generic types as the balancer: instantiated once, first.
+    LoadBalancer.typeMetadataWarmedUp
     var backends: [TestBackend] = []
     do {
         for name in names {
