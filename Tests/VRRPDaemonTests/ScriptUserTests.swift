@@ -212,5 +212,14 @@ struct ScriptUserTests {
         #expect(disabled.count == 2, "logged once: \(node.log)")
         #expect(node.log.contains("\(open) is world-writable (mode 0777)"))
         #expect((node.instanceStatus()?["trackers"] as? [Any])?.isEmpty ?? true)
+
+        // A reload naming a user that does not exist is refused, with the line; the running instance stays.
+        try text.replacingOccurrences(of: "script_user root", with: "script_user psu-no-such-user")
+            .write(to: node.configFile, atomically: true, encoding: .utf8)
+        let reload = sh("\(porticoBinary) vrrp ctl reload --control-socket \(node.controlSocket)", timeout: 30)
+        #expect(reload.status == 1)
+        #expect(reload.output.contains("Line 2) Script user 'psu-no-such-user' does not exist"), "\(reload.output)")
+        #expect(node.state() == "MASTER")
+        #expect(!FileManager.default.fileExists(atPath: marker))
     }
 }
