@@ -181,8 +181,10 @@ final class ChildProcess {
         let groups: [gid_t] = [identity.gid]
         let uid = uid_t(identity.uid)
         let gid = gid_t(identity.gid)
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
+        // A pointer, not a captured `var`: no access tracking in the child.
+        let emptyMask = UnsafeMutablePointer<sigset_t>.allocate(capacity: 1)
+        defer { emptyMask.deallocate() }
+        sigemptyset(emptyMask)
         let defaultAction = SIG_DFL
         let environment = environ
         let pid: pid_t = groups.withUnsafeBufferPointer { groupList in
@@ -206,7 +208,7 @@ final class ChildProcess {
                     }
                     signalNumber += 1
                 }
-                _ = sigprocmask(SIG_SETMASK, &emptyMask, nil)
+                _ = sigprocmask(SIG_SETMASK, emptyMask, nil)
                 let null = open(devNull, O_RDWR)
                 if null < 0 { fail(126) }
                 if dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 { fail(126) }

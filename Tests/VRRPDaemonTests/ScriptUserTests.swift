@@ -156,8 +156,9 @@ struct ScriptUserTests {
         let dir = try ScratchDirectory("run")
         defer { dir.remove() }
         let out = try dir.dropBox("out")
-        let check = try dir.script("check.sh", "id -u > \(out)/check-uid\nexit 0")
-        let notify = try dir.script("notify.sh", "echo $(id -u) $(id -g) > \(out)/notify-ids")
+        // Written aside then renamed, so the test never reads a file half written.
+        let check = try dir.script("check.sh", "id -u > \(out)/.c && mv \(out)/.c \(out)/check-uid\nexit 0")
+        let notify = try dir.script("notify.sh", "echo $(id -u) $(id -g) > \(out)/.n && mv \(out)/.n \(out)/notify-ids")
         let lab = try NetworkLab(tag: "run", namePrefix: "psu")
         defer { lab.tearDown() }
         try lab.addNode("lb01", address: "192.168.77.11/24")
