@@ -129,6 +129,15 @@ struct ScriptUserTests {
             unknown.output.contains(
                 "(\(conf): Line 6) Script user 'psu-no-such-user' does not exist: Unable to set uid/gid for script "
                     + "'\(safe)'"), "\(unknown.output)")
+        // Without script_user and without a keepalived_script user, scripts run as root: said once, as Keepalived.
+        if getpwnam("keepalived_script") == nil {
+            let root = try configTest(global: "router_id psu", script: safe)
+            #expect(root.status == 0, "\(root.output)")
+            let said = root.output.components(
+                separatedBy: "(\(conf): Line 5) WARNING - default user 'keepalived_script' for script execution does "
+                    + "not exist - please create. Scripts run as root since no script_user is set")
+            #expect(said.count == 2, "\(root.output)")
+        }
         let nobody = try configTest(global: "script_user nobody\n    enable_script_security", script: safe)
         #expect(nobody.status == 0, "\(nobody.output)")
         #expect(!nobody.output.contains("not supported yet"))
