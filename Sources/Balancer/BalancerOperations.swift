@@ -54,6 +54,29 @@ final class BalancerOperations: Sendable {
 
     var uptimeMilliseconds: Int64 { (NIODeadline.now() - self.started).nanoseconds / 1_000_000 }
 
+    /// Every counter set whose rates the stats show: the process, each frontend, each backend and server.
+    var allCounters: [LiveCounters] {
+        [self.process] + self.frontends.values.map(\.counters)
+            + self.backends.values.flatMap { [$0.counters] + $0.servers }
+    }
+
+    /// One rate sample of every counter set, at the same instant (the sampler's tick).
+    func sampleRates() {
+        let now = Duration.nanoseconds((NIODeadline.now() - self.started).nanoseconds)
+        for counters in self.allCounters {
+            counters.sampleRates(at: now)
+        }
+    }
+
+    /// Samples the rates about once a second on one event loop until the returned task is cancelled. The
+    /// first sample is taken now, so the first tick already reads a full second.
+    func startRateSampler(on eventLoop: EventLoop) -> RepeatedTask {
+        self.sampleRates()
+        return eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in
+            self.sampleRates()
+        }
+    }
+
     /// Every proxy's figures now, in declaration order, numbered as HAProxy numbers proxies (from 2).
     func snapshot(topology: RuntimeTopology) -> StatsSnapshot {
         let now = self.uptimeMilliseconds
@@ -123,7 +146,8 @@ final class BalancerOperations: Sendable {
             currentConnections: counters.currentSessions, totalConnections: counters.totalSessions,
             totalRequests: counters.requests, descriptorLimit: Int(clamping: limit.rlim_cur), nodeName: node,
             listeners: self.config.frontends.reduce(0) { $0 + $1.binds.count },
-            stopping: self.stopping.load(ordering: .relaxed))
+            stopping: self.stopping.load(ordering: .relaxed), sessionRate: counters.sessionRate,
+            maxSessionRate: counters.maxSessionRate)
         return StatsSnapshot(process: process, proxies: proxies, now: monotonicNow)
     }
 }

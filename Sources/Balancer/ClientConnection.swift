@@ -565,12 +565,7 @@ final class ClientConnection: ChannelDuplexHandler {
             self.output.relayedHead(head, self.relay(for: head))
             self.responseHeadSent = true
         case .body(let buffer):
-            if let large = self.output.body(buffer) {
-                self.emitOutput(context)
-                self.recorder.meter.countWritten(large.readableBytes)
-                context.write(self.wrapOutboundOut(.byteBuffer(large)), promise: nil)
-                self.output.bodyWrittenSeparately()
-            }
+            self.writeBody(context, buffer)
         case .end(let trailers):
             self.output.end(trailers)
             if self.closeAfterResponse || !self.requestComplete || self.draining {
@@ -585,6 +580,15 @@ final class ClientConnection: ChannelDuplexHandler {
             // Flushed by the server connection's channelReadComplete (`flushResponse`), once per batch.
             self.finishExchange()
         }
+    }
+
+    /// A piece of the response body: copied behind what is pending when small, else written as it is.
+    private func writeBody(_ context: ChannelHandlerContext, _ buffer: ByteBuffer) {
+        guard let large = self.output.body(buffer) else { return }
+        self.emitOutput(context)
+        self.recorder.meter.countWritten(large.readableBytes)
+        context.write(self.wrapOutboundOut(.byteBuffer(large)), promise: nil)
+        self.output.bodyWrittenSeparately()
     }
 
     /// Hands the response bytes gathered so far to the channel, counted for the logs and `bout`. With a
@@ -828,11 +832,7 @@ final class ClientConnection: ChannelDuplexHandler {
     /// Writes a complete response Portico makes itself (an error, a local answer), then closes.
     private func sendAndClose(_ context: ChannelHandlerContext, _ head: HTTPResponseHead, body: String?) {
         self.output.head(head, chunked: false)
-        if let body, !body.isEmpty, let large = self.output.body(context.channel.allocator.buffer(string: body)) {
-            self.emitOutput(context)
-            self.recorder.meter.countWritten(large.readableBytes)
-            context.write(self.wrapOutboundOut(.byteBuffer(large)), promise: nil)
-        }
+        if let body { self.writeBody(context, context.channel.allocator.buffer(string: body)) }
         let promise = context.eventLoop.makePromise(of: Void.self)
         self.emitOutput(context, promise: promise)
         self.recorder.responseEnded()

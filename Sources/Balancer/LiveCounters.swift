@@ -25,6 +25,25 @@ final class LiveCounters: Sendable {
     private let responses5xx = Atomic<Int>(0)
     /// Milliseconds on the balancer's monotonic clock of the last session; -1: none yet.
     private let lastSession = Atomic<Int64>(-1)
+    /// Sessions and requests per second, fed by the once-a-second sampler from the totals above (see
+    /// `RateMeter` for why a sampler rather than a per-event counter). Only the sampler and stats readers
+    /// take this lock, never a connection.
+    private let rates = Mutex(Rates())
+
+    private struct Rates {
+        var sessions = RateMeter()
+        var requests = RateMeter()
+    }
+
+    /// Takes one rate sample of the session and request totals (the sampler calls this about once a second).
+    func sampleRates(at now: Duration) {
+        let sessions = self.total.load(ordering: .relaxed)
+        let requests = self.requests.load(ordering: .relaxed)
+        self.rates.withLock { rates in
+            rates.sessions.sample(total: sessions, at: now)
+            rates.requests.sample(total: requests, at: now)
+        }
+    }
 
     func sessionOpened(atMilliseconds now: Int64? = nil) {
         let value = self.current.wrappingAdd(1, ordering: .relaxed).newValue
@@ -93,6 +112,11 @@ final class LiveCounters: Sendable {
             self.responses2xx.load(ordering: .relaxed), self.responses3xx.load(ordering: .relaxed),
             self.responses4xx.load(ordering: .relaxed), self.responses5xx.load(ordering: .relaxed),
         ]
+        let rates = self.rates.withLock { $0 }
+        counters.sessionRate = rates.sessions.current
+        counters.maxSessionRate = rates.sessions.highest
+        counters.requestRate = rates.requests.current
+        counters.maxRequestRate = rates.requests.highest
         return counters
     }
 }

@@ -28,6 +28,8 @@ public final class LoadBalancer: Service, Sendable {
 
     struct RunState {
         var listeners: [(frontend: String, channel: Channel)] = []
+        /// Takes the once-a-second rate samples while the balancer runs.
+        var rateSampler: RepeatedTask?
         var started = false
         var stopped = false
     }
@@ -131,6 +133,13 @@ public final class LoadBalancer: Service, Sendable {
                 )
             }
         }
+        let sampler = self.operations.startRateSampler(on: self.group.next())
+        let keep = self.state.withLock { state -> Bool in
+            guard !state.stopped else { return false }
+            state.rateSampler = sampler
+            return true
+        }
+        if !keep { sampler.cancel() }
         await self.operations.openControlSockets(group: self.group, control: self.control, logger: self.logger)
         let logger = self.logger
         for backend in self.topology.backends {
@@ -215,12 +224,14 @@ public final class LoadBalancer: Service, Sendable {
     /// Stops accepting, finishes in-flight requests within the grace period, closes the rest and
     /// releases the event loops. Idempotent.
     public func stop() async {
-        let listeners = self.state.withLock { state -> [Channel]? in
+        let stopping = self.state.withLock { state -> (listeners: [Channel], sampler: RepeatedTask?)? in
             guard !state.stopped else { return nil }
             state.stopped = true
-            return state.listeners.map(\.channel)
+            defer { state.rateSampler = nil }
+            return (state.listeners.map(\.channel), state.rateSampler)
         }
-        guard let listeners else { return }
+        guard let (listeners, sampler) = stopping else { return }
+        sampler?.cancel()
         await self.operations.closeControlSockets()
         for listener in listeners {
             try? await listener.close()

@@ -67,11 +67,7 @@ public struct LogTimestamp: Sendable, Equatable {
         line.append(byte: UInt8(ascii: "/"))
         line.append(year)
         line.append(byte: UInt8(ascii: ":"))
-        line.append(hour, width: 2)
-        line.append(byte: UInt8(ascii: ":"))
-        line.append(minute, width: 2)
-        line.append(byte: UInt8(ascii: ":"))
-        line.append(second, width: 2)
+        self.writeTimeOfDay(to: &line)
         line.append(byte: UInt8(ascii: "."))
         line.append(millisecond, width: 3)
     }
@@ -89,6 +85,11 @@ public struct LogTimestamp: Sendable, Equatable {
         line.append(day < 10 ? "  " as StaticString : " " as StaticString)
         line.append(day)
         line.append(byte: UInt8(ascii: " "))
+        self.writeTimeOfDay(to: &line)
+    }
+
+    /// `12:14:14`
+    private func writeTimeOfDay(to line: inout LogBytes) {
         line.append(hour, width: 2)
         line.append(byte: UInt8(ascii: ":"))
         line.append(minute, width: 2)

@@ -24,6 +24,34 @@ public enum PrometheusExposition {
         family(
             &out, "haproxy_process_requests_total", "Total number of requests (TCP or HTTP)", "counter",
             [([], Double(process.totalRequests))])
+        // Every accepted connection is a session here, so the connection and session rates are the same figure;
+        // no global rate limit is enforced (HAProxy's 0).
+        let rateFamilies: [(String, String, Int)] = [
+            (
+                "current_connection_rate",
+                "Number of front connections created on this worker process over the last second",
+                process.sessionRate
+            ),
+            ("limit_connection_rate", "Hard limit for ConnRate (global.maxconnrate)", 0),
+            (
+                "max_connection_rate",
+                "Highest ConnRate reached on this worker process since started (in connections per second)",
+                process.maxSessionRate
+            ),
+            (
+                "current_session_rate", "Number of sessions created on this worker process over the last second",
+                process.sessionRate
+            ),
+            ("limit_session_rate", "Hard limit for SessRate (global.maxsessrate)", 0),
+            (
+                "max_session_rate",
+                "Highest SessRate reached on this worker process since started (in sessions per second)",
+                process.maxSessionRate
+            ),
+        ]
+        for (name, help, value) in rateFamilies {
+            family(&out, "haproxy_process_" + name, help, "gauge", [([], Double(value))])
+        }
         family(
             &out, "haproxy_process_uptime_seconds", "How long ago this worker process was started (seconds)",
             "gauge", [([], Double(process.uptimeSeconds))])
@@ -118,6 +146,17 @@ public enum PrometheusExposition {
         family(
             &out, prefix + "status", "Current status of the service, per state label value.", "gauge",
             statusSamples)
+        // HAProxy 2.6's exporter shows only the highest rates (and a frontend's limit), not the current
+        // ones: those are the `rate` columns of the CSV.
+        let maxSessionRateHelp = "Highest value of sessions per second observed since the worker process started"
+        if isFrontend {
+            simple(
+                "limit_session_rate",
+                "Limit on the number of sessions accepted in a second (frontend only, 'rate-limit sessions' setting)",
+                "gauge"
+            ) { _ in 0 }
+            simple("max_session_rate", maxSessionRateHelp, "gauge") { Double($0.counters.maxSessionRate) }
+        }
         if !isFrontend {
             simple(
                 "weight", "Server's effective weight, or sum of active servers' effective weights for a backend",
@@ -155,6 +194,7 @@ public enum PrometheusExposition {
                 "Total number of requests routed by load balancing since the worker process "
                     + "started (ignores queue pop and stickiness)", "counter"
             ) { $0.selectedTotal.map(Double.init) }
+            simple("max_session_rate", maxSessionRateHelp, "gauge") { Double($0.counters.maxSessionRate) }
             simple("uweight", "Server's user weight, or sum of active servers' user weights for a backend", "gauge") {
                 $0.userWeight.map(Double.init)
             }
@@ -189,12 +229,24 @@ public enum PrometheusExposition {
             &out, prefix + "http_responses_total",
             "Total number of HTTP responses with status 100-199 returned "
                 + "by this object since the worker process started", "counter", responses)
+        if isFrontend {
+            simple(
+                "http_requests_rate_max", "Highest value of http requests observed since the worker process started",
+                "gauge"
+            ) { Double($0.counters.maxRequestRate) }
+        }
         if scope != "server" {
             simple(
                 "http_requests_total",
                 "Total number of HTTP requests processed by this object since the worker "
                     + "process started", "counter"
             ) { Double($0.counters.requests) }
+        }
+        if isFrontend {
+            simple(
+                "connections_rate_max",
+                "Highest value of connections per second observed since the worker process started", "gauge"
+            ) { Double($0.counters.maxSessionRate) }
         }
     }
 

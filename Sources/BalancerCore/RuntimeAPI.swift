@@ -182,7 +182,11 @@ public enum RuntimeAPI {
             ("Ulimit-n", String(process.descriptorLimit)), ("Maxsock", String(process.descriptorLimit)),
             ("Maxconn", String(process.maxConnections)), ("Hard_maxconn", String(process.maxConnections)),
             ("CurrConns", String(process.currentConnections)), ("CumConns", String(process.totalConnections)),
-            ("CumReq", String(process.totalRequests)), ("node", process.nodeName),
+            ("CumReq", String(process.totalRequests)),
+            // No `maxconnrate`/`maxsessrate` is enforced: the limits are HAProxy's 0 (none).
+            ("ConnRate", String(process.sessionRate)), ("ConnRateLimit", "0"),
+            ("MaxConnRate", String(process.maxSessionRate)), ("SessRate", String(process.sessionRate)),
+            ("SessRateLimit", "0"), ("MaxSessRate", String(process.maxSessionRate)), ("node", process.nodeName),
             ("Stopping", process.stopping ? "1" : "0"), ("Listeners", String(process.listeners)),
             ("Start_time_sec", String(process.startTimeSeconds)),
         ]

@@ -4,7 +4,7 @@
 /// 0 to 102, `pxname` to `agg_check_status`; 2.6 then appends a `-` separator and the columns of its
 /// statistics modules, ssl/h2/h1, and ends every line with a comma). Keeping the whole line means
 /// tools that index columns by position or by name read Portico's output unchanged. Columns Portico
-/// does not measure (rates, compression, cache, agents, SSL/H2 modules, timing averages) are empty,
+/// does not measure (compression, cache, agents, SSL/H2 modules, timing averages) are empty,
 /// which HAProxy itself does for columns that do not apply to a row.
 public enum StatsCSV {
     /// The field names in order, as in the `# pxname,svname,...` header line.
@@ -95,9 +95,10 @@ public enum StatsCSV {
             Column(name: "lbtot") { text($0.selectedTotal) },
             Column(name: "tracked") { _ in nil },
             Column(name: "type") { String($0.kind.rawValue) },
-            Column(name: "rate") { _ in nil },
-            Column(name: "rate_lim") { _ in nil },
-            Column(name: "rate_max") { _ in nil },
+            Column(name: "rate") { String($0.counters.sessionRate) },
+            // `rate-limit sessions` is not enforced, so a frontend has no limit: HAProxy's 0.
+            Column(name: "rate_lim") { row in on([.frontend], row) { "0" } },
+            Column(name: "rate_max") { String($0.counters.maxSessionRate) },
             Column(name: "check_status") { $0.checkStatus },
             Column(name: "check_code") { text($0.checkCode) },
             Column(name: "check_duration") { text($0.checkDurationMilliseconds) },
@@ -108,8 +109,8 @@ public enum StatsCSV {
         list += [
             Column(name: "hrsp_other") { String($0.counters.responses(class: 0)) },
             Column(name: "hanafail") { _ in nil },
-            Column(name: "req_rate") { _ in nil },
-            Column(name: "req_rate_max") { _ in nil },
+            Column(name: "req_rate") { row in on([.frontend], row) { String(row.counters.requestRate) } },
+            Column(name: "req_rate_max") { row in on([.frontend], row) { String(row.counters.maxRequestRate) } },
             Column(name: "req_tot") { row in on(all, row) { String(row.counters.requests) } },
             Column(name: "cli_abrt") { _ in nil },
             Column(name: "srv_abrt") { _ in nil },
@@ -139,8 +140,10 @@ public enum StatsCSV {
             Column(name: "cookie") { _ in nil },
             Column(name: "mode") { $0.mode },
             Column(name: "algo") { $0.algorithm },
-            Column(name: "conn_rate") { _ in nil },
-            Column(name: "conn_rate_max") { _ in nil },
+            // Every accepted connection is a session (no `tcp-request connection` rules reject one earlier),
+            // so the connection rate is the session rate, as `conn_tot` is `stot`.
+            Column(name: "conn_rate") { row in on([.frontend], row) { String(row.counters.sessionRate) } },
+            Column(name: "conn_rate_max") { row in on([.frontend], row) { String(row.counters.maxSessionRate) } },
             Column(name: "conn_tot") { row in on([.frontend], row) { String(row.counters.totalSessions) } },
         ]
         let unmeasured = [

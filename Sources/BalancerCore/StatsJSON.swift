@@ -52,6 +52,11 @@ public enum StatsJSON {
         case "lastchg": return Tags(origin: "Metric", nature: "Age", scope: "Process", type: "u32")
         case "lastsess": return Tags(origin: "Metric", nature: "Age", scope: "Process", type: "s32")
         case "downtime": return Tags(origin: "Metric", nature: "Counter", scope: "Process", type: "u32")
+        case "rate", "req_rate", "conn_rate":
+            return Tags(origin: "Metric", nature: "Rate", scope: "Process", type: "u32")
+        case "rate_max", "req_rate_max", "conn_rate_max":
+            return Tags(origin: "Metric", nature: "Max", scope: "Process", type: "u32")
+        case "rate_lim": return Tags(origin: "Config", nature: "Limit", scope: "Process", type: "u32")
         default: return Tags(origin: "Metric", nature: "Counter", scope: "Process", type: "u64")
         }
     }

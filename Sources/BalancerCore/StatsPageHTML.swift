@@ -55,7 +55,9 @@ public enum StatsPageHTML {
         html += "<div class=\"info\"><ul>"
         html += "<li>pid = \(process.pid) (nbthread = \(process.threads))</li>"
         html += "<li>uptime = \(duration(process.uptimeSeconds))</li>"
-        html += "<li>maxconn = \(process.maxConnections), current conns = \(process.currentConnections)</li>"
+        html +=
+            "<li>maxconn = \(process.maxConnections), current conns = \(process.currentConnections), "
+            + "conn rate = \(process.sessionRate)/sec</li>"
         html += "<li>total connections = \(process.totalConnections), requests = \(process.totalRequests)</li>"
         html += "</ul><ul class=\"legend\">"
         for (cls, label) in legend {
@@ -82,6 +84,7 @@ public enum StatsPageHTML {
 
     private static let headers: [(group: String, columns: [String])] = [
         ("Queue", ["Cur", "Max", "Limit"]),
+        ("Session rate", ["Cur", "Max", "Limit"]),
         ("Sessions", ["Cur", "Max", "Limit", "Total", "LbTot", "Last"]),
         ("Bytes", ["In", "Out"]),
         ("Denied", ["Req", "Resp"]),
@@ -152,6 +155,7 @@ public enum StatsPageHTML {
         }
         return [
             number(row.queueCurrent), number(row.queueMax), "",
+            rateCell(row, current: true), rateCell(row, current: false), row.kind == .frontend ? "-" : "",
             String(counters.currentSessions), String(counters.maxSessions), number(row.sessionLimit),
             String(counters.totalSessions), number(row.selectedTotal),
             behind ? (row.secondsSinceLastSession.map(duration) ?? "") : "",
@@ -165,6 +169,20 @@ public enum StatsPageHTML {
             row.kind == .server ? (row.isBackupServer ? "Y" : "-") : number(row.backup),
             number(row.failedChecks), number(row.downTransitions), row.downtimeSeconds.map(duration) ?? "",
         ]
+    }
+
+    /// A session rate cell; a frontend's also names its connection and request rates on hover, where
+    /// HAProxy's page shows them in a tooltip.
+    private static func rateCell(_ row: StatsRow, current: Bool) -> String {
+        let counters = row.counters
+        let sessions = current ? counters.sessionRate : counters.maxSessionRate
+        guard row.kind == .frontend else { return String(sessions) }
+        let requests = current ? counters.requestRate : counters.maxRequestRate
+        let which = current ? "Current" : "Max"
+        let title =
+            "\(which) connection rate: \(sessions)/s, \(which.lowercased()) session rate: \(sessions)/s, "
+            + "\(which.lowercased()) request rate: \(requests)/s"
+        return "<span title=\"\(title)\">\(sessions)</span>"
     }
 
     private static func rowClass(_ row: StatsRow) -> String {

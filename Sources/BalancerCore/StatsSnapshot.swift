@@ -121,12 +121,18 @@ public struct ProcessStatsInput: Sendable, Equatable {
     public var listeners: Int
     /// A soft stop is under way.
     public var stopping: Bool
+    /// Sessions (= accepted connections) per second over the last second, every frontend together:
+    /// `show info`'s SessRate and ConnRate.
+    public var sessionRate: Int
+    /// MaxSessRate and MaxConnRate.
+    public var maxSessionRate: Int
 
     public init(
         name: String = "Portico", version: String = PorticoVersion.current, releaseDate: String = "",
         pid: Int = 0, threads: Int = 1, uptimeSeconds: Int64 = 0, startTimeSeconds: Int64 = 0,
         maxConnections: Int = 0, currentConnections: Int = 0, totalConnections: Int = 0, totalRequests: Int = 0,
-        descriptorLimit: Int = 0, nodeName: String = "", listeners: Int = 0, stopping: Bool = false
+        descriptorLimit: Int = 0, nodeName: String = "", listeners: Int = 0, stopping: Bool = false,
+        sessionRate: Int = 0, maxSessionRate: Int = 0
     ) {
         self.name = name
         self.version = version
@@ -143,6 +149,8 @@ public struct ProcessStatsInput: Sendable, Equatable {
         self.nodeName = nodeName
         self.listeners = listeners
         self.stopping = stopping
+        self.sessionRate = sessionRate
+        self.maxSessionRate = maxSessionRate
     }
 }
 

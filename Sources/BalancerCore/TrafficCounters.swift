@@ -33,6 +33,15 @@ public struct TrafficCounters: Sendable, Equatable {
     public var requests = 0
     /// `hrsp_1xx` ... `hrsp_5xx` at indexes 1...5, `hrsp_other` at index 0.
     public var responsesByClass: [Int] = [0, 0, 0, 0, 0, 0]
+    /// `rate`: sessions per second over the last second (see ``RateMeter``); for a frontend also its
+    /// `conn_rate`, since every connection it accepts becomes a session.
+    public var sessionRate = 0
+    /// `rate_max` (and a frontend's `conn_rate_max`).
+    public var maxSessionRate = 0
+    /// `req_rate`: HTTP requests per second over the last second (shown for frontends).
+    public var requestRate = 0
+    /// `req_rate_max`.
+    public var maxRequestRate = 0
 
     public init() {}
 
@@ -76,6 +85,11 @@ public struct TrafficCounters: Sendable, Equatable {
         lhs.retries += rhs.retries
         lhs.redispatches += rhs.redispatches
         lhs.requests += rhs.requests
+        // Rates add up like the events they count; the sum of maxima is an upper bound, as for smax.
+        lhs.sessionRate += rhs.sessionRate
+        lhs.maxSessionRate += rhs.maxSessionRate
+        lhs.requestRate += rhs.requestRate
+        lhs.maxRequestRate += rhs.maxRequestRate
         for group in lhs.responsesByClass.indices {
             lhs.responsesByClass[group] += rhs.responses(class: group)
         }
