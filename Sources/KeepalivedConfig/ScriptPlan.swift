@@ -39,12 +39,16 @@ public struct ScriptFiles: Sendable {
     public var status: @Sendable (String) -> FileStatus?
     /// `realpath(3)`: the file a path ends at, links resolved; nil when it does not exist.
     public var resolve: @Sendable (String) -> String?
+    /// Where a bare program name is found through PATH, as it will be when it runs; nil when it is not.
+    public var search: @Sendable (String) -> String?
 
     public init(
-        status: @escaping @Sendable (String) -> FileStatus?, resolve: @escaping @Sendable (String) -> String?
+        status: @escaping @Sendable (String) -> FileStatus?, resolve: @escaping @Sendable (String) -> String?,
+        search: @escaping @Sendable (String) -> String? = { _ in nil }
     ) {
         self.status = status
         self.resolve = resolve
+        self.search = search
     }
 }
 
@@ -248,8 +252,10 @@ public struct ScriptPlan: Sendable {
         var foundInsecure = false
         var disabledNotify: [(instance: Int, keyword: String)] = []
         for reference in references {
-            // A bare name is found through PATH when it runs; a missing file fails when it runs.
-            guard let program = reference.command.first, program.hasPrefix("/"),
+            // A bare name is judged where PATH finds it (Keepalived does the same search); a missing file is not a
+            // security matter: it fails when it runs.
+            guard let written = reference.command.first,
+                let program = written.contains("/") ? written : files.search(written),
                 let real = files.resolve(program), let file = files.status(real)
             else { continue }
             foundScript = true
@@ -258,10 +264,9 @@ public struct ScriptPlan: Sendable {
                 ScriptSecurity.componentPaths(of: path).map { PathStatus(path: $0, status: files.status($0)) }
             }
             // The path as written (a link in it is judged by its owner) and the file it ends at.
-            let written = chain(program)
             let resolved = real == program ? [] : chain(real)
             guard
-                let unsafe = ScriptSecurity.unsafeComponent(in: written)
+                let unsafe = ScriptSecurity.unsafeComponent(in: chain(program))
                     ?? ScriptSecurity.unsafeComponent(in: resolved)
             else { continue }
             foundInsecure = true

@@ -70,7 +70,7 @@ private func withLookupBuffer<Value>(_ body: (UnsafeMutableBufferPointer<CChar>)
 }
 
 extension ScriptFiles {
-    /// This machine's files: `lstat(2)` and `realpath(3)`.
+    /// This machine's files: `lstat(2)`, `realpath(3)` and the daemon's PATH.
     public static var local: ScriptFiles {
         ScriptFiles(
             status: { path in
@@ -87,7 +87,8 @@ extension ScriptFiles {
                 guard let resolved = realpath(path, nil) else { return nil }
                 defer { free(resolved) }
                 return String(cString: resolved)
-            })
+            },
+            search: { name in try? ChildProcess.resolveProgram(name) })
     }
 }
 

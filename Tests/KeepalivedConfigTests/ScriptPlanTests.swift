@@ -36,7 +36,8 @@ import Testing
             resolve: { path in
                 if path == "/etc/keepalived/link.sh" { return "/srv/drop/check.sh" }
                 return statuses[path] == nil ? nil : path
-            })
+            },
+            search: { name in name == "check.sh" ? "/srv/drop/check.sh" : nil })
     }
 
     static func plan(
@@ -191,6 +192,9 @@ import Testing
         let (link, _) = Self.plan(global: "script_user root\nenable_script_security", script: "/etc/keepalived/link.sh")
         #expect(link.disabledChecks == ["chk"])
         #expect(link.notices.first?.message.contains("/srv/drop is world-writable") == true)
+        // A bare name is judged where PATH finds it.
+        let (bare, _) = Self.plan(global: "script_user root\nenable_script_security", script: "check.sh")
+        #expect(bare.disabledChecks == ["chk"])
         // A missing script is not a security matter (it fails when it runs).
         let (missing, _) = Self.plan(
             global: "script_user root\nenable_script_security", script: "/etc/keepalived/no.sh")
