@@ -258,6 +258,13 @@ public struct ScriptPlan: Sendable {
                 let program = written.contains("/") ? written : files.search(written),
                 let real = files.resolve(program), let file = files.status(real)
             else { continue }
+            if program != written {
+                notices.append(
+                    .warning(
+                        reference.location,
+                        "WARNING - script `\(written)` resolved by path search to `\(program)`. Please specify "
+                            + "full path."))
+            }
             foundScript = true
             guard ScriptSecurity.needsProtection(reference.identity, file: file) else { continue }
             func chain(_ path: String) -> [PathStatus] {

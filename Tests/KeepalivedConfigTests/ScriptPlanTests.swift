@@ -195,6 +195,10 @@ import Testing
         // A bare name is judged where PATH finds it.
         let (bare, _) = Self.plan(global: "script_user root\nenable_script_security", script: "check.sh")
         #expect(bare.disabledChecks == ["chk"])
+        #expect(
+            bare.notices.first?.description
+                == "(keepalived.conf: Line 6) WARNING - script `check.sh` resolved by path search to "
+                + "`/srv/drop/check.sh`. Please specify full path.")
         // A missing script is not a security matter (it fails when it runs).
         let (missing, _) = Self.plan(
             global: "script_user root\nenable_script_security", script: "/etc/keepalived/no.sh")
