@@ -155,6 +155,8 @@ public struct VRRPScript: Hashable, Sendable, KeywordLocated {
     public var user: ScriptUser?
     /// `init_fail`: the script starts in the failed state instead of OK.
     public var initFail: Bool
+    /// Who runs the script, once `user` / `script_user` are looked up (``ScriptPlan``); nil before that.
+    public var runAs: ScriptIdentity?
 
     public init(
         name: String,
@@ -168,7 +170,8 @@ public struct VRRPScript: Hashable, Sendable, KeywordLocated {
         weight: Int = 0,
         reverse: Bool = false,
         user: ScriptUser? = nil,
-        initFail: Bool = false
+        initFail: Bool = false,
+        runAs: ScriptIdentity? = nil
     ) {
         self.name = name
         self.location = location
@@ -182,6 +185,7 @@ public struct VRRPScript: Hashable, Sendable, KeywordLocated {
         self.reverse = reverse
         self.user = user
         self.initFail = initFail
+        self.runAs = runAs
     }
 
     /// How long one run may take: `timeout` when written, otherwise the interval, so runs never pile up.

@@ -241,11 +241,14 @@ public struct NotifyScript: Hashable, Sendable {
     /// The command split into words; `[0]` is the path.
     public var command: [String]
     public var user: ScriptUser?
+    /// Who runs the script, once `USER [GROUP]` / `script_user` are looked up (``ScriptPlan``); nil before that.
+    public var runAs: ScriptIdentity?
 
-    public init(location: ConfigLocation, command: [String], user: ScriptUser? = nil) {
+    public init(location: ConfigLocation, command: [String], user: ScriptUser? = nil, runAs: ScriptIdentity? = nil) {
         self.location = location
         self.command = command
         self.user = user
+        self.runAs = runAs
     }
 }
 

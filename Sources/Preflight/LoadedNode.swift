@@ -85,13 +85,3 @@ public struct ScriptProbe: Hashable, Sendable {
     /// The status of the script file itself; nil when missing (or not looked up).
     public var fileStatus: FileStatus? { chain.last?.status }
 }
-
-public struct PathStatus: Hashable, Sendable {
-    public var path: String
-    public var status: FileStatus?
-
-    public init(path: String, status: FileStatus?) {
-        self.path = path
-        self.status = status
-    }
-}

@@ -1,4 +1,5 @@
 import Foundation
+import KeepalivedConfig
 
 #if canImport(Glibc)
     import Glibc

@@ -93,7 +93,9 @@ public struct NodeLoader: Sendable {
         switch lookup {
         case .deployed:
             checkedPath = program
-            chain = componentPaths(of: program).map { PathStatus(path: $0, status: fileSystem.status($0)) }
+            chain = ScriptSecurity.componentPaths(of: program).map {
+                PathStatus(path: $0, status: fileSystem.status($0))
+            }
         case .copies(let directory):
             let name = program.split(separator: "/").last.map(String.init) ?? program
             checkedPath = directory + "/" + name
@@ -110,18 +112,5 @@ public struct NodeLoader: Sendable {
         return ScriptProbe(
             uses: [use], reference: reference, command: command, checkedPath: checkedPath, isCopy: isCopy,
             chain: chain, text: text, runsAsRoot: runsAsRoot)
-    }
-
-    /// `/etc/keepalived/check.sh` → `/`, `/etc`, `/etc/keepalived`, `/etc/keepalived/check.sh`, the order in which
-    /// Keepalived's script security walks a path.
-    func componentPaths(of path: String) -> [String] {
-        let parts = path.split(separator: "/")
-        var result = path.hasPrefix("/") ? ["/"] : []
-        var current = path.hasPrefix("/") ? "" : "."
-        for part in parts {
-            current += "/" + part
-            result.append(current)
-        }
-        return result
     }
 }

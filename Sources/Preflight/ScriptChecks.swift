@@ -59,21 +59,17 @@ enum ScriptChecks {
         return findings
     }
 
-    /// The first path component that breaks the rule, with why. For a copy only the file's mode bits say anything.
-    static func unsafeComponent(_ probe: ScriptProbe) -> (path: String, reason: String)? {
+    /// The first path component that breaks the rule, with why. For a copy only the file's mode bits say anything
+    /// (its owner and directories are this machine's, not the node's); a deployed path gets Keepalived's whole rule.
+    static func unsafeComponent(_ probe: ScriptProbe) -> ScriptSecurity.UnsafeComponent? {
+        guard probe.isCopy else { return ScriptSecurity.unsafeComponent(in: probe.chain) }
         for component in probe.chain {
             guard let status = component.status else { continue }
-            if probe.isCopy {
-                if status.isWorldWritable { return (component.path, "is world-writable (mode \(status.modeText))") }
-                if status.isGroupWritable { return (component.path, "is group-writable (mode \(status.modeText))") }
-                continue
+            if status.isWorldWritable {
+                return .init(path: component.path, reason: "is world-writable (mode \(status.modeText))")
             }
-            if status.owner != 0 { return (component.path, "is owned by uid \(status.owner), not root") }
-            let stickyDirectory = status.kind == .directory && status.isSticky
-            guard !stickyDirectory else { continue }
-            if status.isWorldWritable { return (component.path, "is world-writable (mode \(status.modeText))") }
-            if status.group != 0, status.isGroupWritable {
-                return (component.path, "is writable by group \(status.group) (mode \(status.modeText))")
+            if status.isGroupWritable {
+                return .init(path: component.path, reason: "is group-writable (mode \(status.modeText))")
             }
         }
         return nil

@@ -29,6 +29,13 @@ enum PIDFD {
         return fd
     }
 
+    /// pipe2 (not in Swift's Glibc module, which lacks _GNU_SOURCE).
+    typealias Pipe2Function = @convention(c) (UnsafeMutablePointer<Int32>?, Int32) -> Int32
+    static let pipe2Function: Pipe2Function? = {
+        guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pipe2") else { return nil }
+        return unsafeBitCast(sym, to: Pipe2Function.self)
+    }()
+
     static func signal(_ fd: Int32, _ sig: Int32) {
         _ = signalFunction?(fd, sig, nil, 0)
     }
@@ -54,7 +61,8 @@ public enum ScriptOutcome: Equatable, Sendable {
     public var succeeded: Bool { self == .exited(0) }
 }
 
-/// A child process started with posix_spawn, in its own process group so a timeout kills what it started too.
+/// A child process started with posix_spawn (or fork and execve, to run as another user), in its own process
+/// group so a timeout kills what it started too.
 final class ChildProcess {
     let pid: pid_t
     private let pidfd: Int32
@@ -85,8 +93,30 @@ final class ChildProcess {
         return words
     }
 
-    init(arguments: [String]) throws {
-        guard let program = arguments.first else { throw SystemError("empty script", errno: EINVAL) }
+    /// - Parameter identity: who runs it (`script_user`, `user`); nil runs it as the daemon itself, as before.
+    init(arguments: [String], identity: ScriptIdentity? = nil) throws {
+        guard !arguments.isEmpty else { throw SystemError("empty script", errno: EINVAL) }
+        let pid: pid_t
+        // The daemon's own user needs no change of user: posix_spawn, as for every script before script_user.
+        if let identity, identity.uid != UInt32(geteuid()) || identity.gid != UInt32(getegid()) {
+            pid = try Self.forkExec(arguments, as: identity)
+        } else {
+            pid = try Self.spawn(arguments)
+        }
+        self.pid = pid
+        do {
+            pidfd = try PIDFD.open(pid)
+        } catch {
+            // Without a pidfd we can still reap it; block only as long as the child lives.
+            var status: Int32 = 0
+            kill(-pid, SIGKILL)
+            _ = waitpid(pid, &status, 0)
+            throw error
+        }
+    }
+
+    private static func spawn(_ arguments: [String]) throws -> pid_t {
+        let program = arguments[0]
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
@@ -118,16 +148,107 @@ final class ChildProcess {
             rc = posix_spawnp(&pid, program, &actions, &attr, argv, environ)
         }
         guard rc == 0 else { throw SystemError("spawn \(program)", errno: rc) }
-        self.pid = pid
-        do {
-            pidfd = try PIDFD.open(pid)
-        } catch {
-            // Without a pidfd we can still reap it; block only as long as the child lives.
-            var status: Int32 = 0
-            kill(-pid, SIGKILL)
-            _ = waitpid(pid, &status, 0)
-            throw error
+        return pid
+    }
+
+    /// Starts a script as another user. posix_spawn cannot change the user, so this forks and, in the child, does
+    /// only async-signal-safe system calls on memory prepared before the fork (another thread may hold the malloc
+    /// or runtime locks at the moment of the fork): new process group, default signals, empty signal mask,
+    /// /dev/null on stdin and stdout, then setgroups, setgid, setuid (in that order: setuid last, once nothing
+    /// else needs root) and execve. Like Keepalived (`set_script_env()`), the supplementary groups become the
+    /// script's group alone. A step that fails sends its errno up a close-on-exec pipe, so the caller sees the
+    /// failure as it would see posix_spawn's.
+    private static func forkExec(_ arguments: [String], as identity: ScriptIdentity) throws -> pid_t {
+        // execve does not search PATH (execvp may allocate): find a bare name here.
+        let program = try resolveProgram(arguments[0])
+        let path = strdup(program)
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        let devNull = strdup("/dev/null")
+        defer {
+            free(path)
+            argv.forEach { free($0) }
+            free(devNull)
         }
+        guard let path, let devNull, !argv.dropLast().contains(where: { $0 == nil }) else {
+            throw SystemError("spawn \(program)", errno: ENOMEM)
+        }
+        var report: [Int32] = [-1, -1]
+        // Close-on-exec from the start: a script another thread spawns meanwhile must not inherit the pipe.
+        guard let pipe2 = PIDFD.pipe2Function else { throw SystemError("pipe2 unavailable", errno: ENOSYS) }
+        guard pipe2(&report, O_CLOEXEC) == 0 else { throw SystemError.last("pipe2") }
+        let (readEnd, writeEnd) = (report[0], report[1])
+        // Every value the child uses is a plain local: no global (lazily initialised) is touched after the fork.
+        let groups: [gid_t] = [identity.gid]
+        let uid = uid_t(identity.uid)
+        let gid = gid_t(identity.gid)
+        // A pointer, not a captured `var`: no access tracking in the child.
+        let emptyMask = UnsafeMutablePointer<sigset_t>.allocate(capacity: 1)
+        defer { emptyMask.deallocate() }
+        sigemptyset(emptyMask)
+        let defaultAction = SIG_DFL
+        let environment = environ
+        let pid: pid_t = groups.withUnsafeBufferPointer { groupList in
+            argv.withUnsafeBufferPointer { argvList in
+                guard let argvBase = argvList.baseAddress, let groupBase = groupList.baseAddress else {
+                    return -1
+                }
+                let pid = fork()
+                guard pid == 0 else { return pid }
+                // The child. Reports errno and exits; never returns.
+                func fail(_ code: Int32) -> Never {
+                    var error = Glibc.errno
+                    _ = write(writeEnd, &error, MemoryLayout<Int32>.size)
+                    _exit(code)
+                }
+                _ = setpgid(0, 0)
+                var signalNumber: Int32 = 1
+                while signalNumber < 65 {
+                    if signalNumber != SIGKILL && signalNumber != SIGSTOP {
+                        _ = signal(signalNumber, defaultAction)
+                    }
+                    signalNumber += 1
+                }
+                _ = sigprocmask(SIG_SETMASK, emptyMask, nil)
+                let null = open(devNull, O_RDWR)
+                if null < 0 { fail(126) }
+                if dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 { fail(126) }
+                if null > STDERR_FILENO { _ = close(null) }
+                if setgroups(1, groupBase) != 0 { fail(126) }
+                if setgid(gid) != 0 { fail(126) }
+                if setuid(uid) != 0 { fail(126) }
+                _ = execve(path, argvBase, environment)
+                fail(127)
+            }
+        }
+        close(writeEnd)
+        defer { close(readEnd) }
+        guard pid > 0 else { throw SystemError.last("fork") }
+        // Nothing to read means execve succeeded (it closed the pipe); four bytes are the child's errno.
+        var childError: Int32 = 0
+        var count: Int
+        repeat {
+            count = read(readEnd, &childError, MemoryLayout<Int32>.size)
+        } while count < 0 && Glibc.errno == EINTR
+        guard count == MemoryLayout<Int32>.size else { return pid }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && Glibc.errno == EINTR {}
+        throw SystemError("run \(program) as \(identity)", errno: childError)
+    }
+
+    /// A path for execve: as written when it has a slash, else the first executable regular file named so in PATH.
+    static func resolveProgram(_ program: String) throws -> String {
+        guard !program.contains("/") else { return program }
+        let search = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"
+        for directory in search.split(separator: ":", omittingEmptySubsequences: false) {
+            let candidate = (directory.isEmpty ? "." : String(directory)) + "/" + program
+            var info = stat()
+            if stat(candidate, &info) == 0, UInt32(info.st_mode) & UInt32(S_IFMT) == UInt32(S_IFREG),
+                access(candidate, X_OK) == 0
+            {
+                return candidate
+            }
+        }
+        throw SystemError("spawn \(program): not found in PATH", errno: ENOENT)
     }
 
     /// Waits for the exit, killing the process group after `timeout` seconds (nil: no limit).
@@ -166,9 +287,9 @@ final class ChildProcess {
         run(arguments: words(line), timeout: timeout)
     }
 
-    static func run(arguments: [String], timeout: Double?) -> ScriptOutcome {
+    static func run(arguments: [String], identity: ScriptIdentity? = nil, timeout: Double?) -> ScriptOutcome {
         do {
-            return try ChildProcess(arguments: arguments).wait(timeout: timeout)
+            return try ChildProcess(arguments: arguments, identity: identity).wait(timeout: timeout)
         } catch let error as SystemError {
             return .failedToStart(error.errno)
         } catch {

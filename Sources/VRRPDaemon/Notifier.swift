@@ -29,7 +29,12 @@ public struct Notifier: Sendable {
 
     /// The command lines to run for a state, in Keepalived's order (the specific script, then `notify`).
     public func commands(for state: NotifiedState, priority: Int) -> [[String]] {
-        var out: [[String]] = []
+        runs(for: state, priority: priority).map(\.command)
+    }
+
+    /// The command lines with who runs each (`NotifyScript.runAs`; nil: the daemon's own user).
+    func runs(for state: NotifiedState, priority: Int) -> [(command: [String], identity: ScriptIdentity?)] {
+        var out: [(command: [String], identity: ScriptIdentity?)] = []
         let specific: NotifyScript?
         switch state {
         case .master: specific = scripts.master
@@ -37,18 +42,20 @@ public struct Notifier: Sendable {
         case .fault: specific = scripts.fault
         case .stop: specific = scripts.stop
         }
-        if let specific { out.append(specific.command) }
-        if let any = scripts.any { out.append(any.command + ["INSTANCE", instance, state.rawValue, String(priority)]) }
+        if let specific { out.append((specific.command, specific.runAs)) }
+        if let any = scripts.any {
+            out.append((any.command + ["INSTANCE", instance, state.rawValue, String(priority)], any.runAs))
+        }
         return out
     }
 
     /// Starts the scripts and returns at once.
     public func notify(_ state: NotifiedState, priority: Int) {
-        for command in commands(for: state, priority: priority) {
+        for (command, identity) in runs(for: state, priority: priority) {
             let logger = logger
             let instance = instance
             runDetached {
-                let outcome = ChildProcess.run(arguments: command, timeout: nil)
+                let outcome = ChildProcess.run(arguments: command, identity: identity, timeout: nil)
                 if !outcome.succeeded {
                     logger.warning("(\(instance)) notify script \(command.joined(separator: " ")) \(outcome)")
                 }
@@ -58,8 +65,8 @@ public struct Notifier: Sendable {
 
     /// Like `notify`, but waits for the scripts (bounded): `notify_stop` must finish before the daemon exits.
     public func notifyAndWait(_ state: NotifiedState, priority: Int, timeout: Double = 5) {
-        for command in commands(for: state, priority: priority) {
-            _ = ChildProcess.run(arguments: command, timeout: timeout)
+        for (command, identity) in runs(for: state, priority: priority) {
+            _ = ChildProcess.run(arguments: command, identity: identity, timeout: timeout)
         }
     }
 }

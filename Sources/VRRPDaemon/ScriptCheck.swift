@@ -18,10 +18,12 @@ public final class ScriptCheck: @unchecked Sendable {
         public var fall: Int
         public var rise: Int
         public var initFail: Bool
+        /// Who runs the script (`user`, `script_user`); nil: the daemon's own user.
+        public var identity: ScriptIdentity?
 
         public init(
             name: String, script: String, interval: Double = 1, timeout: Double? = nil, fall: Int = 1, rise: Int = 1,
-            initFail: Bool = false
+            initFail: Bool = false, identity: ScriptIdentity? = nil
         ) {
             self.name = name
             self.script = script
@@ -31,6 +33,7 @@ public final class ScriptCheck: @unchecked Sendable {
             self.fall = max(1, fall)
             self.rise = max(1, rise)
             self.initFail = initFail
+            self.identity = identity
         }
     }
 
@@ -68,7 +71,8 @@ public final class ScriptCheck: @unchecked Sendable {
     private func loop(_ thread: WakeableThread) {
         while !thread.isStopping {
             let started = monotonicSeconds()
-            let outcome = ChildProcess.run(arguments: arguments, timeout: settings.timeout)
+            let outcome = ChildProcess.run(
+                arguments: arguments, identity: settings.identity, timeout: settings.timeout)
             if thread.isStopping { return }
             let change: Bool? = lock.withLock {
                 _runs += 1

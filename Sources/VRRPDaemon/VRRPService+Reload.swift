@@ -175,8 +175,16 @@ extension VRRPService {
             logger.error("Reload refused: \(errors.count) error(s) in \(file); the running configuration is unchanged")
             return .refused(errors, warnings: warnings)
         }
+        let plan = ScriptPlan(onThisMachine: parsed.config)
+        guard plan.errors.isEmpty else {
+            let errors = plan.errors.map(\.description)
+            for error in errors { logger.error("\(error)") }
+            logger.error("Reload refused: \(errors.count) error(s) in \(file); the running configuration is unchanged")
+            return .refused(errors, warnings: warnings)
+        }
+        plan.log(to: logger)
         do {
-            return try apply(parsed.config, warnings: warnings)
+            return try apply(plan.config, warnings: warnings + plan.notices.map(\.description))
         } catch {
             logger.error("Reload refused: \(error); the running configuration is unchanged")
             return .refused(["\(error)"], warnings: warnings)
@@ -193,7 +201,7 @@ extension VRRPService {
     /// What makes two `vrrp_script` blocks the same check (not where they are written).
     static func definition(_ s: VRRPScript) -> String {
         "\(s.command)|\(s.interval)|\(String(describing: s.timeout))|\(s.fall)|\(s.rise)|\(String(describing: s.user))"
-            + "|\(s.initFail)"
+            + "|\(s.initFail)|\(String(describing: s.runAs))"
     }
 
     static func definition(_ p: VRRPTrackProcess) -> String {

@@ -99,6 +99,14 @@ public final class VRRPService: Service, @unchecked Sendable {
     /// Opens everything and starts the instances. Throws before touching any address if a resource is missing.
     public func start() throws {
         origin = monotonicSeconds()
+        // Who runs each script, and which may not run at all (script_user, enable_script_security).
+        let plan = ScriptPlan(onThisMachine: config)
+        guard plan.errors.isEmpty else {
+            throw VRRPServiceError(plan.errors.map(\.description).joined(separator: "; "))
+        }
+        plan.log(to: logger)
+        let config = plan.config
+        lock.withLock { self.config = config }
         let netlink: RouteNetlink
         let links: [NetworkLink]
         let addresses: [InterfaceAddress]
@@ -176,7 +184,8 @@ public final class VRRPService: Service, @unchecked Sendable {
     func makeScriptCheck(_ script: VRRPScript) -> ScriptCheck {
         let settings = ScriptCheck.Settings(
             name: script.name, script: script.command.joined(separator: " "), interval: script.interval.seconds,
-            timeout: script.timeout?.seconds, fall: script.fall, rise: script.rise, initFail: script.initFail)
+            timeout: script.timeout?.seconds, fall: script.fall, rise: script.rise, initFail: script.initFail,
+            identity: script.runAs)
         let logger = logger
         let command = script.command
         return ScriptCheck(settings, arguments: command) { [weak self] good, outcome in

@@ -74,7 +74,11 @@ struct VRRPRun: AsyncParsableCommand {
 
     func run() async throws {
         var result = KeepalivedConfigParser.parse(file: file, source: .fileSystem)
-        result.diagnostics += scriptUserNotices(result.config)
+        if !result.diagnostics.hasErrors {
+            // Unknown script users refuse the file; what the daemon logs when it loads it, -t prints.
+            let plan = ScriptPlan(onThisMachine: result.config)
+            result.diagnostics += plan.errors + (configTest ? plan.notices : [])
+        }
         if configTest {
             var diagnostics = result.diagnostics
             if !diagnostics.hasErrors { diagnostics += trackingAnalysis(nodes: [result.config]) }

@@ -1,4 +1,5 @@
 import Foundation
+import KeepalivedConfig
 import Testing
 
 @testable import Preflight
@@ -192,11 +193,5 @@ import Testing
         #expect(ScriptChecks.looksForHAProxyProcess(["systemctl", "is-active", "--quiet", "haproxy.service"]))
         #expect(!ScriptChecks.looksForHAProxyProcess(["curl", "-f", "http://127.0.0.1/haproxy"]))
         #expect(!ScriptChecks.looksForHAProxyProcess(["pidof", "portico"]))
-    }
-
-    @Test func componentPathsWalkFromTheRoot() {
-        #expect(
-            NodeLoader().componentPaths(of: "/etc/keepalived/check.sh")
-                == ["/", "/etc", "/etc/keepalived", "/etc/keepalived/check.sh"])
     }
 }

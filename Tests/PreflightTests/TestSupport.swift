@@ -1,4 +1,5 @@
 import Foundation
+import KeepalivedConfig
 import Testing
 
 @testable import Preflight
