@@ -186,25 +186,29 @@ public struct ScriptPlan: Sendable {
             return accounts.daemon
         }
 
+        // A script's own user when it names one (an unknown one is an error, worded by `failure`), else the default.
+        func identity(
+            _ user: ScriptUser?, at location: ConfigLocation, default what: String,
+            failure message: (String) -> String
+        ) -> ScriptIdentity? {
+            guard let user else { return defaultIdentity(for: what, at: location) }
+            switch Self.resolve(user, accounts) {
+            case .success(let found): return found
+            case .failure(let failure):
+                errors.append(.error(location, message(failure.reason)))
+                return nil
+            }
+        }
+
         var references: [Reference] = []
         for index in config.scripts.indices {
             let script = config.scripts[index]
-            let identity: ScriptIdentity?
-            if let user = script.user {
-                switch Self.resolve(user, accounts) {
-                case .success(let found): identity = found
-                case .failure(let failure):
-                    identity = nil
-                    errors.append(
-                        .error(
-                            script.location(of: "user"),
-                            "\(failure.reason): Unable to set uid/gid for script "
-                                + "'\(script.command.joined(separator: " "))'"))
-                }
-            } else {
-                identity = defaultIdentity(for: "vrrp script \(script.name)", at: script.location(of: "script"))
-            }
-            guard let identity else { continue }
+            guard
+                let identity = identity(
+                    script.user, at: script.location(of: script.user == nil ? "script" : "user"),
+                    default: "vrrp script \(script.name)",
+                    failure: { "\($0): Unable to set uid/gid for script '\(script.command.joined(separator: " "))'" })
+            else { continue }
             config.scripts[index].runAs = identity
             references.append(
                 Reference(
@@ -215,23 +219,11 @@ public struct ScriptPlan: Sendable {
             let instance = config.instances[index]
             for keyword in Self.notifyKeywords {
                 guard let script = Self.notifyScript(instance.notify, keyword) else { continue }
-                let identity: ScriptIdentity?
-                if let user = script.user {
-                    switch Self.resolve(user, accounts) {
-                    case .success(let found): identity = found
-                    case .failure(let failure):
-                        identity = nil
-                        errors.append(
-                            .error(
-                                script.location,
-                                "\(failure.reason): Invalid user/group for \(keyword) script "
-                                    + (script.command.first ?? "")))
-                    }
-                } else {
-                    identity = defaultIdentity(
-                        for: "\(keyword) script of \(instance.name)", at: script.location)
-                }
-                guard let identity else { continue }
+                guard
+                    let identity = identity(
+                        script.user, at: script.location, default: "\(keyword) script of \(instance.name)",
+                        failure: { "\($0): Invalid user/group for \(keyword) script " + (script.command.first ?? "") })
+                else { continue }
                 var resolved = script
                 resolved.runAs = identity
                 Self.setNotifyScript(&config.instances[index].notify, keyword, resolved)
