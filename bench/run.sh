@@ -145,19 +145,32 @@ write_config "$WORK/portico.cfg" "$LB_PORT" $((BASE + 4)) 10000
 EFFECTIVE=$("$PORTICO_BIN" lb -c -f "$WORK/portico.cfg" 2>&1 | sed -n 's/.*capping maxconn to \([0-9]*\).*/\1/p')
 write_config "$WORK/haproxy.cfg" "$HA_PORT" $((BASE + 14)) "${EFFECTIVE:-10000}"
 
+# CPU ticks (user + system) the process has used so far: the steadier figure on a shared machine.
+cpu_ticks() { # pid
+    awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
 run_wrk() { # label port pid round
     local out="$WORK/$1.$4.wrk"
+    local before after requests cpu
+    before=$(cpu_ticks "$3")
     timeout 60 wrk -t1 -c50 -d"$DURATION" --latency "http://127.0.0.1:$2/" >"$out" 2>&1 || true
+    after=$(cpu_ticks "$3")
+    requests=$(awk '/requests in/ {print $1}' "$out")
+    # Microseconds of balancer CPU per request (clock ticks are 1/CLK_TCK s).
+    cpu=$(awk -v t="$((after - before))" -v r="${requests:-0}" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN { if (r > 0) printf "%.1f", t * 1000000 / hz / r; else print "?" }')
     local rps p50 p99 rss errors
     rps=$(awk '/Requests\/sec/ {print $2}' "$out")
     p50=$(awk '$1 == "50%" {print $2}' "$out")
     p99=$(awk '$1 == "99%" {print $2}' "$out")
     errors=$(awk '/Non-2xx|Socket errors/ {print}' "$out" | tr '\n' ' ')
     rss=$(awk '/VmHWM/ {print $2 " " $3}' "/proc/$3/status" 2>/dev/null || echo "?")
-    printf 'round %s %-26s %12s req/s   p50 %-9s p99 %-9s peak RSS %-10s %s\n' "$4" "$1" "${rps:-?}" "${p50:-?}" "${p99:-?}" "$rss" "$errors"
+    printf 'round %s %-26s %12s req/s   p50 %-9s p99 %-9s CPU/req %6s µs   peak RSS %-10s %s\n' "$4" "$1" \
+        "${rps:-?}" "${p50:-?}" "${p99:-?}" "$cpu" "$rss" "$errors"
     case "$1" in
-        portico*) echo "${rps:-0}" >>"$WORK/rps.portico" ;;
-        *) echo "${rps:-0}" >>"$WORK/rps.haproxy" ;;
+        portico*) echo "${rps:-0} $cpu" >>"$WORK/rps.portico" ;;
+        *) echo "${rps:-0} $cpu" >>"$WORK/rps.haproxy" ;;
     esac
 }
 
@@ -191,11 +204,14 @@ done
 if [ -n "$HAPROXY_PID" ]; then
     awk '
         FNR == 1 { file++ }
-        file == 1 { p += $1; pn++ }
-        file == 2 { h += $1; hn++ }
+        file == 1 { p += $1; pc += $2; pn++ }
+        file == 2 { h += $1; hc += $2; hn++ }
         END {
             if (pn && hn && h > 0) {
                 printf "mean over %d round(s): portico %.0f req/s, haproxy %.0f req/s, ratio Portico/HAProxy: %.2fx\n", pn, p / pn, h / hn, (p / pn) / (h / hn)
+                if (pc > 0 && hc > 0) {
+                    printf "CPU per request: portico %.1f µs, haproxy %.1f µs, ratio %.2fx\n", pc / pn, hc / hn, (pc / pn) / (hc / hn)
+                }
             }
         }' "$WORK/rps.portico" "$WORK/rps.haproxy"
 fi
