@@ -46,13 +46,16 @@ let ioTargets: [Target] = [
     ),
     .target(name: "Lab", dependencies: [logging] + nio),
     // `portico check --live`: what the running node shows (rtnetlink, /proc, its daemons' sockets).
-    .target(name: "NodeObservation", dependencies: ["Preflight", "VRRPDaemon"]),
+    .target(
+        name: "NodeObservation",
+        dependencies: ["Preflight", "VRRPDaemon", .product(name: "NIOCore", package: "swift-nio")]),
     .executableTarget(
         name: "portico",
         dependencies: [
             "Balancer", "VRRPDaemon", "WebServer", "Lab", "Preflight", "NodeObservation",
             "HAProxyConfig", "KeepalivedConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOCore", package: "swift-nio"),
             logging, lifecycle,
         ]
     ),

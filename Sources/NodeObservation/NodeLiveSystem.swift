@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Preflight
 import VRRPDaemon
 
@@ -111,41 +112,16 @@ public struct NodeLiveSystem: LiveSystem {
 
     /// A non-blocking connect bounded by `timeout`, then back to blocking mode.
     private func connect(host: String, port: Int, timeout: Double) throws -> Int32 {
-        var storage = sockaddr_storage()
-        let length: socklen_t
-        let family: Int32
-        if host.contains(":") {
-            var address = sockaddr_in6()
-            address.sin6_family = sa_family_t(AF_INET6)
-            address.sin6_port = UInt16(port).bigEndian
-            guard inet_pton(AF_INET6, host, &address.sin6_addr) == 1 else {
-                throw LiveProbeError("\(host) is not an IP address (names are not resolved)")
-            }
-            withUnsafeBytes(of: address) { raw in
-                withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: raw) }
-            }
-            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
-            family = AF_INET6
-        } else {
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = UInt16(port).bigEndian
-            guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
-                throw LiveProbeError("\(host) is not an IP address (names are not resolved)")
-            }
-            withUnsafeBytes(of: address) { raw in
-                withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: raw) }
-            }
-            length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            family = AF_INET
+        // NIO's address type builds the sockaddr for either family; only the bounded connect is done here.
+        guard let address = try? SocketAddress(ipAddress: host, port: port) else {
+            throw LiveProbeError("\(host) is not an IP address (names are not resolved)")
         }
-        let descriptor = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let descriptor = socket(
+            address.protocol.rawValue, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw LiveProbeError("socket: \(String(cString: strerror(errno)))") }
         let flags = fcntl(descriptor, F_GETFL)
         _ = fcntl(descriptor, F_SETFL, flags | O_NONBLOCK)
-        let result = withUnsafePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(descriptor, $0, length) }
-        }
+        let result = address.withSockAddr { Glibc.connect(descriptor, $0, socklen_t($1)) }
         if result != 0 {
             guard errno == EINPROGRESS else {
                 let reason = String(cString: strerror(errno))

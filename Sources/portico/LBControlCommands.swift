@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOCore
 
 #if canImport(Glibc)
     import Glibc
@@ -112,43 +113,25 @@ enum RuntimeClient {
     }
 
     private static func connect(_ target: String) throws -> Int32 {
+        // HOST:PORT (IPv4) or the path of a UNIX socket; NIO's address type builds the sockaddr for both.
+        let address: SocketAddress
         if let colon = target.lastIndex(of: ":"), !target.hasPrefix("/"),
             let port = UInt16(target[target.index(after: colon)...])
         {
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = port.bigEndian
-            guard inet_pton(AF_INET, String(target[..<colon]), &address.sin_addr) == 1 else {
+            guard let ip = try? SocketAddress(ipAddress: String(target[..<colon]), port: Int(port)),
+                case .v4 = ip
+            else {
                 throw RuntimeClientError.connect(target, "not an IPv4 address")
             }
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            let result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
+            address = ip
+        } else {
+            guard let path = try? SocketAddress(unixDomainSocketPath: target) else {
+                throw RuntimeClientError.connect(target, "path too long")
             }
-            guard result == 0 else {
-                close(descriptor)
-                throw RuntimeClientError.connect(target, String(cString: strerror(errno)))
-            }
-            return descriptor
+            address = path
         }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let path = Array(target.utf8)
-        guard path.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw RuntimeClientError.connect(target, "path too long")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in path.enumerated() { raw[index] = byte }
-            raw[path.count] = 0
-        }
-        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
+        let descriptor = socket(address.protocol.rawValue, Int32(SOCK_STREAM.rawValue), 0)
+        let result = address.withSockAddr { Glibc.connect(descriptor, $0, socklen_t($1)) }
         guard result == 0 else {
             close(descriptor)
             throw RuntimeClientError.connect(target, String(cString: strerror(errno)))
