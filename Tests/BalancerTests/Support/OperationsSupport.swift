@@ -153,29 +153,6 @@ func runtimeCommand(_ path: String, _ command: String, timeout: TimeAmount = .se
     return try await promise.futureResult.get()
 }
 
-private final class UntilCloseCollector: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = ByteBuffer
-    private var received = ""
-    private let promise: EventLoopPromise<String>
-
-    init(promise: EventLoopPromise<String>) {
-        self.promise = promise
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        self.received += String(buffer: self.unwrapInboundIn(data))
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        self.promise.succeed(self.received)
-    }
-
-    /// A connection that never became active (refused) ends here without `channelInactive`.
-    func handlerRemoved(context: ChannelHandlerContext) {
-        self.promise.fail(ChannelError.ioOnClosedChannel)
-    }
-}
-
 func basicAuthorization(_ user: String, _ password: String) -> (String, String) {
     ("authorization", "Basic " + Data("\(user):\(password)".utf8).base64EncodedString())
 }

@@ -132,7 +132,7 @@ func rawExchange(
     let channel = try await ClientBootstrap(group: group)
         .channelInitializer { channel in
             channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(RawCollector(promise: promise))
+                try channel.pipeline.syncOperations.addHandler(UntilCloseCollector(promise: promise))
             }
         }
         .connect(host: host, port: port)
@@ -147,7 +147,8 @@ func rawExchange(
     return try await promise.futureResult.get()
 }
 
-private final class RawCollector: ChannelInboundHandler, @unchecked Sendable {
+/// Collects everything a connection receives until it closes (raw HTTP exchanges, runtime API answers).
+final class UntilCloseCollector: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     private var received = ""
     private let promise: EventLoopPromise<String>
@@ -166,6 +167,12 @@ private final class RawCollector: ChannelInboundHandler, @unchecked Sendable {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         context.close(promise: nil)
+    }
+
+    /// A connection that never became active (refused) ends here without `channelInactive`; after a close
+    /// the promise is already fulfilled and this does nothing.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.promise.fail(ChannelError.ioOnClosedChannel)
     }
 }
 
