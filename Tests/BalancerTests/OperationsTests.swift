@@ -35,37 +35,32 @@ struct OperationsTests {
 
     @Test("stats auth: no, wrong or malformed credentials get 401 with the realm; the right ones get the page")
     func statsAuthentication() async throws {
-        try await withBackends(["web01", "web02"], group: testGroup) { backends in
-            try await withOperationsBalancer({ syslog in
-                OperationsTopology(
-                    servers: backends.map { ($0.name, $0.port) }, syslogPort: syslog, socketPath: temporarySocketPath())
-            }) { topology, _, _ in
-                let port = topology.statsPort
-                let anonymous = try await HTTPTestClient.get(port: port, "/stats", group: testGroup)
-                #expect(anonymous.status == 401)
-                #expect(anonymous.headers["www-authenticate"] == ["Basic realm=\"HAProxy Statistics\""])
-                for header in [
-                    basicAuthorization("admin", "wrong"), basicAuthorization("admin", "strong_password_her"),
-                    basicAuthorization("root", "strong_password_here"), ("authorization", "Basic %%%"),
-                    ("authorization", "Bearer strong_password_here"),
-                ] {
-                    let response = try await HTTPTestClient.get(
-                        port: port, "/stats", group: testGroup, headers: [header])
-                    #expect(response.status == 401, "\(header)")
-                }
-                let page = try await HTTPTestClient.get(port: port, "/stats", group: testGroup, headers: [self.admin])
-                #expect(page.status == 200)
-                #expect(page.headers["content-type"].first?.hasPrefix("text/html") == true)
-                #expect(page.body.contains("<meta http-equiv=\"refresh\" content=\"10\">"))
-                #expect(page.body.contains("web01"))
-                // Read-only page without `stats admin`: posting an action is refused.
-                let post = try await HTTPTestClient.get(
-                    port: port, "/stats", group: testGroup, method: .POST, headers: [self.admin])
-                #expect(post.status == 403)
-                // Other paths of the stats listen are not the page: the empty backend answers 503.
-                let other = try await HTTPTestClient.get(port: port, "/", group: testGroup, headers: [self.admin])
-                #expect(other.status == 503)
+        try await withTwoServerOperations { topology, _, _ in
+            let port = topology.statsPort
+            let anonymous = try await HTTPTestClient.get(port: port, "/stats", group: testGroup)
+            #expect(anonymous.status == 401)
+            #expect(anonymous.headers["www-authenticate"] == ["Basic realm=\"HAProxy Statistics\""])
+            for header in [
+                basicAuthorization("admin", "wrong"), basicAuthorization("admin", "strong_password_her"),
+                basicAuthorization("root", "strong_password_here"), ("authorization", "Basic %%%"),
+                ("authorization", "Bearer strong_password_here"),
+            ] {
+                let response = try await HTTPTestClient.get(
+                    port: port, "/stats", group: testGroup, headers: [header])
+                #expect(response.status == 401, "\(header)")
             }
+            let page = try await HTTPTestClient.get(port: port, "/stats", group: testGroup, headers: [self.admin])
+            #expect(page.status == 200)
+            #expect(page.headers["content-type"].first?.hasPrefix("text/html") == true)
+            #expect(page.body.contains("<meta http-equiv=\"refresh\" content=\"10\">"))
+            #expect(page.body.contains("web01"))
+            // Read-only page without `stats admin`: posting an action is refused.
+            let post = try await HTTPTestClient.get(
+                port: port, "/stats", group: testGroup, method: .POST, headers: [self.admin])
+            #expect(post.status == 403)
+            // Other paths of the stats listen are not the page: the empty backend answers 503.
+            let other = try await HTTPTestClient.get(port: port, "/", group: testGroup, headers: [self.admin])
+            #expect(other.status == 503)
         }
     }
 
@@ -135,102 +130,87 @@ struct OperationsTests {
 
     @Test("Prometheus path on the frontend: HAProxy exporter names, not proxied to a server")
     func prometheusEndpoint() async throws {
-        try await withBackends(["web01", "web02"], group: testGroup) { backends in
-            try await withOperationsBalancer({ syslog in
-                OperationsTopology(
-                    servers: backends.map { ($0.name, $0.port) }, syslogPort: syslog, socketPath: temporarySocketPath())
-            }) { topology, _, _ in
-                #expect(await self.waitUp(topology))
-                _ = try await answers(port: topology.frontendPort, count: 2)
-                let metrics = try await HTTPTestClient.get(port: topology.frontendPort, "/metrics", group: testGroup)
-                #expect(metrics.status == 200)
-                #expect(metrics.headers["content-type"].first?.hasPrefix("text/plain; version=0.0.4") == true)
-                let lines = Set(metrics.body.split(separator: "\n").map(String.init))
-                #expect(lines.contains("haproxy_server_status{proxy=\"web_backend\",server=\"web01\",state=\"UP\"} 1"))
-                #expect(lines.contains("haproxy_backend_http_responses_total{proxy=\"web_backend\",code=\"2xx\"} 2"))
-                #expect(lines.contains("haproxy_server_sessions_total{proxy=\"web_backend\",server=\"web02\"} 1"))
-                // The scrape itself was answered locally: the backend counted only the two proxied requests.
-                #expect(lines.contains("haproxy_backend_sessions_total{proxy=\"web_backend\"} 2"))
-            }
+        try await withTwoServerOperations { topology, _, _ in
+            #expect(await self.waitUp(topology))
+            _ = try await answers(port: topology.frontendPort, count: 2)
+            let metrics = try await HTTPTestClient.get(port: topology.frontendPort, "/metrics", group: testGroup)
+            #expect(metrics.status == 200)
+            #expect(metrics.headers["content-type"].first?.hasPrefix("text/plain; version=0.0.4") == true)
+            let lines = Set(metrics.body.split(separator: "\n").map(String.init))
+            #expect(lines.contains("haproxy_server_status{proxy=\"web_backend\",server=\"web01\",state=\"UP\"} 1"))
+            #expect(lines.contains("haproxy_backend_http_responses_total{proxy=\"web_backend\",code=\"2xx\"} 2"))
+            #expect(lines.contains("haproxy_server_sessions_total{proxy=\"web_backend\",server=\"web02\"} 1"))
+            // The scrape itself was answered locally: the backend counted only the two proxied requests.
+            #expect(lines.contains("haproxy_backend_sessions_total{proxy=\"web_backend\"} 2"))
         }
     }
 
     @Test("pipelined proxied and local requests are answered in order, and each one is logged")
     func pipelinedLocalAfterProxied() async throws {
-        try await withBackends(["web01", "web02"], group: testGroup) { backends in
-            try await withOperationsBalancer({ syslog in
-                OperationsTopology(
-                    servers: backends.map { ($0.name, $0.port) }, syslogPort: syslog, socketPath: temporarySocketPath())
-            }) { topology, _, syslog in
-                #expect(await self.waitUp(topology))
-                let raw = try await rawExchange(
-                    port: topology.frontendPort,
-                    "GET /first HTTP/1.1\r\nHost: x\r\n\r\nGET /second HTTP/1.1\r\nHost: x\r\n\r\n"
-                        + "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n",
-                    group: testGroup)
-                let statuses = raw.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
-                #expect(statuses == ["200", "200", "200"], "\(raw.prefix(400))")
-                // The metrics come last, after both proxied responses.
-                let metricsStart = try #require(raw.range(of: "# HELP"))
-                #expect(raw[..<metricsStart.lowerBound].components(separatedBy: "HTTP/1.1 200").count == 4)
-                #expect(
-                    await eventually {
-                        ["/first", "/second", "/metrics"].allSatisfy { path in
-                            syslog.lines.contains { $0.contains("\"GET \(path) HTTP/1.1\"") }
-                        }
-                    })
-                let promex = syslog.lines.first { $0.contains(" web_entry web_entry/<PROMEX> ") } ?? ""
-                // As haproxy 2.6 logs its exporter: `web_entry web_entry/<PROMEX> 0/0/0/0/0 200 55506 - - LR--`.
-                #expect(promex.contains(" LR-- "), "\(promex)")
-                #expect(promex.contains(#/ \d+/0/0/0/\d+ 200 /#), "\(promex)")
-            }
+        try await withTwoServerOperations { topology, _, syslog in
+            #expect(await self.waitUp(topology))
+            let raw = try await rawExchange(
+                port: topology.frontendPort,
+                "GET /first HTTP/1.1\r\nHost: x\r\n\r\nGET /second HTTP/1.1\r\nHost: x\r\n\r\n"
+                    + "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n",
+                group: testGroup)
+            let statuses = raw.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
+            #expect(statuses == ["200", "200", "200"], "\(raw.prefix(400))")
+            // The metrics come last, after both proxied responses.
+            let metricsStart = try #require(raw.range(of: "# HELP"))
+            #expect(raw[..<metricsStart.lowerBound].components(separatedBy: "HTTP/1.1 200").count == 4)
+            #expect(
+                await eventually {
+                    ["/first", "/second", "/metrics"].allSatisfy { path in
+                        syslog.lines.contains { $0.contains("\"GET \(path) HTTP/1.1\"") }
+                    }
+                })
+            let promex = syslog.lines.first { $0.contains(" web_entry web_entry/<PROMEX> ") } ?? ""
+            // As haproxy 2.6 logs its exporter: `web_entry web_entry/<PROMEX> 0/0/0/0/0 200 55506 - - LR--`.
+            #expect(promex.contains(" LR-- "), "\(promex)")
+            #expect(promex.contains(#/ \d+/0/0/0/\d+ 200 /#), "\(promex)")
         }
     }
 
     @Test("httplog lines over UDP syslog match HAProxy's format field by field; dontlognull skips empty connections")
     func httplogOverSyslog() async throws {
-        try await withBackends(["web01", "web02"], group: testGroup) { backends in
-            try await withOperationsBalancer({ syslog in
-                OperationsTopology(
-                    servers: backends.map { ($0.name, $0.port) }, syslogPort: syslog, socketPath: temporarySocketPath())
-            }) { topology, _, syslog in
-                #expect(await self.waitUp(topology))
-                let raw = try await rawExchange(
-                    port: topology.frontendPort, "GET /?q=1 HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n",
-                    group: testGroup)
-                #expect(statusCode(raw) == 200)
-                // A connection that sends nothing is not logged (option dontlognull).
-                _ = try await rawExchange(
-                    port: topology.frontendPort, "", group: testGroup, timeout: .milliseconds(100))
-                let request = { (line: String) in line.contains("\"GET /?q=1 HTTP/1.1\"") }
-                #expect(await eventually { syslog.lines.contains(where: request) })
-                let line = try #require(syslog.lines.first(where: request))
-                // `<150>Nov 26 07:20:16 haproxy[1025]: 127.0.0.1:57138 [26/Nov/2026:07:20:16.689] web_entry
-                //  web_backend/web02 0/0/0/1/2 200 190 - - ---- 1/1/0/0/0 0/0 "GET /?q=1 HTTP/1.1"`
-                #expect(line.hasPrefix("<150>"), "local2.info is PRI 150")
-                #expect(line.hasSuffix("\n"))
-                let header = try #require(line.firstRange(of: "]: "))
-                let syslogHeader = line[line.index(line.startIndex, offsetBy: 5)..<header.lowerBound]
-                #expect(syslogHeader.wholeMatch(of: #/[A-Z][a-z]{2} [ 1-3][0-9] \d\d:\d\d:\d\d haproxy\[\d+/#) != nil)
-                let fields = line[header.upperBound...].dropLast().split(separator: " ").map(String.init)
-                #expect(fields.count == 15, "\(fields)")
-                guard fields.count == 15 else { return }
-                #expect(fields[0].wholeMatch(of: #/127\.0\.0\.1:\d+/#) != nil)
-                #expect(fields[1].wholeMatch(of: #/\[\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d\.\d{3}\]/#) != nil)
-                #expect(fields[2] == "web_entry")
-                #expect(fields[3] == "web_backend/web01" || fields[3] == "web_backend/web02")
-                let timers = fields[4].split(separator: "/").compactMap { Int($0) }
-                #expect(timers.count == 5 && timers.allSatisfy { $0 >= 0 }, "\(fields[4])")
-                #expect(timers.count == 5 && timers[4] >= timers[3], "Ta covers Tr")
-                #expect(fields[5] == "200")
-                #expect(fields[6] == String(raw.utf8.count), "bytes read = what the client received")
-                #expect(fields[7] == "-" && fields[8] == "-")
-                #expect(fields[9] == "----")
-                #expect(fields[10].wholeMatch(of: #/\d+\/\d+\/\d+\/\d+\/\d+/#) != nil)
-                #expect(fields[11] == "0/0")
-                #expect(fields[12] + " " + fields[13] + " " + fields[14] == "\"GET /?q=1 HTTP/1.1\"")
-                #expect(syslog.lines.filter { $0.contains("<BADREQ>") }.isEmpty)
-            }
+        try await withTwoServerOperations { topology, _, syslog in
+            #expect(await self.waitUp(topology))
+            let raw = try await rawExchange(
+                port: topology.frontendPort, "GET /?q=1 HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n",
+                group: testGroup)
+            #expect(statusCode(raw) == 200)
+            // A connection that sends nothing is not logged (option dontlognull).
+            _ = try await rawExchange(
+                port: topology.frontendPort, "", group: testGroup, timeout: .milliseconds(100))
+            let request = { (line: String) in line.contains("\"GET /?q=1 HTTP/1.1\"") }
+            #expect(await eventually { syslog.lines.contains(where: request) })
+            let line = try #require(syslog.lines.first(where: request))
+            // `<150>Nov 26 07:20:16 haproxy[1025]: 127.0.0.1:57138 [26/Nov/2026:07:20:16.689] web_entry
+            //  web_backend/web02 0/0/0/1/2 200 190 - - ---- 1/1/0/0/0 0/0 "GET /?q=1 HTTP/1.1"`
+            #expect(line.hasPrefix("<150>"), "local2.info is PRI 150")
+            #expect(line.hasSuffix("\n"))
+            let header = try #require(line.firstRange(of: "]: "))
+            let syslogHeader = line[line.index(line.startIndex, offsetBy: 5)..<header.lowerBound]
+            #expect(syslogHeader.wholeMatch(of: #/[A-Z][a-z]{2} [ 1-3][0-9] \d\d:\d\d:\d\d haproxy\[\d+/#) != nil)
+            let fields = line[header.upperBound...].dropLast().split(separator: " ").map(String.init)
+            #expect(fields.count == 15, "\(fields)")
+            guard fields.count == 15 else { return }
+            #expect(fields[0].wholeMatch(of: #/127\.0\.0\.1:\d+/#) != nil)
+            #expect(fields[1].wholeMatch(of: #/\[\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d\.\d{3}\]/#) != nil)
+            #expect(fields[2] == "web_entry")
+            #expect(fields[3] == "web_backend/web01" || fields[3] == "web_backend/web02")
+            let timers = fields[4].split(separator: "/").compactMap { Int($0) }
+            #expect(timers.count == 5 && timers.allSatisfy { $0 >= 0 }, "\(fields[4])")
+            #expect(timers.count == 5 && timers[4] >= timers[3], "Ta covers Tr")
+            #expect(fields[5] == "200")
+            #expect(fields[6] == String(raw.utf8.count), "bytes read = what the client received")
+            #expect(fields[7] == "-" && fields[8] == "-")
+            #expect(fields[9] == "----")
+            #expect(fields[10].wholeMatch(of: #/\d+\/\d+\/\d+\/\d+\/\d+/#) != nil)
+            #expect(fields[11] == "0/0")
+            #expect(fields[12] + " " + fields[13] + " " + fields[14] == "\"GET /?q=1 HTTP/1.1\"")
+            #expect(syslog.lines.filter { $0.contains("<BADREQ>") }.isEmpty)
         }
     }
 
@@ -318,50 +298,45 @@ struct OperationsTests {
 
     @Test("runtime API: drain sends no new sessions, maint takes the server out, weight shifts the ratio")
     func runtimeCommandsChangeTraffic() async throws {
-        try await withBackends(["web01", "web02"], group: testGroup) { backends in
-            try await withOperationsBalancer({ syslog in
-                OperationsTopology(
-                    servers: backends.map { ($0.name, $0.port) }, syslogPort: syslog, socketPath: temporarySocketPath())
-            }) { topology, _, _ in
-                let socket = topology.socketPath
-                #expect(await self.waitUp(topology))
-                #expect(try await answers(port: topology.frontendPort, count: 4).filter { $0 == "web01" }.count == 2)
+        try await withTwoServerOperations { topology, _, _ in
+            let socket = topology.socketPath
+            #expect(await self.waitUp(topology))
+            #expect(try await answers(port: topology.frontendPort, count: 4).filter { $0 == "web01" }.count == 2)
 
-                // drain: web01 stays UP (checked) but gets nothing new.
-                #expect(try await runtimeCommand(socket, "set server web_backend/web01 state drain") == "\n")
-                #expect(try await answers(port: topology.frontendPort, count: 6) == Array(repeating: "web02", count: 6))
-                var stat = try await runtimeCommand(socket, "show stat")
-                #expect(csvValue(stat, "web_backend", "web01", "status") == "DRAIN")
-                #expect(
-                    try await runtimeCommand(socket, "show servers state web_backend").contains(" web01 127.0.0.1 2 8 ")
-                )
+            // drain: web01 stays UP (checked) but gets nothing new.
+            #expect(try await runtimeCommand(socket, "set server web_backend/web01 state drain") == "\n")
+            #expect(try await answers(port: topology.frontendPort, count: 6) == Array(repeating: "web02", count: 6))
+            var stat = try await runtimeCommand(socket, "show stat")
+            #expect(csvValue(stat, "web_backend", "web01", "status") == "DRAIN")
+            #expect(
+                try await runtimeCommand(socket, "show servers state web_backend").contains(" web01 127.0.0.1 2 8 ")
+            )
 
-                // maint: out, shown MAINT, checks paused.
-                #expect(try await runtimeCommand(socket, "set server web_backend/web01 state maint") == "\n")
-                #expect(try await answers(port: topology.frontendPort, count: 4) == Array(repeating: "web02", count: 4))
-                stat = try await runtimeCommand(socket, "show stat")
-                #expect(csvValue(stat, "web_backend", "web01", "status") == "MAINT")
+            // maint: out, shown MAINT, checks paused.
+            #expect(try await runtimeCommand(socket, "set server web_backend/web01 state maint") == "\n")
+            #expect(try await answers(port: topology.frontendPort, count: 4) == Array(repeating: "web02", count: 4))
+            stat = try await runtimeCommand(socket, "show stat")
+            #expect(csvValue(stat, "web_backend", "web01", "status") == "MAINT")
 
-                // enable + weight 3: web01 takes three of every four requests once it is UP again.
-                #expect(try await runtimeCommand(socket, "enable server web_backend/web01") == "\n")
-                #expect(try await runtimeCommand(socket, "set server web_backend/web01 weight 3") == "\n")
-                #expect(await self.waitUp(topology))
-                let weighted = try await answers(port: topology.frontendPort, count: 8)
-                #expect(weighted.filter { $0 == "web01" }.count == 6, "\(weighted)")
-                stat = try await runtimeCommand(socket, "show stat")
-                #expect(csvValue(stat, "web_backend", "web01", "weight") == "3")
+            // enable + weight 3: web01 takes three of every four requests once it is UP again.
+            #expect(try await runtimeCommand(socket, "enable server web_backend/web01") == "\n")
+            #expect(try await runtimeCommand(socket, "set server web_backend/web01 weight 3") == "\n")
+            #expect(await self.waitUp(topology))
+            let weighted = try await answers(port: topology.frontendPort, count: 8)
+            #expect(weighted.filter { $0 == "web01" }.count == 6, "\(weighted)")
+            stat = try await runtimeCommand(socket, "show stat")
+            #expect(csvValue(stat, "web_backend", "web01", "weight") == "3")
 
-                // health down: web01 out although its checks pass until the next check brings it back.
-                #expect(try await runtimeCommand(socket, "disable server web_backend/web02") == "\n")
-                #expect(try await runtimeCommand(socket, "set server web_backend/web01 health down") == "\n")
-                let none = try await HTTPTestClient.get(port: topology.frontendPort, "/", group: testGroup)
-                #expect(none.status == 503)
+            // health down: web01 out although its checks pass until the next check brings it back.
+            #expect(try await runtimeCommand(socket, "disable server web_backend/web02") == "\n")
+            #expect(try await runtimeCommand(socket, "set server web_backend/web01 health down") == "\n")
+            let none = try await HTTPTestClient.get(port: topology.frontendPort, "/", group: testGroup)
+            #expect(none.status == 503)
 
-                // Errors are worded as HAProxy words them.
-                #expect(try await runtimeCommand(socket, "disable server nope/web01") == "No such backend.\n\n")
-                #expect(try await runtimeCommand(socket, "disable server web_backend/nope") == "No such server.\n\n")
-                #expect(try await runtimeCommand(socket, "show info").contains("\nMaxconn: 1000\n"))
-            }
+            // Errors are worded as HAProxy words them.
+            #expect(try await runtimeCommand(socket, "disable server nope/web01") == "No such backend.\n\n")
+            #expect(try await runtimeCommand(socket, "disable server web_backend/nope") == "No such server.\n\n")
+            #expect(try await runtimeCommand(socket, "show info").contains("\nMaxconn: 1000\n"))
         }
     }
 
@@ -407,44 +382,39 @@ struct StatsPageBrowserTests {
         .enabled(if: StatsPageBrowserTests.chromium != nil, "chromium is not installed"))
     func screenshot() async throws {
         let chromium = try #require(Self.chromium)
-        try await withBackends(["web01", "web02"], group: testGroup) { backends in
-            try await withOperationsBalancer({ syslog in
-                OperationsTopology(
-                    servers: backends.map { ($0.name, $0.port) }, syslogPort: syslog, socketPath: temporarySocketPath())
-            }) { topology, _, _ in
-                _ = try await answers(port: topology.frontendPort, count: 4)
-                _ = try await runtimeCommand(topology.socketPath, "set server web_backend/web02 state drain")
-                let page = try await HTTPTestClient.get(
-                    port: topology.statsPort, "/stats", group: testGroup,
-                    headers: [basicAuthorization("admin", "strong_password_here")])
-                #expect(page.status == 200)
-                let directory = FileManager.default.temporaryDirectory
-                    .appendingPathComponent("pops-stats-\(UInt32.random(in: 0...UInt32.max))")
-                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-                defer { try? FileManager.default.removeItem(at: directory) }
-                let html = directory.appendingPathComponent("stats.html")
-                let png = directory.appendingPathComponent("stats.png")
-                try page.body.write(to: html, atomically: true, encoding: .utf8)
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: chromium)
-                process.arguments = [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1400,700",
-                    "--user-data-dir=\(directory.path)/profile", "--screenshot=\(png.path)", html.absoluteString,
-                ]
-                process.standardOutput = FileHandle.nullDevice
-                process.standardError = FileHandle.nullDevice
-                try process.run()
-                // Bounded: a browser that hangs is killed after 60 s.
-                let deadline = ContinuousClock.now + .seconds(60)
-                while process.isRunning, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(100))
-                }
-                if process.isRunning { process.terminate() }
-                let data = try Data(contentsOf: png)
-                #expect(data.starts(with: [0x89, 0x50, 0x4E, 0x47]), "a PNG file")
-                // A blank page compresses to a few kilobytes; tables, colours and text do not.
-                #expect(data.count > 20_000, "\(data.count) bytes")
+        try await withTwoServerOperations { topology, _, _ in
+            _ = try await answers(port: topology.frontendPort, count: 4)
+            _ = try await runtimeCommand(topology.socketPath, "set server web_backend/web02 state drain")
+            let page = try await HTTPTestClient.get(
+                port: topology.statsPort, "/stats", group: testGroup,
+                headers: [basicAuthorization("admin", "strong_password_here")])
+            #expect(page.status == 200)
+            let directory = FileManager.default.temporaryDirectory
+                .appendingPathComponent("pops-stats-\(UInt32.random(in: 0...UInt32.max))")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let html = directory.appendingPathComponent("stats.html")
+            let png = directory.appendingPathComponent("stats.png")
+            try page.body.write(to: html, atomically: true, encoding: .utf8)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: chromium)
+            process.arguments = [
+                "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1400,700",
+                "--user-data-dir=\(directory.path)/profile", "--screenshot=\(png.path)", html.absoluteString,
+            ]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // Bounded: a browser that hangs is killed after 60 s.
+            let deadline = ContinuousClock.now + .seconds(60)
+            while process.isRunning, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
             }
+            if process.isRunning { process.terminate() }
+            let data = try Data(contentsOf: png)
+            #expect(data.starts(with: [0x89, 0x50, 0x4E, 0x47]), "a PNG file")
+            // A blank page compresses to a few kilobytes; tables, colours and text do not.
+            #expect(data.count > 20_000, "\(data.count) bytes")
         }
     }
 }

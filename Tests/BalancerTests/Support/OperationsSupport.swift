@@ -99,6 +99,19 @@ private final class DatagramCollector: ChannelInboundHandler {
     }
 }
 
+/// web01 and web02 behind a balancer with the default operations topology (stats listener, syslog
+/// collector, runtime API socket): the set-up most operations tests share.
+func withTwoServerOperations<T>(
+    _ body: (OperationsTopology, LoadBalancer, SyslogCollector) async throws -> T
+) async throws -> T {
+    try await withBackends(["web01", "web02"], group: testGroup) { backends in
+        try await withOperationsBalancer({ syslog in
+            OperationsTopology(
+                servers: backends.map { ($0.name, $0.port) }, syslogPort: syslog, socketPath: temporarySocketPath())
+        }, body)
+    }
+}
+
 /// Starts the balancer for `topology` with a syslog collector and always stops both.
 func withOperationsBalancer<T>(
     _ topology: (Int) -> OperationsTopology,
