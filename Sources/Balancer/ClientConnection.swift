@@ -76,14 +76,18 @@ final class ClientConnection: ChannelDuplexHandler {
 
     // The current exchange.
     private var exchangeID: UInt64 = 0
-    private var upstreamHead: HTTPRequestHead?
+    /// The client's request head (the server connection's decoder needs its method) and the head the
+    /// servers get, written once (`ServerRequestWriter`) and sent again as it is on a retry.
+    private var requestHead: HTTPRequestHead?
+    private var upstreamHead: ByteBuffer?
+    private var upstreamChunked = false
     private var method = HTTPMethod.GET
     private var clientVersion = HTTPVersion.http1_1
     private var clientKeepAlive = true
     private var requestHasBody = false
     private var requestComplete = false
-    /// Parts received but not written to a server yet (while connecting).
-    private var pendingParts: [HTTPClientRequestPart] = []
+    /// Body parts and the end received but not written to a server yet (while connecting).
+    private var pendingParts: [HTTPServerRequestPart] = []
     /// Some body bytes already went to a server: the request can no longer be replayed.
     private var bodyStreamed = false
     private var server: ServerConnection?
@@ -236,23 +240,34 @@ final class ClientConnection: ChannelDuplexHandler {
                 return
             }
             self.startRequest(head)
-        case .body(let buffer):
+        case .body:
             guard self.phase != .idle else { return }
-            self.forward(.body(.byteBuffer(buffer)))
-        case .end(let trailers):
+            self.forward(part)
+        case .end:
             guard self.phase != .idle else { return }
             self.requestComplete = true
-            self.forward(.end(trailers))
+            self.forward(part)
         }
     }
 
-    private func forward(_ part: HTTPClientRequestPart) {
-        if self.phase == .exchanging, let server = self.server {
-            if case .body = part { self.bodyStreamed = true }
-            server.write(part)
-            if case .end = part, !self.inReadBatch { server.flush() }
-        } else {
+    /// A body part or the end of the request, to the server, or kept until there is one.
+    private func forward(_ part: HTTPServerRequestPart) {
+        guard self.phase == .exchanging, let server = self.server else {
             self.pendingParts.append(part)
+            return
+        }
+        self.send(part, to: server)
+        if case .end = part, !self.inReadBatch { server.flush() }
+    }
+
+    private func send(_ part: HTTPServerRequestPart, to server: ServerConnection) {
+        switch part {
+        case .head: break
+        case .body(let buffer):
+            self.bodyStreamed = true
+            server.sendBody(buffer)
+        case .end(let trailers):
+            server.sendEnd(trailers)
         }
     }
 
@@ -300,20 +315,16 @@ final class ClientConnection: ChannelDuplexHandler {
             return
         }
 
-        var upstream = HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: head.headers)
-        HTTPMessageRules.removeHopByHop(&upstream.headers)
         switch framing {
-        case .none:
-            self.requestHasBody = false
-        case .contentLength(let length):
-            upstream.headers.replaceOrAdd(name: "content-length", value: String(length))
-            self.requestHasBody = length > 0
-        case .chunked:
-            upstream.headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
-            self.requestHasBody = true
+        case .none: self.requestHasBody = false
+        case .contentLength(let length): self.requestHasBody = length > 0
+        case .chunked: self.requestHasBody = true
         }
-        if let forwardFor = self.frontend.forwardFor { self.addForwardedFor(&upstream.headers, forwardFor) }
-        self.upstreamHead = upstream
+        self.requestHead = head
+        self.upstreamChunked = framing == .chunked
+        self.upstreamHead = ServerRequestWriter.head(
+            head, framing: framing, forwardedFor: self.forwardedFor(head.headers),
+            allocator: self.context?.channel.allocator ?? ByteBufferAllocator())
 
         guard self.backend != nil else {
             self.respondError(.serviceUnavailable)
@@ -324,10 +335,11 @@ final class ClientConnection: ChannelDuplexHandler {
 
     /// `option forwardfor`: a new header line with the client address is added after any existing one;
     /// an existing value is never replaced (HAProxy's behaviour).
-    private func addForwardedFor(_ headers: inout HTTPHeaders, _ forwardFor: ForwardFor) {
-        if let except = forwardFor.except, let bytes = self.clientAddressBytes, except.contains(bytes) { return }
-        if forwardFor.ifNone, headers.contains(name: forwardFor.header) { return }
-        headers.add(name: forwardFor.header, value: self.clientAddressText)
+    private func forwardedFor(_ headers: HTTPHeaders) -> (name: String, value: String)? {
+        guard let forwardFor = self.frontend.forwardFor else { return nil }
+        if let except = forwardFor.except, let bytes = self.clientAddressBytes, except.contains(bytes) { return nil }
+        if forwardFor.ifNone, headers.contains(name: forwardFor.header) { return nil }
+        return (forwardFor.header, self.clientAddressText)
     }
 
     // MARK: - Answering locally (statistics page, Prometheus)
@@ -423,11 +435,9 @@ final class ClientConnection: ChannelDuplexHandler {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHTTPClientHandlers(
-                        leftOverBytesStrategy: .dropBytes,
-                        enableOutboundHeaderValidation: false
-                    )
-                    try sync.addHandler(ServerConnection(server: server))
+                    let (decoder, decoding) = ServerConnection.responseDecoder()
+                    try sync.addHandler(decoding)
+                    try sync.addHandler(ServerConnection(server: server, decoder: decoder))
                 }
             }
         if let timeout = backend.connectTimeout {
@@ -516,17 +526,16 @@ final class ClientConnection: ChannelDuplexHandler {
     }
 
     private func attach(_ connection: ServerConnection) {
-        guard let head = self.upstreamHead else { return }
+        guard let request = self.requestHead, let head = self.upstreamHead else { return }
         self.server = connection
         connection.exchange = self
         self.recorder.serverAttached(
             server: connection.server.index, retries: self.retriesDone, redispatched: self.failedServer != nil)
         self.phase = .exchanging
         if !(self.context?.channel.isWritable ?? true) { connection.pauseReads() } else { connection.resumeReads() }
-        connection.write(.head(head))
+        connection.sendHead(head, of: request, chunked: self.upstreamChunked)
         for part in self.pendingParts {
-            if case .body = part { self.bodyStreamed = true }
-            connection.write(part)
+            self.send(part, to: connection)
         }
         self.pendingParts.removeAll(keepingCapacity: true)
         if !self.inReadBatch { connection.flush() }
@@ -672,6 +681,7 @@ final class ClientConnection: ChannelDuplexHandler {
         }
         self.phase = .idle
         self.requestComplete = false
+        self.requestHead = nil
         self.upstreamHead = nil
         self.armHeadTimer()
         if !self.deferred.isEmpty {

@@ -93,27 +93,10 @@ enum HTTPMessageRules {
         }
     }
 
-    /// Removes the headers that apply to one connection only: Connection and every header it names,
-    /// Keep-Alive, Proxy-Connection, TE, Transfer-Encoding (the proxy re-frames bodies) and Upgrade
-    /// (protocol switches are not supported, so the server must not be offered one).
-    static func removeHopByHop(_ headers: inout HTTPHeaders) {
-        // Most requests carry none of them: check in one pass before rewriting anything.
-        guard headers.contains(where: { isHopByHopName($0.name) }) else { return }
-        for field in headers["connection"] {
-            for token in field.split(separator: ",") {
-                let name = token.trimmingSpaces
-                if !name.isEmpty { headers.remove(name: name) }
-            }
-        }
-        headers.remove(name: "connection")
-        headers.remove(name: "keep-alive")
-        headers.remove(name: "proxy-connection")
-        headers.remove(name: "te")
-        headers.remove(name: "transfer-encoding")
-        headers.remove(name: "upgrade")
-    }
-
     /// The field names a Connection field lists (they apply to that connection only), lower-cased.
+    /// With `isHopByHopName`, what stays out of a forwarded head: Connection, Keep-Alive,
+    /// Proxy-Connection, TE, Transfer-Encoding (the proxy re-frames bodies), Upgrade (protocol switches
+    /// are not supported, so the server must not be offered one) and the fields Connection names.
     /// Tokens that are hop-by-hop names anyway or `close` are left out: the usual `Connection: keep-alive`
     /// gives an empty list without allocating anything.
     static func namedByConnection(_ headers: HTTPHeaders) -> [String] {

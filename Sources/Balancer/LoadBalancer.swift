@@ -85,11 +85,9 @@ public final class LoadBalancer: Service, Sendable {
 
     private static func warmUpTypeMetadata() {
         _ = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes))
-        _ = ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes))
-        _ = HTTPRequestEncoder(configuration: HTTPRequestEncoder.Configuration())
+        _ = ServerConnection.responseDecoder()
         _ = NIOAny(HTTPServerRequestPart.end(nil))
         _ = NIOAny(HTTPServerResponsePart.end(nil))
-        _ = NIOAny(HTTPClientRequestPart.end(nil))
         _ = NIOAny(HTTPClientResponsePart.end(nil))
         _ = NIOAny(ByteBuffer())
         _ = NIOAny(IOData.byteBuffer(ByteBuffer()))

@@ -3,13 +3,32 @@ import NIOHTTP1
 
 /// The proxy's end of one keep-alive connection to a server. It serves one client exchange at a
 /// time (`exchange`), then goes back to its loop's pool. Everything runs on the channel's loop.
+///
+/// Its pipeline is NIO's response decoder and this handler. Requests are bytes written by
+/// `ServerRequestWriter`, sent from the decoder's socket side (`socketSide`) so they do not cross the
+/// decoder, which is told each request's method directly instead (it needs it: a response to HEAD has
+/// no body).
 final class ServerConnection: ChannelDuplexHandler {
     typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
+
+    /// The response decoder and its handler, to add to a new server connection's pipeline before this one.
+    static func responseDecoder() -> (HTTPResponseDecoder, ByteToMessageHandler<HTTPResponseDecoder>) {
+        // Interim responses (100 Continue) come through: the client connection relays them.
+        let decoder = HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .forward)
+        return (decoder, ByteToMessageHandler(decoder))
+    }
 
     let server: ServerRuntime
+    private let decoder: HTTPResponseDecoder
     private var context: ChannelHandlerContext?
+    /// The response decoder's context: writes from it go straight to the socket.
+    private var socketSide: ChannelHandlerContext?
+    /// The current request's body is chunked; `chunkOpen`: a chunk's data went out without its CRLF,
+    /// which the next chunk line or the last chunk carries (one write per chunk instead of two).
+    private var chunkedRequest = false
+    private var chunkOpen = false
     /// The client exchange this connection currently serves; nil while pooled.
     var exchange: ClientConnection?
     private var pool: ServerConnectionPool?
@@ -25,18 +44,22 @@ final class ServerConnection: ChannelDuplexHandler {
     private var holdReads = false
     private var readPending = false
 
-    init(server: ServerRuntime) {
+    init(server: ServerRuntime, decoder: HTTPResponseDecoder) {
         self.server = server
+        self.decoder = decoder
     }
 
     var isWritable: Bool { self.context?.channel.isWritable ?? false }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.socketSide = try? context.pipeline.syncOperations.context(
+            handlerType: ByteToMessageHandler<HTTPResponseDecoder>.self)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        self.socketSide = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -98,12 +121,45 @@ final class ServerConnection: ChannelDuplexHandler {
         }
     }
 
-    func write(_ part: HTTPClientRequestPart) {
-        self.context?.write(self.wrapOutboundOut(part), promise: nil)
+    // MARK: - Sending a request
+
+    /// A request head written by `ServerRequestWriter`. `request` is the client's head: the decoder
+    /// learns the method from it.
+    func sendHead(_ bytes: ByteBuffer, of request: HTTPRequestHead, chunked: Bool) {
+        self.decoder.write(data: .head(request))
+        self.chunkedRequest = chunked
+        self.chunkOpen = false
+        self.send(bytes)
+    }
+
+    /// A piece of the request body, re-chunked when the body is chunked.
+    func sendBody(_ buffer: ByteBuffer) {
+        guard self.chunkedRequest else {
+            self.send(buffer)
+            return
+        }
+        // An empty chunk would end the body.
+        guard buffer.readableBytes > 0, let allocator = self.context?.channel.allocator else { return }
+        self.send(ServerRequestWriter.chunkLine(
+            size: buffer.readableBytes, closingPrevious: self.chunkOpen, allocator: allocator))
+        self.send(buffer)
+        self.chunkOpen = true
+    }
+
+    /// The end of the request: the last chunk and the trailers when the body is chunked.
+    func sendEnd(_ trailers: HTTPHeaders?) {
+        guard self.chunkedRequest, let allocator = self.context?.channel.allocator else { return }
+        self.send(ServerRequestWriter.lastChunk(trailers: trailers, closingPrevious: self.chunkOpen, allocator: allocator))
+        self.chunkedRequest = false
+        self.chunkOpen = false
+    }
+
+    private func send(_ bytes: ByteBuffer) {
+        self.socketSide?.write(NIOAny(IOData.byteBuffer(bytes)), promise: nil)
     }
 
     func flush() {
-        self.context?.flush()
+        self.socketSide?.flush()
     }
 
     /// The response said the server will close, or the exchange did not finish cleanly.

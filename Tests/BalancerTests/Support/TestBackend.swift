@@ -6,7 +6,7 @@ import Synchronization
 /// A small HTTP server on 127.0.0.1 standing in for web01/web02.
 ///
 /// Paths: `/` → its name; `/health` → 200 or 503 (`healthy`); `/headers` → the request headers, one
-/// `name: value` per line; `/echo` → the request body streamed back (chunked); `/big?N` → N bytes in
+/// `name: value` per line; `/echo` → the request body streamed back (chunked; `Expect: 100-continue` gets a 100 first); `/big?N` → N bytes in
 /// chunks; `/slow` → answers after `slowDelay`; `/chunked` → its name in three chunks; `/malformed` →
 /// garbage instead of a response; `/close` → closes without answering.
 final class TestBackend: @unchecked Sendable {
@@ -100,6 +100,12 @@ private final class TestBackendHandler: ChannelInboundHandler {
             self.backend.countRequest()
             if head.uri == "/echo" {
                 self.echoing = true
+                if head.headers["expect"].first?.lowercased() == "100-continue" {
+                    // The client waits for this before it sends the body.
+                    context.writeAndFlush(
+                        self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))),
+                        promise: nil)
+                }
                 var headers = HTTPHeaders()
                 headers.add(name: "transfer-encoding", value: "chunked")
                 context.writeAndFlush(
