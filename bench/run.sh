@@ -3,7 +3,8 @@
 #
 #   bash bench/run.sh                 # builds release, then benchmarks (about 1 minute)
 #   PORTICO_BIN=path bash bench/run.sh  # skip the build, use this binary
-#   BENCH_ROUNDS=3 BENCH_DURATION=10s   # rounds (the two balancers alternate) and wrk duration
+#   BENCH_ROUNDS=3 BENCH_DURATION=10s   # rounds (the balancers alternate) and wrk duration
+#   BASELINE_BIN=path bash bench/run.sh # also runs this (older) portico in each round, to measure a change
 #
 # Both balancers get the seed's haproxy.cfg semantics (maxconn 10000, forwardfor, httplog, timeouts,
 # round robin over web01/web02 with `check inter 2s fall 3 rise 2`, a stats listener), rewritten to
@@ -18,6 +19,7 @@ ROUNDS=${BENCH_ROUNDS:-2}
 PORTICO_ARGS=${PORTICO_ARGS:-}
 LB_PORT=$BASE
 HA_PORT=$((BASE + 10))
+BASELINE_PORT=$((BASE + 20))
 WEB1=$((BASE + 1))
 WEB2=$((BASE + 2))
 WORK=$(mktemp -d /tmp/portico-bench.XXXXXX)
@@ -50,9 +52,8 @@ wait_port() { # port
 
 # --- portico binary ----------------------------------------------------------------------------------
 if [ -z "${PORTICO_BIN:-}" ]; then
-    echo "building release (swift build -c release --product portico)..."
-    timeout 1800 swift build -c release --product portico >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log"; exit 1; }
-    PORTICO_BIN=$(swift build -c release --show-bin-path)/portico
+    echo "building release (scripts/build-release.sh)..."
+    PORTICO_BIN=$(timeout 1800 bash scripts/build-release.sh 2>"$WORK/build.log") || { tail -30 "$WORK/build.log"; exit 1; }
 fi
 
 # --- backends ----------------------------------------------------------------------------------------
@@ -144,6 +145,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 write_config "$WORK/portico.cfg" "$LB_PORT" $((BASE + 4)) 10000
 EFFECTIVE=$("$PORTICO_BIN" lb -c -f "$WORK/portico.cfg" 2>&1 | sed -n 's/.*capping maxconn to \([0-9]*\).*/\1/p')
 write_config "$WORK/haproxy.cfg" "$HA_PORT" $((BASE + 14)) "${EFFECTIVE:-10000}"
+write_config "$WORK/baseline.cfg" "$BASELINE_PORT" $((BASE + 24)) 10000
 
 # CPU ticks (user + system) the process has used so far: the steadier figure on a shared machine.
 cpu_ticks() { # pid
@@ -169,18 +171,27 @@ run_wrk() { # label port pid round
     printf 'round %s %-26s %12s req/s   p50 %-9s p99 %-9s CPU/req %6s µs   peak RSS %-10s %s\n' "$4" "$1" \
         "${rps:-?}" "${p50:-?}" "${p99:-?}" "$cpu" "$rss" "$errors"
     case "$1" in
-        portico*) echo "${rps:-0} $cpu" >>"$WORK/rps.portico" ;;
+        portico) echo "${rps:-0} $cpu" >>"$WORK/rps.portico" ;;
+        baseline*) echo "${rps:-0} $cpu" >>"$WORK/rps.baseline" ;;
         *) echo "${rps:-0} $cpu" >>"$WORK/rps.haproxy" ;;
     esac
 }
 
 echo "backends: $BACKENDS on 127.0.0.1:$WEB1 and :$WEB2; load: wrk -t1 -c50 -d$DURATION; $(nproc) CPUs;" \
-    "$ROUNDS round(s), the two balancers alternating (this machine is shared and noisy)"
+    "$ROUNDS round(s), the balancers alternating (this machine is shared and noisy)"
 
 "$PORTICO_BIN" lb -f "$WORK/portico.cfg" $PORTICO_ARGS 2>"$WORK/portico.log" &
 PORTICO_PID=$!
 PIDS+=("$PORTICO_PID")
 wait_port "$LB_PORT"
+
+BASELINE_PID=""
+if [ -n "${BASELINE_BIN:-}" ]; then
+    "$BASELINE_BIN" lb -f "$WORK/baseline.cfg" $PORTICO_ARGS 2>"$WORK/baseline.log" &
+    BASELINE_PID=$!
+    PIDS+=("$BASELINE_PID")
+    wait_port "$BASELINE_PORT"
+fi
 
 HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
 HAPROXY_PID=""
@@ -196,6 +207,9 @@ fi
 
 for round in $(seq 1 "$ROUNDS"); do
     run_wrk "portico" "$LB_PORT" "$PORTICO_PID" "$round"
+    if [ -n "$BASELINE_PID" ]; then
+        run_wrk "baseline portico" "$BASELINE_PORT" "$BASELINE_PID" "$round"
+    fi
     if [ -n "$HAPROXY_PID" ]; then
         run_wrk "$HAPROXY_LABEL" "$HA_PORT" "$HAPROXY_PID" "$round"
     fi
@@ -214,4 +228,16 @@ if [ -n "$HAPROXY_PID" ]; then
                 }
             }
         }' "$WORK/rps.portico" "$WORK/rps.haproxy"
+fi
+
+if [ -n "$BASELINE_PID" ]; then
+    awk '
+        FNR == 1 { file++ }
+        file == 1 { p += $1; pc += $2; pn++ }
+        file == 2 { b += $1; bc += $2; bn++ }
+        END {
+            if (pn && bn && b > 0 && bc > 0) {
+                printf "against the baseline binary: %.2fx req/s, CPU per request %.1f µs vs %.1f µs (%.2fx)\n", (p / pn) / (b / bn), pc / pn, bc / bn, (pc / pn) / (bc / bn)
+            }
+        }' "$WORK/rps.portico" "$WORK/rps.baseline"
 fi

@@ -5,7 +5,7 @@
 #
 #   bench/web.sh                      # defaults below
 #   DURATION=30s CONNECTIONS=100 PORTICO_PORT=18180 NGINX_PORT=18181 bench/web.sh
-#   SKIP_BUILD=1 bench/web.sh         # reuse .build/release/portico
+#   SKIP_BUILD=1 bench/web.sh         # reuse .build-release/release/portico
 #   ROUNDS=3 bench/web.sh             # alternate the two servers 3 times; the ratio uses each one's median
 # The machine's other load shifts the figures between runs: compare only figures from the same run.
 set -euo pipefail
@@ -49,11 +49,11 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-if [ -z "${SKIP_BUILD:-}" ] || [ ! -x .build/release/portico ]; then
-    echo "building portico (release)..." >&2
-    swift build -c release --product portico >&2
+if [ -z "${SKIP_BUILD:-}" ] || [ ! -x .build-release/release/portico ]; then
+    echo "building portico (release, scripts/build-release.sh)..." >&2
+    bash scripts/build-release.sh >/dev/null
 fi
-PORTICO=.build/release/portico
+PORTICO=.build-release/release/portico
 
 # The seed's web01 document root.
 mkdir -p "$work/root" "$work/nginx/logs"
