@@ -70,6 +70,11 @@ struct ClientResponseWriter {
     }
 
     private mutating func statusLine(_ version: HTTPVersion, _ status: HTTPResponseStatus) {
+        // The line of nearly every response, without number formatting.
+        if version == .http1_1, status == .ok {
+            self.pending.writeStaticString("HTTP/1.1 200 OK\r\n")
+            return
+        }
         self.pending.writeStaticString("HTTP/")
         self.pending.writeString(String(version.major))
         self.pending.writeStaticString(".")

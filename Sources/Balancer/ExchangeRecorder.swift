@@ -57,7 +57,7 @@ final class TrafficMeter: ChannelInboundHandler {
 /// response head, Ta from the first byte to the last response byte written.
 final class ExchangeRecorder {
     private struct Exchange {
-        var requestLine: String?
+        var requestLine: RequestLine?
         var firstByteAt: NIODeadline
         var headAt: NIODeadline?
         var date: LogTimestamp
@@ -129,7 +129,10 @@ final class ExchangeRecorder {
         let exchange = Exchange(
             // The line and the wall-clock date are only worked out when the proxy logs.
             requestLine: self.logs
-                ? "\(head.method.rawValue) \(head.uri) HTTP/\(head.version.major).\(head.version.minor)" : nil,
+                ? RequestLine(
+                    method: head.method.rawValue, target: head.uri, major: head.version.major,
+                    minor: head.version.minor)
+                : nil,
             firstByteAt: self.meter.firstByteAt ?? now, headAt: now, date: self.date(self.meter.firstByteAt),
             bytesOutAtStart: self.meter.bytesOut, bytesInAtStart: self.meter.bytesInAtRequestStart)
         if self.exchange == nil {

@@ -102,6 +102,8 @@ enum HTTPMessageRules {
     static func namedByConnection(_ headers: HTTPHeaders) -> [String] {
         var names: [String] = []
         for (name, value) in headers where name.utf8.count == 10 && name.equalsIgnoringASCIICase("connection") {
+            // The usual values name no field.
+            if value.equalsIgnoringASCIICase("keep-alive") || value.equalsIgnoringASCIICase("close") { continue }
             var rest = value[...]
             while !rest.isEmpty {
                 let end = rest.firstIndex(of: ",") ?? rest.endIndex

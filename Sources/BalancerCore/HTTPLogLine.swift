@@ -69,7 +69,7 @@ public struct HTTPLogEntry: Sendable, Equatable {
     public var serverQueue: Int
     public var backendQueue: Int
     /// The request line as received (`GET / HTTP/1.1`), `nil` for a bad request (`<BADREQ>`).
-    public var requestLine: String?
+    public var requestLine: RequestLine?
 
     public init(
         clientIP: String,
@@ -94,7 +94,7 @@ public struct HTTPLogEntry: Sendable, Equatable {
         redispatched: Bool = false,
         serverQueue: Int = 0,
         backendQueue: Int = 0,
-        requestLine: String?
+        requestLine: RequestLine?
     ) {
         self.clientIP = clientIP
         self.clientPort = clientPort
@@ -126,7 +126,7 @@ public struct HTTPLogEntry: Sendable, Equatable {
     /// e.g. `10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/109 200 2750 - - ----
     /// 1/1/1/1/0 0/0 "GET /index.html HTTP/1.1"`.
     public var text: String {
-        var line = LogBytes(capacity: 200 + (requestLine?.utf8.count ?? 8))
+        var line = LogBytes(capacity: 200 + (requestLine?.target.utf8.count ?? 0))
         self.write(to: &line)
         return line.text
     }
@@ -180,7 +180,13 @@ public struct HTTPLogEntry: Sendable, Equatable {
         line.append(backendQueue)
         line.append(" \"" as StaticString)
         if let requestLine {
-            Self.appendEscaped(requestLine, to: &line)
+            Self.appendEscaped(requestLine.method, to: &line)
+            line.append(byte: UInt8(ascii: " "))
+            Self.appendEscaped(requestLine.target, to: &line)
+            line.append(" HTTP/" as StaticString)
+            line.append(requestLine.major)
+            line.append(byte: UInt8(ascii: "."))
+            line.append(requestLine.minor)
         } else {
             line.append("<BADREQ>" as StaticString)
         }
@@ -216,5 +222,21 @@ public struct HTTPLogEntry: Sendable, Equatable {
 
     private static func needsEscape(_ byte: UInt8) -> Bool {
         byte < 32 || byte >= 127 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "#")
+    }
+}
+
+/// A request line for the log (`GET /index.html HTTP/1.1`), kept as its parts: the line itself is only
+/// put together in the log's bytes, with no string built for it per request.
+public struct RequestLine: Sendable, Equatable {
+    public var method: String
+    public var target: String
+    public var major: Int
+    public var minor: Int
+
+    public init(method: String, target: String, major: Int = 1, minor: Int = 1) {
+        self.method = method
+        self.target = target
+        self.major = major
+        self.minor = minor
     }
 }

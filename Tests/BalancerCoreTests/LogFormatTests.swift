@@ -51,7 +51,7 @@ struct LogFormatTests {
             frontendConnections: 1,
             backendConnections: 0,
             serverConnections: 0,
-            requestLine: "GET /x?y=1 HTTP/1.1"
+            requestLine: RequestLine(method: "GET", target: "/x?y=1")
         )
         #expect(
             entry.text
@@ -80,7 +80,7 @@ struct LogFormatTests {
             frontendConnections: 1,
             backendConnections: 1,
             serverConnections: 1,
-            requestLine: "GET /index.html HTTP/1.1"
+            requestLine: RequestLine(method: "GET", target: "/index.html")
         )
         #expect(
             entry.text
@@ -112,7 +112,7 @@ struct LogFormatTests {
             serverConnections: 0,
             retries: 3,
             redispatched: true,
-            requestLine: "GET / HTTP/1.1"
+            requestLine: RequestLine(method: "GET", target: "/")
         )
         #expect(
             entry.text
