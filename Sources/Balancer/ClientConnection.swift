@@ -12,12 +12,18 @@ struct ProxyEnvironment {
     let logger: Logger
     /// The statistics page and Prometheus exposition, for a proxy that serves them.
     let localService: LocalService?
+    /// `tune.bufsize`: the largest request head (see `ClientConnection.requestDecoder`).
+    var requestBufferSize = GlobalSettings.defaultBufferSize
 }
 
 /// One client connection: reads requests, sends each to a server connection taken from this loop's
 /// pool (or a new one), streams the bodies both ways with backpressure and relays the response.
 /// Requests are handled one at a time; pipelined requests wait until the previous response is done.
-final class ClientConnection: ChannelDuplexHandler {
+///
+/// A request that asks for an upgrade (WebSocket: `Upgrade` with `Connection: upgrade`) and is answered
+/// `101 Switching Protocols` turns both connections into a tunnel of raw bytes (phase `tunnel`), as
+/// HAProxy's `mode http` does, until one side closes or `timeout tunnel` strikes.
+final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = IOData
     typealias OutboundOut = IOData
@@ -34,6 +40,17 @@ final class ClientConnection: ChannelDuplexHandler {
         case answeringLocally
         /// An error response or a close is under way; nothing more is read.
         case closing
+        /// The server switched protocols (101): raw bytes are relayed both ways until either side closes.
+        case tunnel
+    }
+
+    /// The request decoder for client connections. Bytes it holds when it is removed are passed on: that
+    /// only happens after a request that asked for an upgrade (see `HTTPMessageRules.UpgradeRequest`).
+    static func requestDecoder(bufferSize: Int) -> ByteToMessageHandler<HTTPRequestDecoder> {
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderListSize = bufferSize
+        limits.maxHeaderFieldSize = bufferSize
+        return ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, limitConfiguration: limits))
     }
 
     private let environment: ProxyEnvironment
@@ -101,6 +118,20 @@ final class ClientConnection: ChannelDuplexHandler {
     private var closeAfterResponse = false
     /// Pipelined parts that arrived before the current exchange finished.
     private var deferred: [HTTPServerRequestPart] = []
+    /// What the current request's Upgrade field means (the decoder stopped; the upgrade was offered).
+    private var upgrade = HTTPMessageRules.UpgradeRequest()
+
+    // The tunnel, once a 101 made one.
+    private var tunneled = false
+    private var tunnelLastActivity = NIODeadline.now()
+    private var tunnelTimeout: TimeAmount?
+    /// The httplog letters when the idle timeout closes the tunnel (`cD`, or `sD` when `timeout server` is
+    /// the shorter one and `timeout tunnel` is not set).
+    private var tunnelTimeoutTermination = TerminationState(cause: "c", phase: "D")
+    /// How the tunnel ended, for the httplog line written when the client connection closes.
+    private var tunnelTermination = TerminationState.normal
+    private var clientFinished = false
+    private var serverFinished = false
 
     init(environment: ProxyEnvironment, recorder: ExchangeRecorder) {
         self.environment = environment
@@ -137,6 +168,11 @@ final class ClientConnection: ChannelDuplexHandler {
         self.cancelTimers()
         self.abandonServer()
         self.environment.pool.unregister(self)
+        if self.tunneled {
+            // HAProxy logs a tunnel once, when it ends, with every byte relayed.
+            self.tunneled = false
+            self.recorder.tunnelClosed(termination: self.tunnelTermination)
+        }
         self.recorder.sessionClosed()
         context.fireChannelInactive()
     }
@@ -160,8 +196,17 @@ final class ClientConnection: ChannelDuplexHandler {
         }
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // Only a tunnel allows half-closure: the client's FIN arrives here instead of closing the channel.
+        if self.phase == .tunnel, let event = event as? ChannelEvent, event == .inputClosed {
+            self.clientInputClosed()
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         guard let parserError = error as? HTTPParserError else {
+            if self.phase == .tunnel { self.tunnelTermination = TerminationState(cause: "C", phase: "D") }
             self.closeNow()
             return
         }
@@ -200,12 +245,15 @@ final class ClientConnection: ChannelDuplexHandler {
         case .idle: return false
         case .closing: return false  // input is read and dropped until the lingering close
         case .answeringLocally: return false  // the (small) body is collected, later requests dropped
-        case .connecting: return self.requestComplete ? !self.deferred.isEmpty : true
+        case .connecting: return self.requestComplete ? !self.deferred.isEmpty || self.upgrade.stopsDecoder : true
         case .exchanging:
             // Once the request is complete, reading on only stops when a pipelined request is already
             // waiting (bounded buffering); stopping on every request would cost two epoll_ctl calls each.
-            if self.requestComplete { return !self.deferred.isEmpty }
+            // Behind an upgrade request the decoder no longer parses: what follows waits for the answer.
+            if self.requestComplete { return !self.deferred.isEmpty || self.upgrade.stopsDecoder }
             return !(self.server?.isWritable ?? false)
+        case .tunnel:
+            return !(self.server?.isWritable ?? true)
         }
     }
 
@@ -219,7 +267,7 @@ final class ClientConnection: ChannelDuplexHandler {
 
     private func handle(_ part: HTTPServerRequestPart) {
         switch self.phase {
-        case .closing:
+        case .closing, .tunnel:
             return
         case .answeringLocally:
             // A local answer closes the connection: requests pipelined behind it are ignored.
@@ -287,6 +335,7 @@ final class ClientConnection: ChannelDuplexHandler {
         self.responseHeadSent = false
         self.responseKeepAlive = true
         self.closeAfterResponse = false
+        self.upgrade = HTTPMessageRules.UpgradeRequest()
         self.phase = .connecting
         self.lastClientActivity = .now()
 
@@ -320,10 +369,12 @@ final class ClientConnection: ChannelDuplexHandler {
         case .contentLength(let length): self.requestHasBody = length > 0
         case .chunked: self.requestHasBody = true
         }
+        self.upgrade = HTTPMessageRules.upgradeRequest(head, framing: framing)
         self.requestHead = head
         self.upstreamChunked = framing == .chunked
         self.upstreamHead = ServerRequestWriter.head(
             head, framing: framing, forwardedFor: self.forwardedFor(head.headers),
+            offersUpgrade: self.upgrade.offered,
             allocator: self.context?.channel.allocator ?? ByteBufferAllocator())
 
         guard self.backend != nil else {
@@ -550,7 +601,8 @@ final class ClientConnection: ChannelDuplexHandler {
     // MARK: - Responses
 
     func serverRead(_ part: HTTPClientResponsePart, from connection: ServerConnection) {
-        guard connection === self.server, let context = self.context else { return }
+        // In a tunnel, only the `.end` NIO's decoder sends behind the 101 comes here.
+        guard connection === self.server, self.phase != .tunnel, let context = self.context else { return }
         switch part {
         case .head(let head):
             if head.status.code < 200 {
@@ -563,9 +615,13 @@ final class ClientConnection: ChannelDuplexHandler {
                     context.flush()
                 }
                 if head.status == .switchingProtocols {
-                    // We never offered an upgrade, so the server is broken.
-                    connection.close()
-                    self.respondError(.badGateway)
+                    guard self.upgrade.offered, self.requestComplete else {
+                        // We never offered an upgrade, so the server is broken.
+                        connection.close()
+                        self.respondError(.badGateway)
+                        return
+                    }
+                    self.startTunnel(head, connection: connection, context: context)
                 }
                 return
             }
@@ -683,6 +739,10 @@ final class ClientConnection: ChannelDuplexHandler {
         self.requestComplete = false
         self.requestHead = nil
         self.upstreamHead = nil
+        if self.upgrade.stopsDecoder {
+            self.upgrade = HTTPMessageRules.UpgradeRequest()
+            self.restartRequestDecoder()
+        }
         self.armHeadTimer()
         if !self.deferred.isEmpty {
             let parts = self.deferred
@@ -699,6 +759,10 @@ final class ClientConnection: ChannelDuplexHandler {
         self.server = nil
         self.watchingServer = false
         connection.close()
+        if self.phase == .tunnel {
+            self.tunnelServerClosed(error: error)
+            return
+        }
         if self.responseHeadSent {
             // Part of the response is already with the client: all we can do is cut it short.
             self.releaseSlot()
@@ -712,6 +776,141 @@ final class ClientConnection: ChannelDuplexHandler {
             metadata: ["lb.server": "\(connection.server.name)", "lb.failure": "\(failure)"]
         )
         self.attemptFailed(failure, server: connection.server)
+    }
+
+    // MARK: - Upgrades and tunnels
+
+    /// The server accepted the upgrade: its 101 head goes to the client (with its Upgrade and Connection
+    /// fields), then both connections carry raw bytes. On each side a `TunnelReader` replaces the HTTP
+    /// decoder; the bytes a decoder already read past the request or the 101 are handed to it on removal,
+    /// so what a client sent right behind its request head is not lost.
+    private func startTunnel(
+        _ head: HTTPResponseHead, connection: ServerConnection, context: ChannelHandlerContext
+    ) {
+        self.phase = .tunnel
+        self.tunneled = true
+        self.watchingServer = false
+        self.responseHeadSent = true
+        self.recorder.responseStarted(status: Int(head.status.code))
+        let fields = HTTPMessageRules.responseFields(head.headers)
+        let relay = ClientResponseWriter.Relay(
+            version: .http1_1, dropsHopByHop: fields.hasHopByHop,
+            namedByConnection: fields.hasHopByHop ? HTTPMessageRules.namedByConnection(head.headers) : [],
+            dropsContentLength: true, chunked: false, connection: nil, keepsUpgrade: true)
+        self.output.relayedHead(head, relay)
+        self.emitOutput(context)
+        context.flush()
+        do {
+            try connection.startTunnel()
+            let sync = context.pipeline.syncOperations
+            // The client's FIN is relayed as a FIN to the server, not as a close (see `clientInputClosed`).
+            try context.channel.syncOptions?.setOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            let decoder = try sync.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            try sync.addHandler(TunnelReader(end: self), position: .before(self))
+            sync.removeHandler(decoder, promise: nil)
+        } catch {
+            self.tunnelTermination = TerminationState(cause: "P", phase: "D")
+            self.closeNow()
+            return
+        }
+        self.armTunnelTimer()
+        self.resumeReadsIfPossible()
+    }
+
+    /// `timeout tunnel`, else HAProxy's fallback: the client and server inactivity timeouts still run, so
+    /// the shorter of them closes an idle tunnel (`cD` or `sD` in the log).
+    private func armTunnelTimer() {
+        let client = self.frontend.clientTimeout
+        let server = self.backend?.serverTimeout
+        if let tunnel = self.backend?.config.timeouts.tunnel?.timeAmount {
+            self.tunnelTimeout = tunnel
+        } else if let server, client.map({ server < $0 }) ?? true {
+            self.tunnelTimeout = server
+            self.tunnelTimeoutTermination = TerminationState(cause: "s", phase: "D")
+        } else {
+            self.tunnelTimeout = client
+        }
+        self.tunnelLastActivity = .now()
+        if let timeout = self.tunnelTimeout {
+            self.ensureWatchdog(at: self.tunnelLastActivity + timeout)
+        }
+    }
+
+    /// Bytes from the client, through the tunnel to the server.
+    func tunnelRead(_ buffer: ByteBuffer) {
+        guard self.phase == .tunnel, let server = self.server else { return }
+        self.tunnelLastActivity = .now()
+        // Flushed at once: bytes forwarded by the removed decoder come without a read-complete event.
+        server.sendTunnelBytes(buffer)
+    }
+
+    /// Bytes from the server, through the tunnel to the client.
+    func serverTunnelRead(_ buffer: ByteBuffer, from connection: ServerConnection) {
+        guard connection === self.server, self.phase == .tunnel, let context = self.context else { return }
+        self.tunnelLastActivity = .now()
+        self.recorder.meter.countWritten(buffer.readableBytes)
+        context.writeAndFlush(self.wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+    }
+
+    /// The client sent its FIN. As HAProxy does, the shutdown is passed on (the server gets a FIN once the
+    /// bytes before it are out) and the other direction stays open: what the server still sends reaches
+    /// the client. When both sides have finished, both connections close.
+    private func clientInputClosed() {
+        self.clientFinished = true
+        if self.serverFinished {
+            self.afterClientWrites { [self] in self.closeNow() }
+            return
+        }
+        self.server?.closeOutput()
+    }
+
+    /// The server sent its FIN: passed on to the client the same way (see `clientInputClosed`).
+    func serverInputClosed(_ connection: ServerConnection) {
+        guard connection === self.server, self.phase == .tunnel else { return }
+        self.serverFinished = true
+        self.afterClientWrites { [self] in
+            if self.clientFinished {
+                self.closeNow()
+            } else {
+                self.context?.close(mode: .output, promise: nil)
+            }
+        }
+    }
+
+    /// The server connection went away (reset, error): what it sent still reaches the client, then the
+    /// client connection closes.
+    private func tunnelServerClosed(error: Error?) {
+        if error != nil, self.tunnelTermination == .normal {
+            self.tunnelTermination = TerminationState(cause: "S", phase: "D")
+        }
+        self.releaseSlot()
+        // The tunnel's idle timeout still bounds this, should the client stop reading.
+        self.afterClientWrites { [self] in self.closeNow() }
+    }
+
+    /// Runs `body` once everything written to the client so far is handed to the socket (or failed).
+    private func afterClientWrites(_ body: @escaping () -> Void) {
+        guard let context = self.context else { return }
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(
+            self.wrapOutboundOut(.byteBuffer(context.channel.allocator.buffer(capacity: 0))), promise: promise)
+        promise.futureResult.assumeIsolated().whenComplete { _ in body() }
+    }
+
+    /// NIO's request decoder stops parsing after a request that asked for an upgrade (see
+    /// `HTTPMessageRules.UpgradeRequest`). When no tunnel followed, a new decoder takes its place; the bytes
+    /// the old one kept (a request sent behind) go to the new one as the old one is removed.
+    private func restartRequestDecoder() {
+        guard let context = self.context else { return }
+        let sync = context.pipeline.syncOperations
+        do {
+            let old = try sync.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            try sync.addHandler(
+                Self.requestDecoder(bufferSize: self.environment.requestBufferSize), position: .before(self))
+            sync.removeHandler(old, promise: nil)
+        } catch {
+            self.closeNow()
+        }
     }
 
     // MARK: - Timers
@@ -784,6 +983,15 @@ final class ClientConnection: ChannelDuplexHandler {
             } else {
                 self.respondError(.gatewayTimeout)
             }
+        case .tunnel:
+            guard let timeout = self.tunnelTimeout else { return }
+            let deadline = self.tunnelLastActivity + timeout
+            guard deadline <= now else {
+                self.ensureWatchdog(at: deadline)
+                return
+            }
+            self.tunnelTermination = self.tunnelTimeoutTermination
+            self.closeNow()
         case .closing:
             return
         }

@@ -48,6 +48,8 @@ struct ClientResponseWriter {
         var chunked: Bool
         /// `Connection` value Portico sends (`close`, `keep-alive`), if any.
         var connection: String?
+        /// A 101 that switches protocols: its `Upgrade` and `Connection` fields reach the client as they are.
+        var keepsUpgrade = false
     }
 
     /// A server's response head as the client gets it, written straight from the server's fields: no
@@ -58,7 +60,12 @@ struct ClientResponseWriter {
             let length = name.utf8.count
             if relay.dropsContentLength, length == 14, name.equalsIgnoringASCIICase("content-length") { continue }
             if relay.dropsHopByHop {
-                if HTTPMessageRules.isHopByHopName(name) { continue }
+                if HTTPMessageRules.isHopByHopName(name) {
+                    let upgradeField =
+                        (length == 7 && name.equalsIgnoringASCIICase("upgrade"))
+                        || (length == 10 && name.equalsIgnoringASCIICase("connection"))
+                    if !(relay.keepsUpgrade && upgradeField) { continue }
+                }
                 if !relay.namedByConnection.isEmpty, relay.namedByConnection.contains(name.lowercased()) { continue }
             }
             self.field(name, value)

@@ -74,6 +74,8 @@ final class ExchangeRecorder {
         var status: Int?
         var bytesOutAtStart: Int
         var bytesInAtStart: Int
+        /// The response was a 101 and the connection became a tunnel: logged when it closes.
+        var tunneled = false
     }
 
     private let operations: FrontendOperations
@@ -222,6 +224,13 @@ final class ExchangeRecorder {
         self.finish(termination: self.termination())
     }
 
+    /// A tunnel that a 101 started ended: one httplog line for the whole of it (status 101, every byte
+    /// relayed, Ta its whole duration), as HAProxy logs a WebSocket session.
+    func tunnelClosed(termination: TerminationState) {
+        self.exchange?.tunneled = true
+        self.finish(termination: termination)
+    }
+
     /// `----` for a relayed response; for Portico's own error answers the letters HAProxy uses.
     private func termination() -> TerminationState {
         guard let exchange = self.exchange else { return .normal }
@@ -298,7 +307,8 @@ final class ExchangeRecorder {
                 ? 0 : milliseconds(exchange.dequeuedAt ?? exchange.headAt, exchange.attachedAt),
             responseTime: exchange.localName != nil
                 ? 0
-                : termination == .normal ? milliseconds(exchange.attachedAt, exchange.responseAt) : nil,
+                : termination == .normal || exchange.tunneled
+                    ? milliseconds(exchange.attachedAt, exchange.responseAt) : nil,
             activeTime: milliseconds(exchange.firstByteAt, end),
             status: status, bytesRead: UInt64(max(0, bytesOut)), termination: termination,
             processConnections: process,

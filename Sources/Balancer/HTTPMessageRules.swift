@@ -95,8 +95,8 @@ enum HTTPMessageRules {
 
     /// The field names a Connection field lists (they apply to that connection only), lower-cased.
     /// With `isHopByHopName`, what stays out of a forwarded head: Connection, Keep-Alive,
-    /// Proxy-Connection, TE, Transfer-Encoding (the proxy re-frames bodies), Upgrade (protocol switches
-    /// are not supported, so the server must not be offered one) and the fields Connection names.
+    /// Proxy-Connection, TE, Transfer-Encoding (the proxy re-frames bodies), Upgrade (unless the request's
+    /// upgrade is offered to the server, see `upgradeRequest`) and the fields Connection names.
     /// Tokens that are hop-by-hop names anyway or `close` are left out: the usual `Connection: keep-alive`
     /// gives an empty list without allocating anything.
     static func namedByConnection(_ headers: HTTPHeaders) -> [String] {
@@ -115,6 +115,51 @@ enum HTTPMessageRules {
             }
         }
         return names
+    }
+
+    /// What a request's `Upgrade` field means for the proxy (RFC 9110 §7.8).
+    struct UpgradeRequest: Equatable {
+        /// The request carries an `Upgrade` field and `upgrade` among its Connection tokens. NIO's request
+        /// decoder (llhttp) stops parsing after such a request, whatever its version or body, until it is
+        /// replaced: the bytes behind it may belong to another protocol.
+        var stopsDecoder = false
+        /// The upgrade is offered to the server (`Upgrade` and `Connection: upgrade` forwarded): HTTP/1.1, no
+        /// request body (HAProxy drops `Upgrade` from a request with a body), no `h2c`/`h2` token (HAProxy
+        /// drops those too: a server must not switch the connection to HTTP/2 behind the proxy's back).
+        var offered = false
+    }
+
+    static func upgradeRequest(_ head: HTTPRequestHead, framing: RequestFraming) -> UpgradeRequest {
+        var hasUpgradeField = false
+        var namesHTTP2 = false
+        var connectionUpgrade = false
+        for (name, value) in head.headers {
+            let length = name.utf8.count
+            if length == 7, name.equalsIgnoringASCIICase("upgrade") {
+                hasUpgradeField = true
+                if Self.tokens(value, contain: "h2c") || Self.tokens(value, contain: "h2") { namesHTTP2 = true }
+            } else if length == 10, name.equalsIgnoringASCIICase("connection") {
+                if Self.tokens(value, contain: "upgrade") { connectionUpgrade = true }
+            }
+        }
+        guard hasUpgradeField, connectionUpgrade else { return UpgradeRequest() }
+        let hasBody: Bool
+        switch framing {
+        case .none: hasBody = false
+        case .contentLength(let length): hasBody = length > 0
+        case .chunked: hasBody = true
+        }
+        // RFC 9110 §7.8: a server must ignore Upgrade in an HTTP/1.0 request (HAProxy 2.6 forwards it anyway).
+        let offered = head.version.major == 1 && head.version.minor >= 1 && !hasBody && !namesHTTP2
+        return UpgradeRequest(stopsDecoder: true, offered: offered)
+    }
+
+    /// Whether a comma-separated field value lists `token` (ASCII case-insensitive, blanks around items ignored).
+    static func tokens(_ value: String, contain token: StaticString) -> Bool {
+        for item in value.split(separator: ",") where item.trimmingSpaces.equalsIgnoringASCIICase(token) {
+            return true
+        }
+        return false
     }
 
     /// RFC 9110 §9.2.2: safe methods plus PUT and DELETE. Only these are retried after a request was sent.

@@ -192,22 +192,16 @@ public final class LoadBalancer: Service, Sendable {
                     guard let pool = pools.pool(for: channel.eventLoop) else {
                         throw ChannelError.ioOnClosedChannel
                     }
-                    var limits = NIOHTTPDecoderLimitConfiguration()
-                    limits.maxHeaderListSize = bufferSize
-                    limits.maxHeaderFieldSize = bufferSize
                     let sync = channel.pipeline.syncOperations
                     let recording = operations.connectionRecording(for: frontend)
                     try sync.addHandler(recording.meter)
-                    try sync.addHandler(
-                        ByteToMessageHandler(
-                            HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)
-                        )
-                    )
+                    try sync.addHandler(ClientConnection.requestDecoder(bufferSize: bufferSize))
                     // No response encoder: ClientConnection writes the response bytes itself.
                     try sync.addHandler(
                         ClientConnection(
                             environment: ProxyEnvironment(
-                                frontend: frontend, pool: pool, logger: logger, localService: localService),
+                                frontend: frontend, pool: pool, logger: logger, localService: localService,
+                                requestBufferSize: bufferSize),
                             recorder: recording.recorder
                         )
                     )

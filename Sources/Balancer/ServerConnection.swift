@@ -8,15 +8,18 @@ import NIOHTTP1
 /// `ServerRequestWriter`, sent from the decoder's socket side (`socketSide`) so they do not cross the
 /// decoder, which is told each request's method directly instead (it needs it: a response to HEAD has
 /// no body).
-final class ServerConnection: ChannelDuplexHandler {
+final class ServerConnection: ChannelDuplexHandler, TunnelEnd {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = IOData
     typealias OutboundOut = IOData
 
     /// The response decoder and its handler, to add to a new server connection's pipeline before this one.
     static func responseDecoder() -> (HTTPResponseDecoder, ByteToMessageHandler<HTTPResponseDecoder>) {
-        // Interim responses (100 Continue) come through: the client connection relays them.
-        let decoder = HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .forward)
+        // Interim responses (100 Continue) come through: the client connection relays them. After a 101 the
+        // decoder stops parsing and is removed; the bytes it holds behind the 101 belong to the tunnel
+        // (`startTunnel`). Bytes are only forwarded on such a deliberate removal, never when the channel closes.
+        let decoder = HTTPResponseDecoder(
+            leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .forward)
         return (decoder, ByteToMessageHandler(decoder))
     }
 
@@ -43,6 +46,8 @@ final class ServerConnection: ChannelDuplexHandler {
     /// Reads are held while the client cannot take more data (backpressure).
     private var holdReads = false
     private var readPending = false
+    /// The server switched protocols (101): raw bytes both ways until the connection closes.
+    private(set) var isTunnel = false
 
     init(server: ServerRuntime, decoder: HTTPResponseDecoder) {
         self.server = server
@@ -87,6 +92,14 @@ final class ServerConnection: ChannelDuplexHandler {
         self.exchange?.serverClosed(self, error: nil)
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // Only a tunnel allows half-closure: the server's FIN arrives here instead of closing the channel.
+        if self.isTunnel, let event = event as? ChannelEvent, event == .inputClosed {
+            self.exchange?.serverInputClosed(self)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         self.isReusable = false
         self.pool?.remove(self)
@@ -119,6 +132,44 @@ final class ServerConnection: ChannelDuplexHandler {
             self.readPending = false
             context.read()
         }
+    }
+
+    // MARK: - Tunnel
+
+    /// The server answered 101 to an upgrade the client asked for: from now on the connection carries raw
+    /// bytes both ways, and never goes back to a pool. A `TunnelReader` takes the response decoder's place;
+    /// the bytes the decoder read behind the 101 reach it when the decoder is removed.
+    func startTunnel() throws {
+        guard let context else { throw ChannelError.ioOnClosedChannel }
+        self.isReusable = false
+        self.isTunnel = true
+        let sync = context.pipeline.syncOperations
+        // A FIN from the server is relayed as a FIN to the client, not as a close (see `serverInputClosed`).
+        try context.channel.syncOptions?.setOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+        let decoder = try sync.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self)
+        try sync.addHandler(TunnelReader(end: self), position: .before(self))
+        sync.removeHandler(decoder, promise: nil)
+        // Writes now start from this handler: the decoder's context goes away.
+        self.socketSide = context
+    }
+
+    /// Raw bytes the server sent through the tunnel.
+    func tunnelRead(_ buffer: ByteBuffer) {
+        guard let exchange = self.exchange else {
+            self.close()
+            return
+        }
+        exchange.serverTunnelRead(buffer, from: self)
+    }
+
+    /// Raw bytes for the server, sent at once.
+    func sendTunnelBytes(_ buffer: ByteBuffer) {
+        self.socketSide?.writeAndFlush(NIOAny(IOData.byteBuffer(buffer)), promise: nil)
+    }
+
+    /// The client finished sending: the server gets a FIN once what was written before is out.
+    func closeOutput() {
+        self.context?.close(mode: .output, promise: nil)
     }
 
     // MARK: - Sending a request

@@ -13,11 +13,13 @@ import NIOHTTP1
 enum ServerRequestWriter {
     /// The request head a server gets: `METHOD target HTTP/1.1`, the client's fields without the
     /// hop-by-hop ones (RFC 9110 §7.6.1) and without its framing fields, then the framing Portico sends
-    /// and the X-Forwarded-For field, if any.
+    /// and the X-Forwarded-For field, if any. `offersUpgrade`: the client's `Upgrade` fields stay and
+    /// `connection: upgrade` is sent (RFC 9110 §7.8), so the server may switch protocols (WebSocket).
     static func head(
         _ head: HTTPRequestHead,
         framing: HTTPMessageRules.RequestFraming,
         forwardedFor: (name: String, value: String)?,
+        offersUpgrade: Bool = false,
         allocator: ByteBufferAllocator
     ) -> ByteBuffer {
         var bytes = allocator.buffer(capacity: 256)
@@ -29,7 +31,9 @@ enum ServerRequestWriter {
         for (name, value) in head.headers {
             let length = name.utf8.count
             if length == 14, name.equalsIgnoringASCIICase("content-length") { continue }
-            if HTTPMessageRules.isHopByHopName(name) { continue }
+            if HTTPMessageRules.isHopByHopName(name) {
+                guard offersUpgrade, length == 7, name.equalsIgnoringASCIICase("upgrade") else { continue }
+            }
             if !namedByConnection.isEmpty, namedByConnection.contains(name.lowercased()) { continue }
             Self.field(&bytes, name, value)
         }
@@ -45,6 +49,9 @@ enum ServerRequestWriter {
             case .POST, .PUT, .PATCH: bytes.writeStaticString("content-length: 0\r\n")
             default: break
             }
+        }
+        if offersUpgrade {
+            bytes.writeStaticString("connection: upgrade\r\n")
         }
         if let forwardedFor {
             Self.field(&bytes, forwardedFor.name, forwardedFor.value)
