@@ -805,9 +805,13 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
             let sync = context.pipeline.syncOperations
             // The client's FIN is relayed as a FIN to the server, not as a close (see `clientInputClosed`).
             try context.channel.syncOptions?.setOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            let gate = TunnelGate()
+            try sync.addHandler(gate, position: .first)
             let decoder = try sync.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
             try sync.addHandler(TunnelReader(end: self), position: .before(self))
-            sync.removeHandler(decoder, promise: nil)
+            let removed = context.eventLoop.makePromise(of: Void.self)
+            sync.removeHandler(decoder, promise: removed)
+            removed.futureResult.assumeIsolated().whenComplete { _ in gate.open() }
         } catch {
             self.tunnelTermination = TerminationState(cause: "P", phase: "D")
             self.closeNow()
@@ -907,7 +911,14 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
             let old = try sync.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
             try sync.addHandler(
                 Self.requestDecoder(bufferSize: self.environment.requestBufferSize), position: .before(self))
-            sync.removeHandler(old, promise: nil)
+            let removed = context.eventLoop.makePromise(of: Void.self)
+            sync.removeHandler(old, promise: removed)
+            // Requests parsed from the handed-on bytes came without a read-complete event, which is where
+            // what they wrote to a server is flushed.
+            removed.futureResult.assumeIsolated().whenComplete { [self] _ in
+                self.inReadBatch = false
+                self.server?.flush()
+            }
         } catch {
             self.closeNow()
         }

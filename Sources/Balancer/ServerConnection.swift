@@ -48,6 +48,8 @@ final class ServerConnection: ChannelDuplexHandler, TunnelEnd {
     private var readPending = false
     /// The server switched protocols (101): raw bytes both ways until the connection closes.
     private(set) var isTunnel = false
+    /// Holds the server's FIN back until the response decoder handed on the bytes it read before it.
+    private var gate: TunnelGate?
 
     init(server: ServerRuntime, decoder: HTTPResponseDecoder) {
         self.server = server
@@ -69,6 +71,11 @@ final class ServerConnection: ChannelDuplexHandler, TunnelEnd {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = self.unwrapInboundIn(data)
+        if self.isTunnel {
+            // The decoder's `.end` behind the 101: the last HTTP part, the decoder can go now.
+            if case .end = part { self.replaceDecoder(context) }
+            return
+        }
         guard let exchange = self.exchange else {
             // A server must not send anything between exchanges: the connection cannot be trusted.
             self.close()
@@ -137,20 +144,37 @@ final class ServerConnection: ChannelDuplexHandler, TunnelEnd {
     // MARK: - Tunnel
 
     /// The server answered 101 to an upgrade the client asked for: from now on the connection carries raw
-    /// bytes both ways, and never goes back to a pool. A `TunnelReader` takes the response decoder's place;
-    /// the bytes the decoder read behind the 101 reach it when the decoder is removed.
+    /// bytes both ways, and never goes back to a pool. A `TunnelReader` takes the response decoder's place
+    /// once the decoder delivered the 101's `.end`; the bytes it read behind the 101 reach the reader when
+    /// the decoder is removed.
     func startTunnel() throws {
         guard let context else { throw ChannelError.ioOnClosedChannel }
         self.isReusable = false
         self.isTunnel = true
-        let sync = context.pipeline.syncOperations
         // A FIN from the server is relayed as a FIN to the client, not as a close (see `serverInputClosed`).
         try context.channel.syncOptions?.setOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-        let decoder = try sync.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self)
-        try sync.addHandler(TunnelReader(end: self), position: .before(self))
-        sync.removeHandler(decoder, promise: nil)
-        // Writes now start from this handler: the decoder's context goes away.
-        self.socketSide = context
+        let gate = TunnelGate()
+        try context.pipeline.syncOperations.addHandler(gate, position: .first)
+        self.gate = gate
+    }
+
+    private func replaceDecoder(_ context: ChannelHandlerContext) {
+        let sync = context.pipeline.syncOperations
+        do {
+            let decoder = try sync.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self)
+            try sync.addHandler(TunnelReader(end: self), position: .before(self))
+            // Writes go on from the decoder's context until it is gone (it must not see them: it would take
+            // them for request parts), then from this handler's.
+            let removed = context.eventLoop.makePromise(of: Void.self)
+            sync.removeHandler(decoder, promise: removed)
+            removed.futureResult.assumeIsolated().whenSuccess { [self] in
+                self.socketSide = self.context
+                self.gate?.open()
+                self.gate = nil
+            }
+        } catch {
+            self.errorCaught(context: context, error: error)
+        }
     }
 
     /// Raw bytes the server sent through the tunnel.

@@ -27,3 +27,43 @@ final class TunnelReader: ChannelInboundHandler, RemovableChannelHandler {
         self.end?.tunnelRead(buffer)
     }
 }
+
+/// Put in front of a connection's HTTP decoder when the connection becomes a tunnel, until the decoder is
+/// gone. NIO's decoder drops the bytes it holds when it sees the end of the input (`inputClosed`) before
+/// its removal ran: a server that sends its 101, a few bytes and its FIN at once would lose the bytes. The
+/// gate keeps that event back until the decoder handed its bytes on (`open`), then lets it through.
+final class TunnelGate: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private var context: ChannelHandlerContext?
+    private var isOpen = false
+    private var heldInputClosed = false
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if !self.isOpen, let event = event as? ChannelEvent, event == .inputClosed {
+            self.heldInputClosed = true
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// The decoder is gone: a held end of input goes on, and the gate leaves the pipeline.
+    func open() {
+        self.isOpen = true
+        guard let context = self.context else { return }
+        if self.heldInputClosed {
+            self.heldInputClosed = false
+            context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        }
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+}

@@ -1,0 +1,260 @@
+import NIOCore
+import NIOPosix
+
+/// A small server on 127.0.0.1 that speaks just enough HTTP/1.1 to accept protocol upgrades, written on raw
+/// bytes so it can switch a connection to a tunnel at the exact byte the 101 ends, like a WebSocket server.
+///
+/// Requests (keep-alive, a Content-Length body is skipped):
+/// - `/ws` with an `Upgrade` field → `101 Switching Protocols` (`Upgrade: websocket`), then every byte is
+///   echoed; on the client's FIN it sends `eof-seen` and closes. Without `Upgrade` → `200` `no upgrade`.
+/// - `/ws-bye` with `Upgrade` → 101, then `bye` and a close.
+/// - `/unsolicited` → a 101 whatever the request said.
+/// - anything else → `200` with the path as body.
+/// Every request head received is kept (`heads`).
+final class UpgradeBackend: @unchecked Sendable {
+    private let group: EventLoopGroup
+    private var channel: Channel?
+    private let lock = TestLock()
+    private var _heads: [String] = []
+    private var _tunnelEOFs = 0
+    private var children: [Channel] = []
+    private(set) var port = 0
+
+    /// The request heads received, in order (request line and fields, without the blank line).
+    var heads: [String] { self.lock.withLock { self._heads } }
+    /// Tunnels in which the backend saw the client's end of stream (FIN or close).
+    var tunnelEOFs: Int { self.lock.withLock { self._tunnelEOFs } }
+
+    init(group: EventLoopGroup) {
+        self.group = group
+    }
+
+    func start() async throws {
+        let channel = try await ServerBootstrap(group: self.group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { channel in
+                self.lock.withLock { self.children.append(channel) }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(UpgradeBackendHandler(backend: self))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0)
+            .get()
+        self.channel = channel
+        self.port = channel.localAddress?.port ?? 0
+    }
+
+    func stop() async {
+        try? await self.channel?.close()
+        let children = self.lock.withLock { () -> [Channel] in
+            defer { self.children = [] }
+            return self.children
+        }
+        for child in children { try? await child.close() }
+    }
+
+    fileprivate func received(head: String) {
+        self.lock.withLock { self._heads.append(head) }
+    }
+
+    fileprivate func sawTunnelEOF() {
+        self.lock.withLock { self._tunnelEOFs += 1 }
+    }
+}
+
+private final class UpgradeBackendHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let backend: UpgradeBackend
+    private var pending: [UInt8] = []
+    private var bodyToSkip = 0
+    private var tunnel = false
+    private var closing = false
+
+    init(backend: UpgradeBackend) {
+        self.backend = backend
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = self.unwrapInboundIn(data)
+        if self.tunnel {
+            context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+            return
+        }
+        self.pending += buffer.readBytes(length: buffer.readableBytes) ?? []
+        self.process(context)
+    }
+
+    private func process(_ context: ChannelHandlerContext) {
+        while !self.tunnel, !self.closing {
+            if self.bodyToSkip > 0 {
+                let skipped = min(self.bodyToSkip, self.pending.count)
+                self.pending.removeFirst(skipped)
+                self.bodyToSkip -= skipped
+                if self.bodyToSkip > 0 { return }
+            }
+            guard let end = self.headEnd() else { return }
+            let head = String(decoding: self.pending[..<end], as: UTF8.self)
+            self.pending.removeFirst(end + 4)
+            self.backend.received(head: head)
+            self.answer(head, context)
+        }
+    }
+
+    private func headEnd() -> Int? {
+        guard self.pending.count >= 4 else { return nil }
+        for index in 0...(self.pending.count - 4)
+        where self.pending[index] == 13 && self.pending[index + 1] == 10 && self.pending[index + 2] == 13
+            && self.pending[index + 3] == 10
+        {
+            return index
+        }
+        return nil
+    }
+
+    private func answer(_ head: String, _ context: ChannelHandlerContext) {
+        let lines = head.split(separator: "\r\n").map(String.init)
+        let path = lines.first?.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
+        var asksUpgrade = false
+        for line in lines.dropFirst() {
+            let lower = line.lowercased()
+            if lower.hasPrefix("upgrade:") { asksUpgrade = true }
+            if lower.hasPrefix("content-length:") {
+                self.bodyToSkip = Int(String(lower.dropFirst(15).filter { $0 != " " })) ?? 0
+            }
+        }
+        let switching = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+        switch path {
+        case "/ws" where asksUpgrade:
+            self.tunnel = true
+            self.write(switching, context)
+            // Bytes that came with the request head belong to the tunnel: echoed like the rest.
+            if !self.pending.isEmpty {
+                self.write(String(decoding: self.pending, as: UTF8.self), context)
+                self.pending = []
+            }
+        case "/ws-bye" where asksUpgrade:
+            self.closing = true
+            self.write(switching + "bye", context)
+            context.close(promise: nil)
+        case "/unsolicited":
+            self.tunnel = true
+            self.write(switching, context)
+        case "/ws":
+            self.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nno upgrade", context)
+        default:
+            self.write("HTTP/1.1 200 OK\r\nContent-Length: \(path.utf8.count)\r\n\r\n\(path)", context)
+        }
+    }
+
+    private func write(_ text: String, _ context: ChannelHandlerContext) {
+        context.writeAndFlush(self.wrapOutboundOut(context.channel.allocator.buffer(string: text)), promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let event = event as? ChannelEvent, event == .inputClosed else { return }
+        if self.tunnel {
+            self.backend.sawTunnelEOF()
+            // Still able to send after the client's FIN: proves the FIN was relayed as a half-close.
+            let written = context.writeAndFlush(
+                self.wrapOutboundOut(context.channel.allocator.buffer(string: "eof-seen")))
+            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            return
+        }
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if self.tunnel, !self.closing {
+            self.closing = true
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+}
+
+/// A raw client connection for tunnel tests: sends bytes, collects what arrives, sees the end of stream.
+final class RawClient: @unchecked Sendable {
+    let channel: Channel
+    private let collector: RawCollector
+
+    private init(channel: Channel, collector: RawCollector) {
+        self.channel = channel
+        self.collector = collector
+    }
+
+    static func connect(port: Int, group: EventLoopGroup) async throws -> RawClient {
+        let collector = RawCollector()
+        let channel = try await ClientBootstrap(group: group)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(collector)
+                }
+            }
+            .connect(host: "127.0.0.1", port: port)
+            .get()
+        return RawClient(channel: channel, collector: collector)
+    }
+
+    /// Everything received so far.
+    var received: String { self.collector.text }
+    /// The peer ended its side (FIN or close).
+    var sawEOF: Bool { self.collector.eof }
+
+    func send(_ text: String) async throws {
+        try await self.channel.writeAndFlush(ByteBuffer(string: text))
+    }
+
+    /// Waits until what was received contains `text` (bounded).
+    func receive(_ text: String, timeout: Duration = .seconds(5)) async -> Bool {
+        await eventually(timeout: timeout) { self.received.contains(text) }
+    }
+
+    func waitForEOF(timeout: Duration = .seconds(5)) async -> Bool {
+        await eventually(timeout: timeout) { self.sawEOF }
+    }
+
+    /// Sends a FIN (half-close): the connection can still receive.
+    func finishSending() async throws {
+        try await self.channel.close(mode: .output)
+    }
+
+    func close() async {
+        try? await self.channel.close()
+    }
+}
+
+private final class RawCollector: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    private let lock = TestLock()
+    private var _text = ""
+    private var _eof = false
+
+    var text: String { self.lock.withLock { self._text } }
+    var eof: Bool { self.lock.withLock { self._eof } }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let string = String(buffer: self.unwrapInboundIn(data))
+        self.lock.withLock { self._text += string }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            self.lock.withLock { self._eof = true }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.lock.withLock { self._eof = true }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+}

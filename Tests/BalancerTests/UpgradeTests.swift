@@ -1,0 +1,188 @@
+import Balancer
+import NIOCore
+import NIOPosix
+import Testing
+
+/// The head of an upgrade request as a WebSocket client sends it.
+private func upgradeRequest(
+    _ path: String, method: String = "GET", version: String = "HTTP/1.1", connection: String = "keep-alive, Upgrade",
+    extra: String = ""
+) -> String {
+    "\(method) \(path) \(version)\r\nHost: test\r\nConnection: \(connection)\r\nUpgrade: websocket\r\n"
+        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\(extra)\r\n"
+}
+
+/// The upgrade backend as the only server of `web_backend`, behind a balancer; both always stopped.
+private func withUpgradeBackend<T>(
+    backendLines: [String] = [],
+    _ body: (Int, UpgradeBackend) async throws -> T
+) async throws -> T {
+    LoadBalancer.typeMetadataWarmedUp
+    let backend = UpgradeBackend(group: testGroup)
+    try await backend.start()
+    do {
+        var topology = TestTopology(servers: [("ws01", backend.port)])
+        topology.backend += backendLines
+        let result = try await withBalancer(topology, threads: 2) { port, _ in try await body(port, backend) }
+        await backend.stop()
+        return result
+    } catch {
+        await backend.stop()
+        throw error
+    }
+}
+
+@Suite("Protocol upgrades (WebSocket) through mode http")
+struct UpgradeTests {
+    @Test("a 101 makes a tunnel: bytes sent behind the request head and several round trips are echoed")
+    func tunnelEchoes() async throws {
+        try await withUpgradeBackend { port, backend in
+            let client = try await RawClient.connect(port: port, group: testGroup)
+            defer { Task { await client.close() } }
+            // The first tunnel bytes travel in the same write as the request head.
+            try await client.send(upgradeRequest("/ws") + "early-bytes")
+            #expect(await client.receive("early-bytes"))
+            let text = client.received
+            #expect(text.hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"), "\(text)")
+            #expect(text.contains("\r\nUpgrade: websocket\r\n"), "\(text)")
+            #expect(text.contains("\r\nConnection: Upgrade\r\n"), "\(text)")
+            #expect(text.hasSuffix("\r\n\r\nearly-bytes"), "\(text)")
+            for round in 1...5 {
+                try await client.send("ping-\(round);")
+                #expect(await client.receive("ping-\(round);"), "round \(round): \(client.received)")
+            }
+            #expect(client.received.hasSuffix("early-bytesping-1;ping-2;ping-3;ping-4;ping-5;"))
+            #expect(!client.sawEOF)
+            // The server was offered the upgrade.
+            let head = try #require(backend.heads.first).lowercased()
+            #expect(head.contains("\r\nupgrade: websocket"), "\(head)")
+            #expect(head.contains("\r\nconnection: upgrade"), "\(head)")
+            #expect(head.contains("sec-websocket-key: dghlihnhbxbszsbub25jzq=="), "\(head)")
+        }
+    }
+
+    @Test("a server closing the tunnel closes the client connection, after what it sent")
+    func serverCloseEndsTunnel() async throws {
+        try await withUpgradeBackend { port, _ in
+            let client = try await RawClient.connect(port: port, group: testGroup)
+            defer { Task { await client.close() } }
+            try await client.send(upgradeRequest("/ws-bye"))
+            #expect(await client.waitForEOF())
+            #expect(client.received.contains("101 Switching Protocols"))
+            #expect(client.received.hasSuffix("\r\n\r\nbye"), "\(client.received)")
+        }
+    }
+
+    @Test("a client closing the tunnel closes the server connection")
+    func clientCloseEndsTunnel() async throws {
+        try await withUpgradeBackend { port, backend in
+            let client = try await RawClient.connect(port: port, group: testGroup)
+            try await client.send(upgradeRequest("/ws") + "hello")
+            #expect(await client.receive("hello"))
+            await client.close()
+            #expect(await eventually { backend.tunnelEOFs == 1 })
+        }
+    }
+
+    @Test("a client's FIN reaches the server as a FIN; what the server sends after it still reaches the client")
+    func halfCloseRelayed() async throws {
+        try await withUpgradeBackend { port, backend in
+            let client = try await RawClient.connect(port: port, group: testGroup)
+            defer { Task { await client.close() } }
+            try await client.send(upgradeRequest("/ws") + "last")
+            #expect(await client.receive("last"))
+            try await client.finishSending()
+            #expect(await client.receive("eof-seen"))
+            #expect(await client.waitForEOF())
+            #expect(client.received.hasSuffix("lasteof-seen"))
+            #expect(backend.tunnelEOFs == 1)
+        }
+    }
+
+    @Test("timeout tunnel closes an idle tunnel on both sides")
+    func tunnelTimeout() async throws {
+        try await withUpgradeBackend(backendLines: ["timeout tunnel 300ms"]) { port, backend in
+            let client = try await RawClient.connect(port: port, group: testGroup)
+            defer { Task { await client.close() } }
+            try await client.send(upgradeRequest("/ws") + "once")
+            #expect(await client.receive("once"))
+            // `timeout client` and `timeout server` are 30 s here: only the tunnel timeout can close it.
+            #expect(await client.waitForEOF(timeout: .seconds(5)))
+            #expect(await eventually { backend.tunnelEOFs == 1 })
+        }
+    }
+
+    @Test("any other answer to an upgrade request is a normal response; the connection stays HTTP and kept alive")
+    func refusedUpgradeStaysHTTP() async throws {
+        try await withUpgradeBackend { port, backend in
+            let client = try await RawClient.connect(port: port, group: testGroup)
+            defer { Task { await client.close() } }
+            // A second request pipelined in the same write, behind the upgrade request.
+            try await client.send(upgradeRequest("/refused") + "GET /second HTTP/1.1\r\nHost: test\r\n\r\n")
+            #expect(await client.receive("/second"), "\(client.received)")
+            #expect(client.received.hasPrefix("HTTP/1.1 200 OK\r\n"))
+            #expect(client.received.contains("\r\n\r\n/refused"))
+            #expect(!client.received.contains(" 101 "))
+            // And a later request on the same connection.
+            try await client.send("GET /third HTTP/1.1\r\nHost: test\r\n\r\n")
+            #expect(await client.receive("/third"), "\(client.received)")
+            #expect(!client.sawEOF)
+            #expect(backend.heads.count == 3)
+        }
+    }
+
+    @Test("a 101 the client did not ask for is a broken server: 502")
+    func unsolicitedSwitchIsBadGateway() async throws {
+        try await withUpgradeBackend { port, _ in
+            let raw = try await rawExchange(
+                port: port, "GET /unsolicited HTTP/1.1\r\nHost: test\r\n\r\n", group: testGroup)
+            #expect(statusCode(raw) == 502, "\(raw)")
+        }
+    }
+
+    @Test("the server gets Upgrade and Connection: upgrade; other hop-by-hop fields and those Connection names do not")
+    func upstreamHeadOffersUpgrade() async throws {
+        try await withBackends(["web01"], group: testGroup) { backends in
+            try await withBalancer(TestTopology(servers: [("web01", backends[0].port)]), threads: 2) { port, _ in
+                let raw = try await rawExchange(
+                    port: port,
+                    "GET /headers HTTP/1.1\r\nHost: test\r\nConnection: Upgrade, X-Private, close\r\n"
+                        + "X-Private: secret\r\nKeep-Alive: timeout=5\r\nUpgrade: websocket\r\n"
+                        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+                    group: testGroup)
+                #expect(statusCode(raw) == 200, "\(raw)")
+                let fields = raw.split(separator: "\r\n\r\n", maxSplits: 1).last.map(String.init) ?? ""
+                #expect(fields.contains("upgrade: websocket\n"), "\(fields)")
+                #expect(fields.contains("connection: upgrade\n"), "\(fields)")
+                #expect(fields.contains("sec-websocket-key: "), "\(fields)")
+                #expect(!fields.contains("x-private"), "\(fields)")
+                #expect(!fields.contains("keep-alive"), "\(fields)")
+            }
+        }
+    }
+
+    @Test("HTTP/1.0 and requests with a body are not upgraded: Upgrade is not forwarded")
+    func notUpgradable() async throws {
+        try await withUpgradeBackend { port, backend in
+            let old = try await rawExchange(
+                port: port, upgradeRequest("/ws", version: "HTTP/1.0", connection: "Upgrade"), group: testGroup)
+            #expect(statusCode(old) == 200, "\(old)")
+            #expect(old.hasSuffix("no upgrade"), "\(old)")
+
+            let client = try await RawClient.connect(port: port, group: testGroup)
+            defer { Task { await client.close() } }
+            let post = upgradeRequest("/ws", method: "POST", extra: "Content-Length: 5\r\n")
+            try await client.send(post + "hello")
+            #expect(await client.receive("no upgrade"), "\(client.received)")
+            #expect(client.received.hasPrefix("HTTP/1.1 200 OK\r\n"))
+            // Still HTTP on the same connection.
+            try await client.send("GET /after HTTP/1.1\r\nHost: test\r\n\r\n")
+            #expect(await client.receive("/after"), "\(client.received)")
+
+            let heads = backend.heads.map { $0.lowercased() }
+            #expect(heads.count == 3)
+            #expect(heads.allSatisfy { !$0.contains("\r\nupgrade:") }, "\(heads)")
+            #expect(heads.allSatisfy { !$0.contains("connection: upgrade") }, "\(heads)")
+        }
+    }
+}
