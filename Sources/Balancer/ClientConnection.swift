@@ -50,7 +50,8 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         var limits = NIOHTTPDecoderLimitConfiguration()
         limits.maxHeaderListSize = bufferSize
         limits.maxHeaderFieldSize = bufferSize
-        return ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, limitConfiguration: limits))
+        return ByteToMessageHandler(
+            HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, limitConfiguration: limits))
     }
 
     private let environment: ProxyEnvironment

@@ -98,6 +98,25 @@ struct ClientResponseWriterTests {
         #expect(writer.chunked)
     }
 
+    @Test("a 101 that opens a tunnel keeps its Upgrade and Connection fields; other hop-by-hop fields stay out")
+    func relayedSwitchingProtocols() {
+        var writer = ClientResponseWriter(allocator: ByteBufferAllocator())
+        var headers = HTTPHeaders()
+        headers.add(name: "Upgrade", value: "websocket")
+        headers.add(name: "Connection", value: "Upgrade")
+        headers.add(name: "Keep-Alive", value: "timeout=5")
+        headers.add(name: "Sec-WebSocket-Accept", value: "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+        let head = HTTPResponseHead(version: .http1_1, status: .switchingProtocols, headers: headers)
+        let relay = ClientResponseWriter.Relay(
+            version: .http1_1, dropsHopByHop: true, namedByConnection: HTTPMessageRules.namedByConnection(headers),
+            dropsContentLength: true, chunked: false, connection: nil, keepsUpgrade: true)
+        writer.relayedHead(head, relay)
+        #expect(
+            self.text(writer.take())
+                == "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
+    }
+
     @Test("an HTTP/1.0 client gets a 1.0 status line and the server's fields as they are")
     func relayedHeadForHTTP10() {
         var writer = ClientResponseWriter(allocator: ByteBufferAllocator())

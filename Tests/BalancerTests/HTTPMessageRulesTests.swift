@@ -61,4 +61,26 @@ struct HTTPMessageRulesTests {
         #expect([HTTPMethod.GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE].allSatisfy(HTTPMessageRules.isIdempotent))
         #expect(![HTTPMethod.POST, .PATCH, .CONNECT].contains(where: HTTPMessageRules.isIdempotent))
     }
+
+    @Test("upgrade: Upgrade with an upgrade Connection token stops NIO's decoder; only body-less HTTP/1.1 is offered")
+    func upgradeRequests() throws {
+        func upgrade(
+            _ headers: [(String, String)], method: HTTPMethod = .GET, version: HTTPVersion = .http1_1
+        ) throws -> HTTPMessageRules.UpgradeRequest {
+            let head = HTTPRequestHead(version: version, method: method, uri: "/ws", headers: HTTPHeaders(headers))
+            return HTTPMessageRules.upgradeRequest(head, framing: try HTTPMessageRules.requestFraming(head))
+        }
+        let websocket = [("Upgrade", "websocket"), ("Connection", "keep-alive, UPGRADE")]
+        #expect(try upgrade(websocket) == .init(stopsDecoder: true, offered: true))
+        let emptyPost = try upgrade(websocket + [("Content-Length", "0")], method: .POST)
+        #expect(emptyPost == .init(stopsDecoder: true, offered: true))
+        let post = try upgrade(websocket + [("Content-Length", "3")], method: .POST)
+        #expect(post == .init(stopsDecoder: true, offered: false))
+        #expect(try upgrade(websocket + [("Transfer-Encoding", "chunked")], method: .POST).offered == false)
+        #expect(try upgrade(websocket, version: .http1_0) == .init(stopsDecoder: true, offered: false))
+        #expect(try upgrade([("Upgrade", "h2c"), ("Connection", "Upgrade, HTTP2-Settings")]).offered == false)
+        #expect(try upgrade([("Upgrade", "websocket")]) == .init())
+        #expect(try upgrade([("Connection", "upgrade")]) == .init())
+        #expect(try upgrade([("Upgrade", "websocket"), ("Connection", "upgrades")]) == .init())
+    }
 }

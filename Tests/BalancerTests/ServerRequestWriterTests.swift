@@ -10,12 +10,28 @@ struct ServerRequestWriterTests {
         _ method: HTTPMethod = .GET,
         _ headers: [(String, String)],
         framing: HTTPMessageRules.RequestFraming = .none,
-        forwardedFor: (name: String, value: String)? = nil
+        forwardedFor: (name: String, value: String)? = nil,
+        offersUpgrade: Bool = false
     ) -> String {
         let head = HTTPRequestHead(version: .http1_0, method: method, uri: "/a?b=c", headers: HTTPHeaders(headers))
         return String(
             buffer: ServerRequestWriter.head(
-                head, framing: framing, forwardedFor: forwardedFor, allocator: ByteBufferAllocator()))
+                head, framing: framing, forwardedFor: forwardedFor, offersUpgrade: offersUpgrade,
+                allocator: ByteBufferAllocator()))
+    }
+
+    @Test("an offered upgrade keeps Upgrade and sends connection: upgrade; other hop-by-hop fields still stay out")
+    func offeredUpgrade() {
+        let bytes = self.written(
+            .GET,
+            [
+                ("Host", "x"), ("Connection", "keep-alive, Upgrade, X-Trace"), ("X-Trace", "1"),
+                ("Keep-Alive", "timeout=5"), ("Upgrade", "websocket"), ("Sec-WebSocket-Key", "k"),
+            ],
+            forwardedFor: ("X-Forwarded-For", "192.0.2.7"), offersUpgrade: true)
+        #expect(
+            bytes == "GET /a?b=c HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\n"
+                + "connection: upgrade\r\nX-Forwarded-For: 192.0.2.7\r\n\r\n")
     }
 
     @Test("a GET goes out as HTTP/1.1 with the client's fields in order and X-Forwarded-For appended")

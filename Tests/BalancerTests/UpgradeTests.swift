@@ -185,4 +185,57 @@ struct UpgradeTests {
             #expect(heads.allSatisfy { !$0.contains("connection: upgrade") }, "\(heads)")
         }
     }
+
+    @Test("a tunnel is logged once, when it ends: status 101, every byte relayed, ---- or cD-- on timeout; hrsp_1xx")
+    func tunnelLoggedAtTheEnd() async throws {
+        LoadBalancer.typeMetadataWarmedUp
+        let backend = UpgradeBackend(group: testGroup)
+        try await backend.start()
+        defer { Task { await backend.stop() } }
+        try await withOperationsBalancer({ syslog in
+            var topology = OperationsTopology(
+                servers: [("web01", backend.port)], syslogPort: syslog, socketPath: temporarySocketPath())
+            topology.backendLines.append("timeout tunnel 1s")
+            return topology
+        }) { topology, _, syslog in
+            // Closed by the client after one echo.
+            let client = try await RawClient.connect(port: topology.frontendPort, group: testGroup)
+            try await client.send(upgradeRequest("/ws?closed") + "abc")
+            #expect(await client.receive("abc"))
+            let received = client.received.utf8.count
+            // Still open: nothing is logged before the tunnel ends.
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(!syslog.lines.contains { $0.contains("/ws?closed") })
+            await client.close()
+            let closed = { (line: String) in line.contains("\"GET /ws?closed HTTP/1.1\"") }
+            #expect(await eventually { syslog.lines.contains(where: closed) })
+            let fields = (syslog.lines.first(where: closed) ?? "").split(separator: " ").map(String.init)
+            // `... web_entry web_backend/web01 0/0/0/1/123 101 <bytes> - - ---- 1/1/0/0/0 0/0 "GET ..."`
+            let status = try #require(fields.firstIndex(of: "101"), "\(fields)")
+            #expect(fields[status - 1].split(separator: "/").count == 5)
+            // Bytes: the 101 head and the echo, plus the server's `eof-seen` when it answered the relayed FIN
+            // before the client connection was gone (HAProxy counts those too).
+            #expect([String(received), String(received + 8)].contains(fields[status + 1]), "\(fields)")
+            #expect(fields[status + 4] == "----", "\(fields)")
+            #expect(syslog.lines.filter(closed).count == 1)
+
+            // Left idle: `timeout tunnel` closes it, logged as HAProxy does (client-side timeout, data phase).
+            let idle = try await RawClient.connect(port: topology.frontendPort, group: testGroup)
+            defer { Task { await idle.close() } }
+            try await idle.send(upgradeRequest("/ws?idle"))
+            #expect(await idle.receive("\r\n\r\n"))
+            #expect(await idle.waitForEOF())
+            let timedOut = { (line: String) in line.contains("\"GET /ws?idle HTTP/1.1\"") }
+            #expect(await eventually { syslog.lines.contains(where: timedOut) })
+            let idleFields = (syslog.lines.first(where: timedOut) ?? "").split(separator: " ").map(String.init)
+            let idleStatus = try #require(idleFields.firstIndex(of: "101"), "\(idleFields)")
+            #expect(idleFields[idleStatus + 4] == "cD--", "\(idleFields)")
+            let active = idleFields[idleStatus - 1].split(separator: "/").compactMap { Int($0) }.last ?? 0
+            #expect(active >= 1000, "Ta covers the whole tunnel")
+
+            let stat = try await runtimeCommand(topology.socketPath, "show stat")
+            #expect(csvValue(stat, "web_entry", "FRONTEND", "hrsp_1xx") == "2", "\(stat)")
+            #expect(csvValue(stat, "web_backend", "web01", "hrsp_1xx") == "2", "\(stat)")
+        }
+    }
 }

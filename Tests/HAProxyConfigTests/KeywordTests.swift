@@ -280,6 +280,46 @@ import Testing
         #expect(result.config.backends.first?.timeouts == expected)
     }
 
+    @Test("timeout tunnel: from defaults, per backend and listen, 0 for none; a frontend ignores it as HAProxy does")
+    func timeoutTunnel() {
+        let result = parse(
+            """
+            defaults
+                mode http
+                timeout connect 5s
+                timeout client 30s
+                timeout server 30s
+                timeout tunnel 1h
+            frontend f
+                bind :80
+                timeout tunnel 5m
+                default_backend inherited
+            backend inherited
+                server s 10.0.0.1:80
+            backend own
+                timeout tunnel 300ms
+                server s 10.0.0.1:80
+            backend none
+                timeout tunnel 0
+                server s 10.0.0.1:80
+            listen l
+                bind :81
+                timeout tunnel 2s
+                server s 10.0.0.1:80
+            """, quiet: false)
+        #expect(result.diagnostics.map(\.description) == [
+            "[WARNING] parsing [t.cfg:9] : 'timeout tunnel' ignored because frontend 'f' has no "
+                + "backend capability."
+        ])
+        #expect(result.config.backend(named: "inherited")?.timeouts.tunnel == .seconds(3600))
+        #expect(result.config.backend(named: "own")?.timeouts.tunnel == .milliseconds(300))
+        #expect(result.config.backend(named: "none")?.timeouts.tunnel == nil)
+        #expect(result.config.backend(named: "l")?.timeouts.tunnel == .seconds(2))
+        #expect(report("backend b\n    timeout tunnel\n    server s 10.0.0.1:80\n").count == 1)
+        #expect(report("backend b\n    timeout tunel 1s\n    server s 10.0.0.1:80\n").first?.contains(
+            "did you mean 'timeout tunnel'?") == true)
+    }
+
     @Test func timeoutFallbacks() {
         let timeouts = Timeouts(connect: .seconds(3), client: .seconds(30))
         #expect(timeouts.effectiveHTTPRequest == .seconds(30))

@@ -9,7 +9,7 @@ import NIOPosix
 ///   echoed; on the client's FIN it sends `eof-seen` and closes. Without `Upgrade` → `200` `no upgrade`.
 /// - `/ws-bye` with `Upgrade` → 101, then `bye` and a close.
 /// - `/unsolicited` → a 101 whatever the request said.
-/// - anything else → `200` with the path as body.
+/// - anything else → `200` with the path as body. A query does not change the path's meaning.
 /// Every request head received is kept (`heads`).
 final class UpgradeBackend: @unchecked Sendable {
     private let group: EventLoopGroup
@@ -116,7 +116,9 @@ private final class UpgradeBackendHandler: ChannelInboundHandler {
 
     private func answer(_ head: String, _ context: ChannelHandlerContext) {
         let lines = head.split(separator: "\r\n").map(String.init)
-        let path = lines.first?.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
+        let target = lines.first?.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
+        // The query only tells requests apart in the tests' logs.
+        let path = target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? target
         var asksUpgrade = false
         for line in lines.dropFirst() {
             let lower = line.lowercased()
