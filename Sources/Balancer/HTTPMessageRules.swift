@@ -130,6 +130,9 @@ enum HTTPMessageRules {
     }
 
     static func upgradeRequest(_ head: HTTPRequestHead, framing: RequestFraming) -> UpgradeRequest {
+        // Nearly every request has no Upgrade field: one cheap pass decides, before any value is read.
+        guard head.headers.contains(where: { $0.name.utf8.count == 7 && $0.name.equalsIgnoringASCIICase("upgrade") })
+        else { return UpgradeRequest() }
         var hasUpgradeField = false
         var namesHTTP2 = false
         var connectionUpgrade = false

@@ -61,6 +61,23 @@ struct UpgradeTests {
         }
     }
 
+    @Test("4 MiB through the tunnel and back arrive whole and in order")
+    func largeTransfer() async throws {
+        try await withUpgradeBackend { port, _ in
+            let client = try await RawClient.connect(port: port, group: testGroup)
+            defer { Task { await client.close() } }
+            try await client.send(upgradeRequest("/ws"))
+            #expect(await client.receive("\r\n\r\n"))
+            let headLength = client.received.utf8.count
+            var payload = ""
+            for index in 0..<(4 * 1024 * 1024 / 16) { payload += line16(index) }
+            try await client.send(payload)
+            let expected = headLength + payload.utf8.count
+            #expect(await eventually(timeout: .seconds(20)) { client.received.utf8.count >= expected })
+            #expect(client.received.utf8.dropFirst(headLength).elementsEqual(payload.utf8))
+        }
+    }
+
     @Test("a server closing the tunnel closes the client connection, after what it sent")
     func serverCloseEndsTunnel() async throws {
         try await withUpgradeBackend { port, _ in
@@ -238,4 +255,10 @@ struct UpgradeTests {
             #expect(csvValue(stat, "web_backend", "web01", "hrsp_1xx") == "2", "\(stat)")
         }
     }
+}
+
+/// `index` as 16 bytes: a 15-digit decimal and a newline, so a lost or reordered piece shows.
+private func line16(_ index: Int) -> String {
+    let digits = String(index)
+    return String(repeating: "0", count: max(0, 15 - digits.count)) + digits + "\n"
 }
