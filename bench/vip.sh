@@ -79,13 +79,4 @@ for round in $(seq 1 "$ROUNDS"); do
     run_round portico "$round"
     run_round haproxy "$round"
 done
-awk '
-    FNR == 1 { file++ }
-    file == 1 { p += $1; pc += $2; pn++ }
-    file == 2 { h += $1; hc += $2; hn++ }
-    END {
-        if (pn && hn && h > 0) {
-            printf "mean over %d round(s): portico %.0f req/s, haproxy %.0f req/s, ratio Portico/HAProxy: %.2fx\n", pn, p / pn, h / hn, (p / pn) / (h / hn)
-            if (pc > 0 && hc > 0) printf "CPU per request: portico %.1f µs, haproxy %.1f µs, ratio %.2fx\n", pc / pn, hc / hn, (pc / pn) / (hc / hn)
-        }
-    }' "$WORK/rps.portico" "$WORK/rps.haproxy"
+awk -v first=portico -v second=haproxy -f bench/compare.awk "$WORK/rps.portico" "$WORK/rps.haproxy"

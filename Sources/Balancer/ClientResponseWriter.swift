@@ -14,19 +14,29 @@ struct ClientResponseWriter {
     static let coalesceLimit = 4096
 
     private(set) var chunked = false
-    /// Bytes gathered and not yet handed to the channel.
-    private var pending: ByteBuffer
+    /// Bytes gathered and not yet handed to the channel. Between responses this is `Self.noStorage`: an
+    /// idle keep-alive connection holds no buffer (10,000 idle clients would otherwise hold 5 MB).
+    private var pending = Self.noStorage
     private let allocator: ByteBufferAllocator
+    private static let noStorage = ByteBufferAllocator().buffer(capacity: 0)
 
     init(allocator: ByteBufferAllocator) {
         self.allocator = allocator
-        self.pending = allocator.buffer(capacity: 512)
+    }
+
+    /// Storage for the bytes about to be written, taken at the first write of a response.
+    private mutating func prepare() {
+        if self.pending.capacity == 0 { self.pending = self.allocator.buffer(capacity: 512) }
     }
 
     var hasPending: Bool { self.pending.readableBytes > 0 }
 
+    /// Storage is held (from a response's first write until `take()`).
+    var holdsStorage: Bool { self.pending.capacity > 0 }
+
     /// Status line and header fields, as the encoder wrote them (`HTTP/1.1 200 OK`, `name: value`).
     mutating func head(_ head: HTTPResponseHead, chunked: Bool) {
+        self.prepare()
         self.statusLine(head.version, head.status)
         for (name, value) in head.headers {
             self.field(name, value)
@@ -55,6 +65,7 @@ struct ClientResponseWriter {
     /// A server's response head as the client gets it, written straight from the server's fields: no
     /// copy of the head is edited field by field on the way.
     mutating func relayedHead(_ head: HTTPResponseHead, _ relay: Relay) {
+        self.prepare()
         self.statusLine(relay.version, head.status)
         for (name, value) in head.headers {
             let length = name.utf8.count
@@ -103,6 +114,7 @@ struct ClientResponseWriter {
     /// A piece of the body. Returns a buffer to write after the pending bytes when it is too large to copy.
     mutating func body(_ buffer: ByteBuffer) -> ByteBuffer? {
         guard buffer.readableBytes > 0 else { return nil }
+        self.prepare()
         if self.chunked {
             self.pending.writeString(String(buffer.readableBytes, radix: 16))
             self.pending.writeStaticString("\r\n")
@@ -119,13 +131,16 @@ struct ClientResponseWriter {
 
     /// Called after a large body buffer returned by `body(_:)` was written.
     mutating func bodyWrittenSeparately() {
-        if self.chunked { self.pending.writeStaticString("\r\n") }
+        guard self.chunked else { return }
+        self.prepare()
+        self.pending.writeStaticString("\r\n")
     }
 
     /// The end of the body: the last chunk and the trailers when chunked, nothing otherwise (trailers
     /// cannot be sent without chunked framing).
     mutating func end(_ trailers: HTTPHeaders?) {
         guard self.chunked else { return }
+        self.prepare()
         self.pending.writeStaticString("0\r\n")
         for (name, value) in trailers ?? HTTPHeaders() {
             self.field(name, value)
@@ -134,11 +149,11 @@ struct ClientResponseWriter {
         self.chunked = false
     }
 
-    /// The gathered bytes, handed over; the writer starts a new buffer.
+    /// The gathered bytes, handed over; the next write takes new storage.
     mutating func take() -> ByteBuffer {
-        // The handed-over storage now belongs to the channel's write queue: a fresh buffer for what follows.
+        // The handed-over storage now belongs to the channel's write queue.
         let bytes = self.pending
-        self.pending = self.allocator.buffer(capacity: 512)
+        self.pending = Self.noStorage
         return bytes
     }
 }

@@ -25,6 +25,22 @@ struct ClientResponseWriterTests {
         #expect(!writer.hasPending)
     }
 
+    @Test("an idle keep-alive connection's writer holds no buffer between responses")
+    func noStorageBetweenResponses() {
+        var writer = ClientResponseWriter(allocator: ByteBufferAllocator())
+        #expect(!writer.holdsStorage)
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Length", value: "0")
+        writer.head(HTTPResponseHead(version: .http1_1, status: .noContent, headers: headers), chunked: false)
+        #expect(writer.holdsStorage)
+        #expect(self.text(writer.take()) == "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+        #expect(!writer.holdsStorage)
+        #expect(!writer.hasPending)
+        // The next response takes fresh storage; the handed-over bytes are untouched by it.
+        writer.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers), chunked: false)
+        #expect(self.text(writer.take()) == "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+    }
+
     @Test("chunked framing: each piece in a chunk of its size, then the last chunk with the trailers")
     func chunked() {
         var writer = ClientResponseWriter(allocator: ByteBufferAllocator())
