@@ -74,7 +74,44 @@ struct UpgradeTests {
             try await client.send(payload)
             let expected = headLength + payload.utf8.count
             #expect(await eventually(timeout: .seconds(20)) { client.received.utf8.count >= expected })
-            #expect(client.received.utf8.dropFirst(headLength).elementsEqual(payload.utf8))
+            let intact = client.received.utf8.dropFirst(headLength).elementsEqual(payload.utf8)
+            #expect(intact, "the echo differs from what was sent")
+        }
+    }
+
+    @Test("backpressure: a client that does not read holds the server back; what was held arrives when it reads")
+    func backpressureTowardsTheClient() async throws {
+        try await withUpgradeBackend { port, backend in
+            let client = try await RawClient.connect(port: port, group: testGroup, autoRead: false)
+            defer { Task { await client.close() } }
+            try await client.send(upgradeRequest("/ws-flood"))
+            #expect(await eventually { backend.flooded > 0 })
+            // Socket buffers on the way (server, balancer both sides, client) hold some MiB at most; a relay
+            // that read on regardless would let the server write all of its 64 MiB.
+            try await Task.sleep(for: .seconds(1))
+            let held = backend.flooded
+            #expect(held < backend.floodSize / 2, "the server wrote \(held) bytes to a client that reads nothing")
+            try await client.startReading()
+            #expect(await eventually(timeout: .seconds(30)) { client.receivedCount >= backend.floodSize })
+            #expect(backend.flooded == backend.floodSize)
+        }
+    }
+
+    @Test("backpressure: a server that does not read holds the client back")
+    func backpressureTowardsTheServer() async throws {
+        try await withUpgradeBackend { port, _ in
+            let client = try await RawClient.connect(port: port, group: testGroup)
+            defer { Task { await client.close() } }
+            try await client.send(upgradeRequest("/ws-stall"))
+            #expect(await client.receive("\r\n\r\n"))
+            // 64 MiB in 1 MiB writes; a write completes once the client's socket took it.
+            let written = TestCounter()
+            let chunk = ByteBuffer(repeating: UInt8(ascii: "c"), count: 1024 * 1024)
+            for _ in 0..<64 {
+                client.channel.writeAndFlush(chunk).whenSuccess { written.add(chunk.readableBytes) }
+            }
+            try await Task.sleep(for: .seconds(1))
+            #expect(written.value < 32 * 1024 * 1024, "\(written.value) bytes left the client")
         }
     }
 
@@ -261,4 +298,16 @@ struct UpgradeTests {
 private func line16(_ index: Int) -> String {
     let digits = String(index)
     return String(repeating: "0", count: max(0, 15 - digits.count)) + digits + "\n"
+}
+
+/// A counter shared with event loop callbacks.
+private final class TestCounter: Sendable {
+    private let lock = TestLock()
+    nonisolated(unsafe) private var count = 0
+
+    var value: Int { self.lock.withLock { self.count } }
+
+    func add(_ amount: Int) {
+        self.lock.withLock { self.count += amount }
+    }
 }

@@ -8,6 +8,9 @@ import NIOPosix
 /// - `/ws` with an `Upgrade` field → `101 Switching Protocols` (`Upgrade: websocket`), then every byte is
 ///   echoed; on the client's FIN it sends `eof-seen` and closes. Without `Upgrade` → `200` `no upgrade`.
 /// - `/ws-bye` with `Upgrade` → 101, then `bye` and a close.
+/// - `/ws-flood` with `Upgrade` → 101, then `floodSize` bytes, written only while its socket takes them
+///   (`flooded` counts them): how far it gets shows whether the path to the client applies backpressure.
+/// - `/ws-stall` with `Upgrade` → 101, then it stops reading.
 /// - `/unsolicited` → a 101 whatever the request said.
 /// - anything else → `200` with the path as body. A query does not change the path's meaning.
 /// Every request head received is kept (`heads`).
@@ -17,11 +20,16 @@ final class UpgradeBackend: @unchecked Sendable {
     private let lock = TestLock()
     private var _heads: [String] = []
     private var _tunnelEOFs = 0
+    private var _flooded = 0
+    /// What `/ws-flood` sends.
+    let floodSize = 64 * 1024 * 1024
     private var children: [Channel] = []
     private(set) var port = 0
 
     /// The request heads received, in order (request line and fields, without the blank line).
     var heads: [String] { self.lock.withLock { self._heads } }
+    /// Bytes `/ws-flood` handed to its socket so far.
+    var flooded: Int { self.lock.withLock { self._flooded } }
     /// Tunnels in which the backend saw the client's end of stream (FIN or close).
     var tunnelEOFs: Int { self.lock.withLock { self._tunnelEOFs } }
 
@@ -58,6 +66,10 @@ final class UpgradeBackend: @unchecked Sendable {
         self.lock.withLock { self._heads.append(head) }
     }
 
+    fileprivate func addFlooded(_ count: Int) {
+        self.lock.withLock { self._flooded += count }
+    }
+
     fileprivate func sawTunnelEOF() {
         self.lock.withLock { self._tunnelEOFs += 1 }
     }
@@ -72,6 +84,7 @@ private final class UpgradeBackendHandler: ChannelInboundHandler {
     private var bodyToSkip = 0
     private var tunnel = false
     private var closing = false
+    private var floodLeft = 0
 
     init(backend: UpgradeBackend) {
         self.backend = backend
@@ -141,6 +154,15 @@ private final class UpgradeBackendHandler: ChannelInboundHandler {
             self.closing = true
             self.write(switching + "bye", context)
             context.close(promise: nil)
+        case "/ws-flood" where asksUpgrade:
+            self.tunnel = true
+            self.write(switching, context)
+            self.floodLeft = self.backend.floodSize
+            self.flood(context)
+        case "/ws-stall" where asksUpgrade:
+            self.tunnel = true
+            self.write(switching, context)
+            context.channel.setOption(.autoRead, value: false).whenComplete { _ in }
         case "/unsolicited":
             self.tunnel = true
             self.write(switching, context)
@@ -149,6 +171,21 @@ private final class UpgradeBackendHandler: ChannelInboundHandler {
         default:
             self.write("HTTP/1.1 200 OK\r\nContent-Length: \(path.utf8.count)\r\n\r\n\(path)", context)
         }
+    }
+
+    /// Writes flood bytes while the channel is writable; the rest when it becomes writable again.
+    private func flood(_ context: ChannelHandlerContext) {
+        let chunk = context.channel.allocator.buffer(repeating: UInt8(ascii: "f"), count: 65536)
+        while self.floodLeft > 0, context.channel.isWritable {
+            let piece = chunk.getSlice(at: 0, length: min(self.floodLeft, 65536)) ?? chunk
+            self.floodLeft -= piece.readableBytes
+            self.backend.addFlooded(piece.readableBytes)
+            context.writeAndFlush(self.wrapOutboundOut(piece), promise: nil)
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, self.floodLeft > 0 { self.flood(context) }
     }
 
     private func write(_ text: String, _ context: ChannelHandlerContext) {
@@ -189,10 +226,11 @@ final class RawClient: @unchecked Sendable {
         self.collector = collector
     }
 
-    static func connect(port: Int, group: EventLoopGroup) async throws -> RawClient {
+    static func connect(port: Int, group: EventLoopGroup, autoRead: Bool = true) async throws -> RawClient {
         let collector = RawCollector()
         let channel = try await ClientBootstrap(group: group)
             .channelOption(.allowRemoteHalfClosure, value: true)
+            .channelOption(.autoRead, value: autoRead)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(collector)
@@ -205,6 +243,8 @@ final class RawClient: @unchecked Sendable {
 
     /// Everything received so far.
     var received: String { self.collector.text }
+    /// How many bytes were received (the text keeps only the first 8 MiB).
+    var receivedCount: Int { self.collector.count }
     /// The peer ended its side (FIN or close).
     var sawEOF: Bool { self.collector.eof }
 
@@ -229,20 +269,30 @@ final class RawClient: @unchecked Sendable {
     func close() async {
         try? await self.channel.close()
     }
+
+    /// Starts reading (for a client connected with `autoRead: false`).
+    func startReading() async throws {
+        try await self.channel.setOption(.autoRead, value: true).get()
+    }
 }
 
 private final class RawCollector: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     private let lock = TestLock()
     private var _text = ""
+    private var _count = 0
     private var _eof = false
 
     var text: String { self.lock.withLock { self._text } }
+    var count: Int { self.lock.withLock { self._count } }
     var eof: Bool { self.lock.withLock { self._eof } }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let string = String(buffer: self.unwrapInboundIn(data))
-        self.lock.withLock { self._text += string }
+        let buffer = self.unwrapInboundIn(data)
+        self.lock.withLock {
+            self._count += buffer.readableBytes
+            if self._text.utf8.count < 8 * 1024 * 1024 { self._text += String(buffer: buffer) }
+        }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
