@@ -166,6 +166,18 @@ struct UpgradeTests {
         }
     }
 
+    @Test("without timeout tunnel, the shorter of timeout client and timeout server closes an idle tunnel")
+    func tunnelFallsBackToServerTimeout() async throws {
+        try await withUpgradeBackend(backendLines: ["timeout server 300ms"]) { port, backend in
+            let client = try await RawClient.connect(port: port, group: testGroup)
+            defer { Task { await client.close() } }
+            try await client.send(upgradeRequest("/ws") + "once")
+            #expect(await client.receive("once"))
+            #expect(await client.waitForEOF(timeout: .seconds(5)))
+            #expect(await eventually { backend.tunnelEOFs == 1 })
+        }
+    }
+
     @Test("any other answer to an upgrade request is a normal response; the connection stays HTTP and kept alive")
     func refusedUpgradeStaysHTTP() async throws {
         try await withUpgradeBackend { port, backend in
