@@ -371,6 +371,11 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         case .chunked: self.requestHasBody = true
         }
         self.upgrade = HTTPMessageRules.upgradeRequest(head, framing: framing)
+        if self.upgrade.lacksWebSocketKey {
+            // As HAProxy 2.6: a WebSocket handshake without its key is not a valid request.
+            self.respondError(.badRequest)
+            return
+        }
         self.requestHead = head
         self.upstreamChunked = framing == .chunked
         self.upstreamHead = ServerRequestWriter.head(
@@ -616,8 +621,10 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
                     context.flush()
                 }
                 if head.status == .switchingProtocols {
-                    guard self.upgrade.offered, self.requestComplete else {
-                        // We never offered an upgrade, so the server is broken.
+                    guard self.upgrade.offered, self.requestComplete,
+                        !HTTPMessageRules.lacksWebSocketAccept(head.headers)
+                    else {
+                        // We never offered an upgrade (or the WebSocket answer is incomplete): a broken server.
                         connection.close()
                         self.respondError(.badGateway)
                         return

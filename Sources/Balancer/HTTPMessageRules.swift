@@ -127,6 +127,9 @@ enum HTTPMessageRules {
         /// request body (HAProxy drops `Upgrade` from a request with a body), no `h2c`/`h2` token (HAProxy
         /// drops those too: a server must not switch the connection to HTTP/2 behind the proxy's back).
         var offered = false
+        /// A WebSocket handshake (`Upgrade: websocket`) without `Sec-WebSocket-Key` (RFC 6455 §4.1): HAProxy 2.6
+        /// refuses it with 400.
+        var lacksWebSocketKey = false
     }
 
     static func upgradeRequest(_ head: HTTPRequestHead, framing: RequestFraming) -> UpgradeRequest {
@@ -135,14 +138,19 @@ enum HTTPMessageRules {
         else { return UpgradeRequest() }
         var hasUpgradeField = false
         var namesHTTP2 = false
+        var namesWebSocket = false
+        var hasWebSocketKey = false
         var connectionUpgrade = false
         for (name, value) in head.headers {
             let length = name.utf8.count
             if length == 7, name.equalsIgnoringASCIICase("upgrade") {
                 hasUpgradeField = true
                 if Self.tokens(value, contain: "h2c") || Self.tokens(value, contain: "h2") { namesHTTP2 = true }
+                if Self.tokens(value, contain: "websocket") { namesWebSocket = true }
             } else if length == 10, name.equalsIgnoringASCIICase("connection") {
                 if Self.tokens(value, contain: "upgrade") { connectionUpgrade = true }
+            } else if length == 17, name.equalsIgnoringASCIICase("sec-websocket-key") {
+                hasWebSocketKey = true
             }
         }
         guard hasUpgradeField, connectionUpgrade else { return UpgradeRequest() }
@@ -154,7 +162,22 @@ enum HTTPMessageRules {
         }
         // RFC 9110 §7.8: a server must ignore Upgrade in an HTTP/1.0 request (HAProxy 2.6 forwards it anyway).
         let offered = head.version.major == 1 && head.version.minor >= 1 && !hasBody && !namesHTTP2
-        return UpgradeRequest(stopsDecoder: true, offered: offered)
+        return UpgradeRequest(
+            stopsDecoder: true, offered: offered, lacksWebSocketKey: namesWebSocket && !hasWebSocketKey)
+    }
+
+    /// A 101 that switches to WebSocket without `Sec-WebSocket-Accept` (RFC 6455 §4.2.2): HAProxy 2.6 takes the
+    /// server for broken (502).
+    static func lacksWebSocketAccept(_ headers: HTTPHeaders) -> Bool {
+        var namesWebSocket = false
+        for (name, value) in headers {
+            let length = name.utf8.count
+            if length == 20, name.equalsIgnoringASCIICase("sec-websocket-accept") { return false }
+            if length == 7, name.equalsIgnoringASCIICase("upgrade"), Self.tokens(value, contain: "websocket") {
+                namesWebSocket = true
+            }
+        }
+        return namesWebSocket
     }
 
     /// Whether a comma-separated field value lists `token` (ASCII case-insensitive, blanks around items ignored).

@@ -70,7 +70,7 @@ struct HTTPMessageRulesTests {
             let head = HTTPRequestHead(version: version, method: method, uri: "/ws", headers: HTTPHeaders(headers))
             return HTTPMessageRules.upgradeRequest(head, framing: try HTTPMessageRules.requestFraming(head))
         }
-        let websocket = [("Upgrade", "websocket"), ("Connection", "keep-alive, UPGRADE")]
+        let websocket = [("Upgrade", "websocket"), ("Connection", "keep-alive, UPGRADE"), ("Sec-WebSocket-Key", "k")]
         #expect(try upgrade(websocket) == .init(stopsDecoder: true, offered: true))
         let emptyPost = try upgrade(websocket + [("Content-Length", "0")], method: .POST)
         #expect(emptyPost == .init(stopsDecoder: true, offered: true))
@@ -82,5 +82,14 @@ struct HTTPMessageRulesTests {
         #expect(try upgrade([("Upgrade", "websocket")]) == .init())
         #expect(try upgrade([("Connection", "upgrade")]) == .init())
         #expect(try upgrade([("Upgrade", "websocket"), ("Connection", "upgrades")]) == .init())
+        // RFC 6455 §4.1: a WebSocket handshake carries its key.
+        let keyless = try upgrade([("Upgrade", "WebSocket"), ("Connection", "Upgrade")])
+        #expect(keyless == .init(stopsDecoder: true, offered: true, lacksWebSocketKey: true))
+        #expect(try upgrade([("Upgrade", "foo/2"), ("Connection", "Upgrade")]).lacksWebSocketKey == false)
+        var answer = HTTPHeaders([("Upgrade", "websocket"), ("Connection", "Upgrade")])
+        #expect(HTTPMessageRules.lacksWebSocketAccept(answer))
+        answer.add(name: "Sec-WebSocket-Accept", value: "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+        #expect(!HTTPMessageRules.lacksWebSocketAccept(answer))
+        #expect(!HTTPMessageRules.lacksWebSocketAccept(HTTPHeaders([("Upgrade", "foo"), ("Connection", "Upgrade")])))
     }
 }

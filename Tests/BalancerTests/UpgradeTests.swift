@@ -206,6 +206,19 @@ struct UpgradeTests {
         }
     }
 
+    @Test("as HAProxy 2.6: a WebSocket handshake without Sec-WebSocket-Key is a 400; a 101 without the accept a 502")
+    func webSocketHandshakeFieldsChecked() async throws {
+        try await withUpgradeBackend { port, backend in
+            let noKey = try await rawExchange(
+                port: port, "GET /ws HTTP/1.1\r\nHost: test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+                group: testGroup)
+            #expect(statusCode(noKey) == 400, "\(noKey)")
+            #expect(backend.heads.isEmpty)
+            let noAccept = try await rawExchange(port: port, upgradeRequest("/ws-no-accept"), group: testGroup)
+            #expect(statusCode(noAccept) == 502, "\(noAccept)")
+        }
+    }
+
     @Test("the server gets Upgrade and Connection: upgrade; other hop-by-hop fields and those Connection names do not")
     func upstreamHeadOffersUpgrade() async throws {
         try await withBackends(["web01"], group: testGroup) { backends in

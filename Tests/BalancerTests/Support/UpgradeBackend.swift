@@ -11,6 +11,7 @@ import NIOPosix
 /// - `/ws-flood` with `Upgrade` → 101, then `floodSize` bytes, written only while its socket takes them
 ///   (`flooded` counts them): how far it gets shows whether the path to the client applies backpressure.
 /// - `/ws-stall` with `Upgrade` → 101, then it stops reading.
+/// - `/ws-no-accept` with `Upgrade` → a WebSocket 101 without `Sec-WebSocket-Accept`.
 /// - `/unsolicited` → a 101 whatever the request said.
 /// - anything else → `200` with the path as body. A query does not change the path's meaning.
 /// Every request head received is kept (`heads`).
@@ -140,7 +141,9 @@ private final class UpgradeBackendHandler: ChannelInboundHandler {
                 self.bodyToSkip = Int(String(lower.dropFirst(15).filter { $0 != " " })) ?? 0
             }
         }
-        let switching = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+        // The accept value is RFC 6455's example (for the tests' key): HAProxy and Portico only check it is there.
+        let switching = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
         switch path {
         case "/ws" where asksUpgrade:
             self.tunnel = true
@@ -163,6 +166,9 @@ private final class UpgradeBackendHandler: ChannelInboundHandler {
             self.tunnel = true
             self.write(switching, context)
             context.channel.setOption(.autoRead, value: false).whenComplete { _ in }
+        case "/ws-no-accept" where asksUpgrade:
+            self.tunnel = true
+            self.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", context)
         case "/unsolicited":
             self.tunnel = true
             self.write(switching, context)
