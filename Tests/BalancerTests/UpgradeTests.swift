@@ -265,7 +265,7 @@ struct UpgradeTests {
         }
     }
 
-    @Test("a tunnel is logged once, when it ends: status 101, every byte relayed, ---- or cD-- on timeout; hrsp_1xx")
+    @Test("a tunnel is logged once, when it ends: 101, every byte relayed, ----, cD-- on timeout, SD-- on a reset")
     func tunnelLoggedAtTheEnd() async throws {
         LoadBalancer.typeMetadataWarmedUp
         let backend = UpgradeBackend(group: testGroup)
@@ -312,9 +312,20 @@ struct UpgradeTests {
             let active = idleFields[idleStatus - 1].split(separator: "/").compactMap { Int($0) }.last ?? 0
             #expect(active >= 1000, "Ta covers the whole tunnel")
 
+            // Reset by the server: `SD--`, and the client connection closes.
+            let reset = try await RawClient.connect(port: topology.frontendPort, group: testGroup)
+            defer { Task { await reset.close() } }
+            try await reset.send(upgradeRequest("/ws-reset"))
+            #expect(await reset.waitForEOF())
+            let wasReset = { (line: String) in line.contains("\"GET /ws-reset HTTP/1.1\"") }
+            #expect(await eventually { syslog.lines.contains(where: wasReset) })
+            let resetFields = (syslog.lines.first(where: wasReset) ?? "").split(separator: " ").map(String.init)
+            let resetStatus = try #require(resetFields.firstIndex(of: "101"), "\(resetFields)")
+            #expect(resetFields[resetStatus + 4] == "SD--", "\(resetFields)")
+
             let stat = try await runtimeCommand(topology.socketPath, "show stat")
-            #expect(csvValue(stat, "web_entry", "FRONTEND", "hrsp_1xx") == "2", "\(stat)")
-            #expect(csvValue(stat, "web_backend", "web01", "hrsp_1xx") == "2", "\(stat)")
+            #expect(csvValue(stat, "web_entry", "FRONTEND", "hrsp_1xx") == "3", "\(stat)")
+            #expect(csvValue(stat, "web_backend", "web01", "hrsp_1xx") == "3", "\(stat)")
         }
     }
 }

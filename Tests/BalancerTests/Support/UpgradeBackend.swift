@@ -1,6 +1,10 @@
 import NIOCore
 import NIOPosix
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A small server on 127.0.0.1 that speaks just enough HTTP/1.1 to accept protocol upgrades, written on raw
 /// bytes so it can switch a connection to a tunnel at the exact byte the 101 ends, like a WebSocket server.
 ///
@@ -12,6 +16,7 @@ import NIOPosix
 ///   (`flooded` counts them): how far it gets shows whether the path to the client applies backpressure.
 /// - `/ws-stall` with `Upgrade` → 101, then it stops reading.
 /// - `/ws-no-accept` with `Upgrade` → a WebSocket 101 without `Sec-WebSocket-Accept`.
+/// - `/ws-reset` with `Upgrade` → 101, then a reset (RST) 200 ms later.
 /// - `/unsolicited` → a 101 whatever the request said.
 /// - anything else → `200` with the path as body. A query does not change the path's meaning.
 /// Every request head received is kept (`heads`).
@@ -169,6 +174,18 @@ private final class UpgradeBackendHandler: ChannelInboundHandler {
         case "/ws-no-accept" where asksUpgrade:
             self.tunnel = true
             self.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", context)
+        case "/ws-reset" where asksUpgrade:
+            self.tunnel = true
+            self.write(switching, context)
+            let channel = context.channel
+            context.eventLoop.scheduleTask(in: .milliseconds(200)) {
+                // SO_LINGER with a zero timeout: close() sends a RST instead of a FIN.
+                guard let provider = channel as? SocketOptionProvider else {
+                    channel.close(promise: nil)
+                    return
+                }
+                provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
+            }
         case "/unsolicited":
             self.tunnel = true
             self.write(switching, context)
