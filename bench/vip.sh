@@ -25,6 +25,10 @@ if [ -z "${PORTICO_BIN:-}" ]; then
     echo "building release (scripts/build-release.sh)..."
     PORTICO_BIN=$(timeout 1800 bash scripts/build-release.sh 2>"$WORK/build.log") || { tail -30 "$WORK/build.log"; exit 1; }
 fi
+# The lab's track_process matches the process name `portico`: run a copy under that name.
+mkdir -p "$WORK/bin"
+cp "$PORTICO_BIN" "$WORK/bin/portico"
+export PORTICO_BIN="$WORK/bin/portico"
 LAB=("$PORTICO_BIN" lab)
 
 cleanup() {
