@@ -50,8 +50,12 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         var limits = NIOHTTPDecoderLimitConfiguration()
         limits.maxHeaderListSize = bufferSize
         limits.maxHeaderFieldSize = bufferSize
+        // A backstop: the decoder keeps at most an unfinished head (≤ bufsize) and one read between decode
+        // steps; more means it stopped parsing (behind an upgrade request) while reads went on, and the
+        // connection is closed rather than let the buffer grow.
         return ByteToMessageHandler(
-            HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, limitConfiguration: limits))
+            HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, limitConfiguration: limits),
+            maximumBufferSize: 2 * bufferSize + 65536)
     }
 
     private let environment: ProxyEnvironment
@@ -371,7 +375,7 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         case .chunked: self.requestHasBody = true
         }
         self.upgrade = HTTPMessageRules.upgradeRequest(head, framing: framing)
-        if self.upgrade.lacksWebSocketKey {
+        if self.upgrade.lacksWebSocketKey || self.upgrade.ambiguous {
             // As HAProxy 2.6: a WebSocket handshake without its key is not a valid request.
             self.respondError(.badRequest)
             return
@@ -622,7 +626,7 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
                 }
                 if head.status == .switchingProtocols {
                     guard self.upgrade.offered, self.requestComplete,
-                        !HTTPMessageRules.lacksWebSocketAccept(head.headers)
+                        HTTPMessageRules.switchesProtocols(head.headers)
                     else {
                         // We never offered an upgrade (or the WebSocket answer is incomplete): a broken server.
                         connection.close()

@@ -130,6 +130,10 @@ enum HTTPMessageRules {
         /// A WebSocket handshake (`Upgrade: websocket`) without `Sec-WebSocket-Key` (RFC 6455 §4.1): HAProxy 2.6
         /// refuses it with 400.
         var lacksWebSocketKey = false
+        /// A Connection or Proxy-Connection value with a tab beside an Upgrade field: llhttp reads tokens
+        /// followed by a tab differently from a plain comma-separated list, so whether the decoder stopped
+        /// is not certain. Refused (400), like the other ambiguous shapes.
+        var ambiguous = false
     }
 
     static func upgradeRequest(_ head: HTTPRequestHead, framing: RequestFraming) -> UpgradeRequest {
@@ -141,6 +145,10 @@ enum HTTPMessageRules {
         var namesWebSocket = false
         var hasWebSocketKey = false
         var connectionUpgrade = false
+        // llhttp takes Proxy-Connection for a Connection field: `upgrade` there stops the decoder too,
+        // although the upgrade is not offered to the server (Proxy-Connection is not a standard field).
+        var proxyConnectionUpgrade = false
+        var tabInConnection = false
         for (name, value) in head.headers {
             let length = name.utf8.count
             if length == 7, name.equalsIgnoringASCIICase("upgrade") {
@@ -149,11 +157,17 @@ enum HTTPMessageRules {
                 if Self.tokens(value, contain: "websocket") { namesWebSocket = true }
             } else if length == 10, name.equalsIgnoringASCIICase("connection") {
                 if Self.tokens(value, contain: "upgrade") { connectionUpgrade = true }
+                if value.utf8.contains(UInt8(ascii: "\t")) { tabInConnection = true }
+            } else if length == 16, name.equalsIgnoringASCIICase("proxy-connection") {
+                if Self.tokens(value, contain: "upgrade") { proxyConnectionUpgrade = true }
+                if value.utf8.contains(UInt8(ascii: "\t")) { tabInConnection = true }
             } else if length == 17, name.equalsIgnoringASCIICase("sec-websocket-key") {
                 hasWebSocketKey = true
             }
         }
-        guard hasUpgradeField, connectionUpgrade else { return UpgradeRequest() }
+        guard hasUpgradeField else { return UpgradeRequest() }
+        if tabInConnection { return UpgradeRequest(ambiguous: true) }
+        guard connectionUpgrade || proxyConnectionUpgrade else { return UpgradeRequest() }
         let hasBody: Bool
         switch framing {
         case .none: hasBody = false
@@ -161,23 +175,35 @@ enum HTTPMessageRules {
         case .chunked: hasBody = true
         }
         // RFC 9110 §7.8: a server must ignore Upgrade in an HTTP/1.0 request (HAProxy 2.6 forwards it anyway).
-        let offered = head.version.major == 1 && head.version.minor >= 1 && !hasBody && !namesHTTP2
+        let offered =
+            connectionUpgrade && head.version.major == 1 && head.version.minor >= 1 && !hasBody && !namesHTTP2
         return UpgradeRequest(
             stopsDecoder: true, offered: offered, lacksWebSocketKey: namesWebSocket && !hasWebSocketKey)
     }
 
-    /// A 101 that switches to WebSocket without `Sec-WebSocket-Accept` (RFC 6455 §4.2.2): HAProxy 2.6 takes the
-    /// server for broken (502).
-    static func lacksWebSocketAccept(_ headers: HTTPHeaders) -> Bool {
+    /// Whether a 101 can start a tunnel. It must carry `Upgrade` and `upgrade` in its Connection field
+    /// (RFC 9110 §7.8, §15.2.2): NIO's response decoder only stops parsing behind a 101 with both, and the
+    /// bytes that follow would otherwise be read as HTTP. A Connection value with a tab is refused (llhttp
+    /// reads its tokens differently). A WebSocket 101 also needs `Sec-WebSocket-Accept` (RFC 6455 §4.2.2), as
+    /// HAProxy 2.6 requires. Otherwise the server is broken (502).
+    static func switchesProtocols(_ headers: HTTPHeaders) -> Bool {
+        var hasUpgradeField = false
         var namesWebSocket = false
+        var hasAccept = false
+        var connectionUpgrade = false
         for (name, value) in headers {
             let length = name.utf8.count
-            if length == 20, name.equalsIgnoringASCIICase("sec-websocket-accept") { return false }
-            if length == 7, name.equalsIgnoringASCIICase("upgrade"), Self.tokens(value, contain: "websocket") {
-                namesWebSocket = true
+            if length == 20, name.equalsIgnoringASCIICase("sec-websocket-accept") {
+                hasAccept = true
+            } else if length == 7, name.equalsIgnoringASCIICase("upgrade") {
+                hasUpgradeField = true
+                if Self.tokens(value, contain: "websocket") { namesWebSocket = true }
+            } else if length == 10, name.equalsIgnoringASCIICase("connection") {
+                if value.utf8.contains(UInt8(ascii: "\t")) { return false }
+                if Self.tokens(value, contain: "upgrade") { connectionUpgrade = true }
             }
         }
-        return namesWebSocket
+        return hasUpgradeField && connectionUpgrade && (hasAccept || !namesWebSocket)
     }
 
     /// Whether a comma-separated field value lists `token` (ASCII case-insensitive, blanks around items ignored).

@@ -86,10 +86,26 @@ struct HTTPMessageRulesTests {
         let keyless = try upgrade([("Upgrade", "WebSocket"), ("Connection", "Upgrade")])
         #expect(keyless == .init(stopsDecoder: true, offered: true, lacksWebSocketKey: true))
         #expect(try upgrade([("Upgrade", "foo/2"), ("Connection", "Upgrade")]).lacksWebSocketKey == false)
+        // llhttp stops on `upgrade` in Proxy-Connection too; the upgrade is not offered for it.
+        #expect(
+            try upgrade([("Upgrade", "websocket"), ("Proxy-Connection", "upgrade"), ("Sec-WebSocket-Key", "k")])
+                == .init(stopsDecoder: true, offered: false))
+        // A tab beside the token: llhttp and a comma split disagree; refused.
+        #expect(try upgrade([("Upgrade", "websocket"), ("Connection", "upgrade\t")]) == .init(ambiguous: true))
+        #expect(try upgrade([("Upgrade", "x"), ("Proxy-Connection", "\tupgrade")]).ambiguous)
+        #expect(try upgrade([("Connection", "keep-alive\t")]) == .init())
+    }
+
+    @Test("a 101 starts a tunnel only with Upgrade, Connection: upgrade and, for WebSocket, Sec-WebSocket-Accept")
+    func switchingProtocols() {
         var answer = HTTPHeaders([("Upgrade", "websocket"), ("Connection", "Upgrade")])
-        #expect(HTTPMessageRules.lacksWebSocketAccept(answer))
+        #expect(!HTTPMessageRules.switchesProtocols(answer))
         answer.add(name: "Sec-WebSocket-Accept", value: "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
-        #expect(!HTTPMessageRules.lacksWebSocketAccept(answer))
-        #expect(!HTTPMessageRules.lacksWebSocketAccept(HTTPHeaders([("Upgrade", "foo"), ("Connection", "Upgrade")])))
+        #expect(HTTPMessageRules.switchesProtocols(answer))
+        #expect(HTTPMessageRules.switchesProtocols(HTTPHeaders([("Upgrade", "foo"), ("Connection", "Upgrade")])))
+        // RFC 9110 §7.8: both fields; NIO's decoder reads on as HTTP behind a 101 without them.
+        #expect(!HTTPMessageRules.switchesProtocols(HTTPHeaders([("Upgrade", "foo")])))
+        #expect(!HTTPMessageRules.switchesProtocols(HTTPHeaders([("Connection", "upgrade")])))
+        #expect(!HTTPMessageRules.switchesProtocols(HTTPHeaders([("Upgrade", "foo"), ("Connection", "upgrade\t")])))
     }
 }

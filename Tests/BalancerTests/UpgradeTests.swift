@@ -219,6 +219,43 @@ struct UpgradeTests {
         }
     }
 
+    @Test("a 101 without Connection: upgrade is a broken server (502): its bytes would be read as HTTP")
+    func bareSwitchIsBadGateway() async throws {
+        try await withUpgradeBackend { port, _ in
+            let raw = try await rawExchange(port: port, upgradeRequest("/ws-bare"), group: testGroup)
+            #expect(statusCode(raw) == 502, "\(raw)")
+        }
+    }
+
+    @Test("Upgrade with Proxy-Connection: upgrade is not offered, and the connection goes on with the next request")
+    func proxyConnectionUpgradeDoesNotFreeze() async throws {
+        try await withUpgradeBackend { port, backend in
+            let client = try await RawClient.connect(port: port, group: testGroup)
+            defer { Task { await client.close() } }
+            // NIO's decoder stops behind this request (llhttp reads Proxy-Connection as Connection): the
+            // next request on the connection must still be answered.
+            try await client.send(
+                "GET /first HTTP/1.1\r\nHost: test\r\nProxy-Connection: upgrade\r\nUpgrade: websocket\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+            #expect(await client.receive("/first"), "\(client.received)")
+            try await client.send("GET /second HTTP/1.1\r\nHost: test\r\n\r\n")
+            #expect(await client.receive("/second"), "\(client.received)")
+            #expect(!client.received.contains(" 101 "))
+            #expect(backend.heads.first.map { !$0.lowercased().contains("upgrade") } ?? false)
+        }
+    }
+
+    @Test("a tab beside the upgrade token of Connection is ambiguous to the decoder: 400, nothing reaches a server")
+    func tabInConnectionRefused() async throws {
+        try await withUpgradeBackend { port, backend in
+            let raw = try await rawExchange(
+                port: port, upgradeRequest("/ws", connection: "Upgrade\t") + "GET /behind HTTP/1.1\r\n\r\n",
+                group: testGroup)
+            #expect(statusCode(raw) == 400, "\(raw)")
+            #expect(backend.heads.isEmpty)
+        }
+    }
+
     @Test("the server gets Upgrade and Connection: upgrade; other hop-by-hop fields and those Connection names do not")
     func upstreamHeadOffersUpgrade() async throws {
         try await withBackends(["web01"], group: testGroup) { backends in

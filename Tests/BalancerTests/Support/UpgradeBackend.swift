@@ -17,6 +17,7 @@ import Glibc
 /// - `/ws-stall` with `Upgrade` → 101, then it stops reading.
 /// - `/ws-no-accept` with `Upgrade` → a WebSocket 101 without `Sec-WebSocket-Accept`.
 /// - `/ws-reset` with `Upgrade` → 101, then a reset (RST) 200 ms later.
+/// - `/ws-bare` with `Upgrade` → a 101 without `Connection: upgrade`, HTTP-looking bytes right behind it.
 /// - `/unsolicited` → a 101 whatever the request said.
 /// - anything else → `200` with the path as body. A query does not change the path's meaning.
 /// Every request head received is kept (`heads`).
@@ -186,6 +187,10 @@ private final class UpgradeBackendHandler: ChannelInboundHandler {
                 }
                 provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
             }
+        case "/ws-bare" where asksUpgrade:
+            // A 101 without Connection: upgrade, with tunnel bytes behind it in the same write.
+            self.tunnel = true
+            self.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\n\r\nGET / HTTP/1.1\r\n\r\n", context)
         case "/unsolicited":
             self.tunnel = true
             self.write(switching, context)
