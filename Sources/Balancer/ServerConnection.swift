@@ -43,6 +43,8 @@ final class ServerConnection: ChannelDuplexHandler, TunnelEnd {
     var exchangesServed = 0
     /// The client written to during the current read batch, flushed at channelReadComplete.
     private var flushTarget: ClientConnection?
+    /// Inside `channelRead`: the response decoder may still hold bytes of the same read.
+    private(set) var isReading = false
     /// Reads are held while the client cannot take more data (backpressure).
     private var holdReads = false
     private var readPending = false
@@ -82,7 +84,9 @@ final class ServerConnection: ChannelDuplexHandler, TunnelEnd {
             return
         }
         self.flushTarget = exchange
+        self.isReading = true
         exchange.serverRead(part, from: self)
+        self.isReading = false
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

@@ -26,7 +26,12 @@ final class ServerConnectionPool: @unchecked Sendable {
 
     /// An open idle connection to this server, if there is one.
     func take(_ server: ServerRuntime) -> ServerConnection? {
-        while let connection = self.idle[server.poolKey].popLast() {
+        let key = server.poolKey
+        // A connection still inside the read that ended its last response (a pipelined request dispatched
+        // from there) is passed over: bytes the server sent behind that response must reach its decoder
+        // first and fail there as unsolicited, not become the next request's response.
+        while let index = self.idle[key].lastIndex(where: { !$0.isReading }) {
+            let connection = self.idle[key].remove(at: index)
             connection.leavePool()
             if connection.isReusable { return connection }
             connection.close()

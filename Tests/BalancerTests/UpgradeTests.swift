@@ -219,6 +219,18 @@ struct UpgradeTests {
         }
     }
 
+    @Test("a response a server sends unasked behind another never answers the client's next pipelined request")
+    func strayResponseNeverAnswersTheNextRequest() async throws {
+        try await withUpgradeBackend { port, _ in
+            let client = try await RawClient.connect(port: port, group: testGroup)
+            defer { Task { await client.close() } }
+            try await client.send("GET /extra HTTP/1.1\r\nHost: test\r\n\r\nGET /second HTTP/1.1\r\nHost: test\r\n\r\n")
+            #expect(await client.receive("/second"), "\(client.received)")
+            #expect(client.received.contains("\r\n\r\n/extra"))
+            #expect(!client.received.contains("stray"))
+        }
+    }
+
     @Test("a 101 without Connection: upgrade is a broken server (502): its bytes would be read as HTTP")
     func bareSwitchIsBadGateway() async throws {
         try await withUpgradeBackend { port, _ in

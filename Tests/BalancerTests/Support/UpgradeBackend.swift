@@ -19,6 +19,7 @@ import Glibc
 /// - `/ws-reset` with `Upgrade` → 101, then a reset (RST) 200 ms later.
 /// - `/ws-bare` with `Upgrade` → a 101 without `Connection: upgrade`, HTTP-looking bytes right behind it.
 /// - `/unsolicited` → a 101 whatever the request said.
+/// - `/extra` → its answer, and a second, unrequested response (`stray`) right behind it.
 /// - anything else → `200` with the path as body. A query does not change the path's meaning.
 /// Every request head received is kept (`heads`).
 final class UpgradeBackend: @unchecked Sendable {
@@ -191,6 +192,11 @@ private final class UpgradeBackendHandler: ChannelInboundHandler {
             // A 101 without Connection: upgrade, with tunnel bytes behind it in the same write.
             self.tunnel = true
             self.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\n\r\nGET / HTTP/1.1\r\n\r\n", context)
+        case "/extra":
+            // A whole second response behind the first, in the same write: a server out of step.
+            self.write(
+                "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n/extraHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray",
+                context)
         case "/unsolicited":
             self.tunnel = true
             self.write(switching, context)
