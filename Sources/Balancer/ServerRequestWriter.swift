@@ -11,9 +11,11 @@ import NIOHTTP1
 /// came, a chunked body is re-chunked in the sizes received, and a body-less request carries no framing
 /// field, except `content-length: 0` for POST, PUT and PATCH, which servers expect to have one.
 enum ServerRequestWriter {
-    /// The request head a server gets: `METHOD target HTTP/1.1`, the client's fields without the
+    /// The request head a server gets: `METHOD target HTTP/1.1` (`HTTP/1.0` for an HTTP/1.0 request, with
+    /// `connection: keep-alive` so the server connection can be reused), the client's fields without the
     /// hop-by-hop ones (RFC 9110 §7.6.1) and without its framing fields, then the framing Portico sends
-    /// and the X-Forwarded-For field, if any. `offersUpgrade`: the client's `Upgrade` fields stay and
+    /// and the X-Forwarded-For field, if any. The version is the client's, as HAProxy keeps it: an HTTP/1.0
+    /// request may lack Host, which a server must refuse in HTTP/1.1 (RFC 9112 §3.2; nginx answers 400). `offersUpgrade`: the client's `Upgrade` fields stay and
     /// `connection: upgrade` is sent (RFC 9110 §7.8), so the server may switch protocols (WebSocket).
     static func head(
         _ head: HTTPRequestHead,
@@ -26,7 +28,8 @@ enum ServerRequestWriter {
         bytes.writeString(head.method.rawValue)
         bytes.writeStaticString(" ")
         bytes.writeString(head.uri)
-        bytes.writeStaticString(" HTTP/1.1\r\n")
+        let http10 = head.version.major == 1 && head.version.minor == 0
+        bytes.writeStaticString(http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n")
         let namedByConnection = HTTPMessageRules.namedByConnection(head.headers)
         for (name, value) in head.headers {
             let length = name.utf8.count
@@ -52,6 +55,8 @@ enum ServerRequestWriter {
         }
         if offersUpgrade {
             bytes.writeStaticString("connection: upgrade\r\n")
+        } else if http10 {
+            bytes.writeStaticString("connection: keep-alive\r\n")
         }
         if let forwardedFor {
             Self.field(&bytes, forwardedFor.name, forwardedFor.value)

@@ -11,13 +11,24 @@ struct ServerRequestWriterTests {
         _ headers: [(String, String)],
         framing: HTTPMessageRules.RequestFraming = .none,
         forwardedFor: (name: String, value: String)? = nil,
-        offersUpgrade: Bool = false
+        offersUpgrade: Bool = false,
+        version: HTTPVersion = .http1_1
     ) -> String {
-        let head = HTTPRequestHead(version: .http1_0, method: method, uri: "/a?b=c", headers: HTTPHeaders(headers))
+        let head = HTTPRequestHead(version: version, method: method, uri: "/a?b=c", headers: HTTPHeaders(headers))
         return String(
             buffer: ServerRequestWriter.head(
                 head, framing: framing, forwardedFor: forwardedFor, offersUpgrade: offersUpgrade,
                 allocator: ByteBufferAllocator()))
+    }
+
+    @Test("an HTTP/1.0 request stays HTTP/1.0 (it may lack Host) and asks the server to keep the connection")
+    func http10() {
+        #expect(
+            self.written(.GET, [("Connection", "close")], version: .http1_0)
+                == "GET /a?b=c HTTP/1.0\r\nconnection: keep-alive\r\n\r\n")
+        #expect(
+            self.written(.POST, [("Content-Length", "2")], framing: .contentLength(2), version: .http1_0)
+                == "POST /a?b=c HTTP/1.0\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\n")
     }
 
     @Test("an offered upgrade keeps Upgrade and sends connection: upgrade; other hop-by-hop fields still stay out")

@@ -219,6 +219,26 @@ struct UpgradeTests {
         }
     }
 
+    @Test("an HTTP/1.0 request without Host reaches the server as HTTP/1.0, which keeps its connection alive")
+    func http10WithoutHost() async throws {
+        try await withUpgradeBackend { port, backend in
+            // One client connection (one event loop, one pool), the second request after the first answer.
+            let client = try await RawClient.connect(port: port, group: testGroup)
+            defer { Task { await client.close() } }
+            try await client.send("GET /one HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            #expect(await client.receive("\r\n\r\n/one"), "\(client.received)")
+            try await client.send("GET /two HTTP/1.0\r\n\r\n")
+            #expect(await client.receive("\r\n\r\n/two"), "\(client.received)")
+            #expect(client.received.hasPrefix("HTTP/1.0 200 OK\r\n"), "\(client.received)")
+            let heads = backend.heads
+            #expect(heads.count == 2)
+            #expect(heads.allSatisfy { $0.hasPrefix("GET /") && $0.contains(" HTTP/1.0\r\n") }, "\(heads)")
+            #expect(heads.allSatisfy { $0.lowercased().contains("connection: keep-alive") }, "\(heads)")
+            // The second request rode the server connection the first one left in the pool.
+            #expect(backend.connections == 1)
+        }
+    }
+
     @Test("a response a server sends unasked behind another never answers the client's next pipelined request")
     func strayResponseNeverAnswersTheNextRequest() async throws {
         try await withUpgradeBackend { port, _ in

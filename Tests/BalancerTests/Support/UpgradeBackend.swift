@@ -38,6 +38,8 @@ final class UpgradeBackend: @unchecked Sendable {
     var heads: [String] { self.lock.withLock { self._heads } }
     /// Bytes `/ws-flood` handed to its socket so far.
     var flooded: Int { self.lock.withLock { self._flooded } }
+    /// Connections accepted so far.
+    var connections: Int { self.lock.withLock { self.children.count } }
     /// Tunnels in which the backend saw the client's end of stream (FIN or close).
     var tunnelEOFs: Int { self.lock.withLock { self._tunnelEOFs } }
 
