@@ -32,13 +32,23 @@ private func withUpgradeBackend<T>(
     }
 }
 
+/// `withUpgradeBackend` with one raw client connected to the balancer for the body's duration.
+private func withUpgradeClient<T>(
+    backendLines: [String] = [],
+    _ body: (RawClient, UpgradeBackend) async throws -> T
+) async throws -> T {
+    try await withUpgradeBackend(backendLines: backendLines) { port, backend in
+        let client = try await RawClient.connect(port: port, group: testGroup)
+        defer { Task { await client.close() } }
+        return try await body(client, backend)
+    }
+}
+
 @Suite("Protocol upgrades (WebSocket) through mode http")
 struct UpgradeTests {
     @Test("a 101 makes a tunnel: bytes sent behind the request head and several round trips are echoed")
     func tunnelEchoes() async throws {
-        try await withUpgradeBackend { port, backend in
-            let client = try await RawClient.connect(port: port, group: testGroup)
-            defer { Task { await client.close() } }
+        try await withUpgradeClient { client, backend in
             // The first tunnel bytes travel in the same write as the request head.
             try await client.send(upgradeRequest("/ws") + "early-bytes")
             #expect(await client.receive("early-bytes"))
@@ -63,9 +73,7 @@ struct UpgradeTests {
 
     @Test("4 MiB through the tunnel and back arrive whole and in order")
     func largeTransfer() async throws {
-        try await withUpgradeBackend { port, _ in
-            let client = try await RawClient.connect(port: port, group: testGroup)
-            defer { Task { await client.close() } }
+        try await withUpgradeClient { client, _ in
             try await client.send(upgradeRequest("/ws"))
             #expect(await client.receive("\r\n\r\n"))
             let headLength = client.received.utf8.count
@@ -99,9 +107,7 @@ struct UpgradeTests {
 
     @Test("backpressure: a server that does not read holds the client back")
     func backpressureTowardsTheServer() async throws {
-        try await withUpgradeBackend { port, _ in
-            let client = try await RawClient.connect(port: port, group: testGroup)
-            defer { Task { await client.close() } }
+        try await withUpgradeClient { client, _ in
             try await client.send(upgradeRequest("/ws-stall"))
             #expect(await client.receive("\r\n\r\n"))
             // 64 MiB in 1 MiB writes; a write completes once the client's socket took it.
@@ -117,9 +123,7 @@ struct UpgradeTests {
 
     @Test("a server closing the tunnel closes the client connection, after what it sent")
     func serverCloseEndsTunnel() async throws {
-        try await withUpgradeBackend { port, _ in
-            let client = try await RawClient.connect(port: port, group: testGroup)
-            defer { Task { await client.close() } }
+        try await withUpgradeClient { client, _ in
             try await client.send(upgradeRequest("/ws-bye"))
             #expect(await client.waitForEOF())
             #expect(client.received.contains("101 Switching Protocols"))
@@ -140,9 +144,7 @@ struct UpgradeTests {
 
     @Test("a client's FIN reaches the server as a FIN; what the server sends after it still reaches the client")
     func halfCloseRelayed() async throws {
-        try await withUpgradeBackend { port, backend in
-            let client = try await RawClient.connect(port: port, group: testGroup)
-            defer { Task { await client.close() } }
+        try await withUpgradeClient { client, backend in
             try await client.send(upgradeRequest("/ws") + "last")
             #expect(await client.receive("last"))
             try await client.finishSending()
@@ -155,9 +157,7 @@ struct UpgradeTests {
 
     @Test("timeout tunnel closes an idle tunnel on both sides")
     func tunnelTimeout() async throws {
-        try await withUpgradeBackend(backendLines: ["timeout tunnel 300ms"]) { port, backend in
-            let client = try await RawClient.connect(port: port, group: testGroup)
-            defer { Task { await client.close() } }
+        try await withUpgradeClient(backendLines: ["timeout tunnel 300ms"]) { client, backend in
             try await client.send(upgradeRequest("/ws") + "once")
             #expect(await client.receive("once"))
             // `timeout client` and `timeout server` are 30 s here: only the tunnel timeout can close it.
@@ -168,9 +168,7 @@ struct UpgradeTests {
 
     @Test("without timeout tunnel, the shorter of timeout client and timeout server closes an idle tunnel")
     func tunnelFallsBackToServerTimeout() async throws {
-        try await withUpgradeBackend(backendLines: ["timeout server 300ms"]) { port, backend in
-            let client = try await RawClient.connect(port: port, group: testGroup)
-            defer { Task { await client.close() } }
+        try await withUpgradeClient(backendLines: ["timeout server 300ms"]) { client, backend in
             try await client.send(upgradeRequest("/ws") + "once")
             #expect(await client.receive("once"))
             #expect(await client.waitForEOF(timeout: .seconds(5)))
@@ -180,9 +178,7 @@ struct UpgradeTests {
 
     @Test("any other answer to an upgrade request is a normal response; the connection stays HTTP and kept alive")
     func refusedUpgradeStaysHTTP() async throws {
-        try await withUpgradeBackend { port, backend in
-            let client = try await RawClient.connect(port: port, group: testGroup)
-            defer { Task { await client.close() } }
+        try await withUpgradeClient { client, backend in
             // A second request pipelined in the same write, behind the upgrade request.
             try await client.send(upgradeRequest("/refused") + "GET /second HTTP/1.1\r\nHost: test\r\n\r\n")
             #expect(await client.receive("/second"), "\(client.received)")
@@ -241,9 +237,7 @@ struct UpgradeTests {
 
     @Test("a response a server sends unasked behind another never answers the client's next pipelined request")
     func strayResponseNeverAnswersTheNextRequest() async throws {
-        try await withUpgradeBackend { port, _ in
-            let client = try await RawClient.connect(port: port, group: testGroup)
-            defer { Task { await client.close() } }
+        try await withUpgradeClient { client, _ in
             try await client.send("GET /extra HTTP/1.1\r\nHost: test\r\n\r\nGET /second HTTP/1.1\r\nHost: test\r\n\r\n")
             #expect(await client.receive("/second"), "\(client.received)")
             #expect(client.received.contains("\r\n\r\n/extra"))
@@ -261,9 +255,7 @@ struct UpgradeTests {
 
     @Test("Upgrade with Proxy-Connection: upgrade is not offered, and the connection goes on with the next request")
     func proxyConnectionUpgradeDoesNotFreeze() async throws {
-        try await withUpgradeBackend { port, backend in
-            let client = try await RawClient.connect(port: port, group: testGroup)
-            defer { Task { await client.close() } }
+        try await withUpgradeClient { client, backend in
             // NIO's decoder stops behind this request (llhttp reads Proxy-Connection as Connection): the
             // next request on the connection must still be answered.
             try await client.send(
