@@ -835,6 +835,27 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
 
     /// `timeout tunnel`, else HAProxy's fallback: the client and server inactivity timeouts still run, so
     /// the shorter of them closes an idle tunnel (`cD` or `sD` in the log).
+    /// One direction of the tunnel is shut (a FIN came and was passed on): both connections are half-closed
+    /// now, and `timeout client-fin` / `timeout server-fin` take over from the tunnel's timeout on their side,
+    /// as in HAProxy (the usual `timeout tunnel 1h` + `timeout client-fin 30s`: a half-gone peer does not hold
+    /// the tunnel for an hour). One idle timer serves both sides: the shorter side's timeout closes it.
+    private func tunnelHalfClosed() {
+        guard !self.clientFinished, !self.serverFinished else { return }
+        let clientSide = self.frontend.config.timeouts.clientFin?.timeAmount ?? self.tunnelTimeout
+        let serverSide = self.backend?.config.timeouts.serverFin?.timeAmount ?? self.tunnelTimeout
+        if let server = serverSide, clientSide.map({ server < $0 }) ?? true {
+            self.tunnelTimeout = server
+            self.tunnelTimeoutTermination = TerminationState(cause: "s", phase: "D")
+        } else {
+            self.tunnelTimeout = clientSide
+            self.tunnelTimeoutTermination = TerminationState(cause: "c", phase: "D")
+        }
+        self.tunnelLastActivity = .now()
+        if let timeout = self.tunnelTimeout {
+            self.ensureWatchdog(at: self.tunnelLastActivity + timeout)
+        }
+    }
+
     private func armTunnelTimer() {
         let client = self.frontend.clientTimeout
         let server = self.backend?.serverTimeout
@@ -872,6 +893,7 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
     /// bytes before it are out) and the other direction stays open: what the server still sends reaches
     /// the client. When both sides have finished, both connections close.
     private func clientInputClosed() {
+        self.tunnelHalfClosed()
         self.clientFinished = true
         if self.serverFinished {
             self.afterClientWrites { [self] in self.closeNow() }
@@ -883,6 +905,7 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
     /// The server sent its FIN: passed on to the client the same way (see `clientInputClosed`).
     func serverInputClosed(_ connection: ServerConnection) {
         guard connection === self.server, self.phase == .tunnel else { return }
+        self.tunnelHalfClosed()
         self.serverFinished = true
         self.afterClientWrites { [self] in
             if self.clientFinished {

@@ -200,6 +200,7 @@ extension ProxyKeywords {
         let fields: [(String, WritableKeyPath<Timeouts, Duration?>)] = [
             ("connect", \.connect), ("client", \.client), ("server", \.server), ("http-request", \.httpRequest),
             ("http-keep-alive", \.httpKeepAlive), ("queue", \.queue), ("check", \.check), ("tunnel", \.tunnel),
+            ("client-fin", \.clientFin), ("server-fin", \.serverFin),
         ]
         var table: [String: Parse] = [:]
         for (name, field) in fields {

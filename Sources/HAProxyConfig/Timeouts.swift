@@ -19,10 +19,15 @@ public struct Timeouts: Sendable, Equatable {
     public var check: Duration?
     /// `timeout tunnel`: inactivity once a connection became a tunnel (e.g. WebSocket). Unset → `client`/`server`.
     public var tunnel: Duration?
+    /// `timeout client-fin` / `timeout server-fin`: inactivity on the client / server side once one direction of
+    /// a tunnel is shut (a peer sent its FIN). Unset → the tunnel's timeout.
+    public var clientFin: Duration?
+    public var serverFin: Duration?
 
     public init(
         connect: Duration? = nil, client: Duration? = nil, server: Duration? = nil, httpRequest: Duration? = nil,
-        httpKeepAlive: Duration? = nil, queue: Duration? = nil, check: Duration? = nil, tunnel: Duration? = nil
+        httpKeepAlive: Duration? = nil, queue: Duration? = nil, check: Duration? = nil, tunnel: Duration? = nil,
+        clientFin: Duration? = nil, serverFin: Duration? = nil
     ) {
         self.connect = connect
         self.client = client
@@ -32,6 +37,8 @@ public struct Timeouts: Sendable, Equatable {
         self.queue = queue
         self.check = check
         self.tunnel = tunnel
+        self.clientFin = clientFin
+        self.serverFin = serverFin
     }
 
     /// The request-head timeout with HAProxy's fallback applied.

@@ -166,6 +166,17 @@ struct UpgradeTests {
         }
     }
 
+    @Test("timeout server-fin: a tunnel shut in one direction closes after it, not after timeout tunnel")
+    func finTimeoutClosesHalfClosedTunnel() async throws {
+        try await withUpgradeClient(backendLines: ["timeout tunnel 30s", "timeout server-fin 300ms"]) { client, _ in
+            // The server takes the FIN relayed to it but neither answers nor closes: the tunnel stays half-closed.
+            try await client.send(upgradeRequest("/ws-linger"))
+            #expect(await client.receive("\r\n\r\n"))
+            try await client.finishSending()
+            #expect(await client.waitForEOF(timeout: .seconds(5)))
+        }
+    }
+
     @Test("without timeout tunnel, the shorter of timeout client and timeout server closes an idle tunnel")
     func tunnelFallsBackToServerTimeout() async throws {
         try await withUpgradeClient(backendLines: ["timeout server 300ms"]) { client, backend in

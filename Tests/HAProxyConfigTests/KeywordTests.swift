@@ -280,6 +280,39 @@ import Testing
         #expect(result.config.backends.first?.timeouts == expected)
     }
 
+    @Test("timeout client-fin on the client side and server-fin on the server side, inherited from defaults")
+    func timeoutFin() {
+        let result = parse(
+            """
+            defaults
+                mode http
+                timeout connect 5s
+                timeout client 30s
+                timeout server 30s
+                timeout client-fin 30s
+                timeout server-fin 1s
+            frontend f
+                bind :80
+                timeout client-fin 10s
+                default_backend b
+            backend b
+                timeout server-fin 0
+                server s 10.0.0.1:80
+            backend inherited
+                server s 10.0.0.1:80
+            backend wrong
+                timeout client-fin 5s
+                server s 10.0.0.1:80
+            """, quiet: false)
+        #expect(result.diagnostics.map(\.description) == [
+            "[WARNING] parsing [t.cfg:18] : 'timeout client-fin' ignored because backend 'wrong' has no "
+                + "frontend capability."
+        ])
+        #expect(result.config.frontend(named: "f")?.timeouts.clientFin == .seconds(10))
+        #expect(result.config.backend(named: "b")?.timeouts.serverFin == nil)
+        #expect(result.config.backend(named: "inherited")?.timeouts.serverFin == .seconds(1))
+    }
+
     @Test("timeout tunnel: from defaults, per backend and listen, 0 for none; a frontend ignores it as HAProxy does")
     func timeoutTunnel() {
         let result = parse(

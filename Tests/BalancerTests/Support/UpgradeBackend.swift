@@ -15,6 +15,7 @@ import Glibc
 /// - `/ws-flood` with `Upgrade` → 101, then `floodSize` bytes, written only while its socket takes them
 ///   (`flooded` counts them): how far it gets shows whether the path to the client applies backpressure.
 /// - `/ws-stall` with `Upgrade` → 101, then it stops reading.
+/// - `/ws-linger` with `Upgrade` → 101, echoes like `/ws` but leaves the client's FIN unanswered (half-closed).
 /// - `/ws-no-accept` with `Upgrade` → a WebSocket 101 without `Sec-WebSocket-Accept`.
 /// - `/ws-reset` with `Upgrade` → 101, then a reset (RST) 200 ms later.
 /// - `/ws-bare` with `Upgrade` → a 101 without `Connection: upgrade`, HTTP-looking bytes right behind it.
@@ -94,6 +95,8 @@ private final class UpgradeBackendHandler: ChannelInboundHandler {
     private var bodyToSkip = 0
     private var tunnel = false
     private var closing = false
+    /// `/ws-linger`: the client's FIN is left unanswered; the connection stays half-closed.
+    private var lingers = false
     private var floodLeft = 0
 
     init(backend: UpgradeBackend) {
@@ -171,6 +174,10 @@ private final class UpgradeBackendHandler: ChannelInboundHandler {
             self.write(switching, context)
             self.floodLeft = self.backend.floodSize
             self.flood(context)
+        case "/ws-linger" where asksUpgrade:
+            self.tunnel = true
+            self.lingers = true
+            self.write(switching, context)
         case "/ws-stall" where asksUpgrade:
             self.tunnel = true
             self.write(switching, context)
@@ -232,6 +239,7 @@ private final class UpgradeBackendHandler: ChannelInboundHandler {
         guard let event = event as? ChannelEvent, event == .inputClosed else { return }
         if self.tunnel {
             self.backend.sawTunnelEOF()
+            if self.lingers { return }
             // Still able to send after the client's FIN: proves the FIN was relayed as a half-close.
             let written = context.writeAndFlush(
                 self.wrapOutboundOut(context.channel.allocator.buffer(string: "eof-seen")))
