@@ -198,7 +198,9 @@ public enum BalancerStartError: Error, CustomStringConvertible {
     case unresolvableServer(backend: String, server: String, address: String, underlying: Error)
     case unknownBackend(frontend: String, backend: String)
     case bindFailed(frontend: String, address: String, underlying: Error)
-    case unsupportedMode(proxy: String)
+    /// A frontend and the backend it sends to differ in `mode` (the parser refuses that; a configuration built
+    /// in code gets it here).
+    case modeMismatch(frontend: String, backend: String)
 
     public var description: String {
         switch self {
@@ -209,8 +211,9 @@ public enum BalancerStartError: Error, CustomStringConvertible {
             return "[ALERT] config : proxy '\(frontend)': unable to find required default_backend: '\(backend)'."
         case .bindFailed(let frontend, let address, let underlying):
             return "[ALERT] config : Starting frontend \(frontend): cannot bind socket (\(underlying)) [\(address)]"
-        case .unsupportedMode(let proxy):
-            return "[ALERT] config : proxy '\(proxy)': mode tcp is not supported yet."
+        case .modeMismatch(let frontend, let backend):
+            return "[ALERT] config : frontend '\(frontend)' and its backend '\(backend)' have different modes "
+                + "(see 'mode')."
         }
     }
 }

@@ -138,9 +138,18 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
     private var clientFinished = false
     private var serverFinished = false
 
+    /// `mode tcp`: no HTTP at all. The connection is a tunnel from the start (a `TunnelReader` in front of
+    /// this handler instead of the request decoder): a server is picked and connected as soon as the client
+    /// is accepted, then raw bytes are relayed both ways with the same tunnel code as an upgraded HTTP
+    /// connection.
+    private let isTCP: Bool
+    /// The client's FIN came while its server was still being connected: relayed once the tunnel starts.
+    private var clientFinishedBeforeTunnel = false
+
     init(environment: ProxyEnvironment, recorder: ExchangeRecorder) {
         self.environment = environment
         self.recorder = recorder
+        self.isTCP = environment.frontend.config.mode == .tcp
     }
 
     private var frontend: FrontendRuntime { self.environment.frontend }
@@ -161,7 +170,18 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         }
         self.environment.pool.register(self)
         if self.environment.pool.isDraining { self.draining = true }
-        self.armHeadTimer()
+        if !self.isTCP { self.armHeadTimer() }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if self.isTCP {
+            // Reads wait (`shouldHoldReads`) until the server connection is there.
+            self.phase = .connecting
+            self.requestComplete = true
+            self.recorder.tcpSessionStarted()
+            self.dispatch()
+        }
+        context.fireChannelActive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -173,8 +193,8 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         self.cancelTimers()
         self.abandonServer()
         self.environment.pool.unregister(self)
-        if self.tunneled {
-            // HAProxy logs a tunnel once, when it ends, with every byte relayed.
+        if self.tunneled || self.isTCP {
+            // HAProxy logs a tunnel (and a tcp session) once, when it ends, with every byte relayed.
             self.tunneled = false
             self.recorder.tunnelClosed(termination: self.tunnelTermination)
         }
@@ -203,8 +223,12 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         // Only a tunnel allows half-closure: the client's FIN arrives here instead of closing the channel.
-        if self.phase == .tunnel, let event = event as? ChannelEvent, event == .inputClosed {
-            self.clientInputClosed()
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            if self.phase == .tunnel {
+                self.clientInputClosed()
+            } else if self.isTCP, self.phase == .connecting {
+                self.clientFinishedBeforeTunnel = true
+            }
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -250,7 +274,9 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         case .idle: return false
         case .closing: return false  // input is read and dropped until the lingering close
         case .answeringLocally: return false  // the (small) body is collected, later requests dropped
-        case .connecting: return self.requestComplete ? !self.deferred.isEmpty || self.upgrade.stopsDecoder : true
+        case .connecting:
+            if self.isTCP { return true }
+            return self.requestComplete ? !self.deferred.isEmpty || self.upgrade.stopsDecoder : true
         case .exchanging:
             // Once the request is complete, reading on only stops when a pipelined request is already
             // waiting (bounded buffering); stopping on every request would cost two epoll_ctl calls each.
@@ -446,14 +472,20 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         case .server(let index):
             self.slot = index
             let server = backend.servers[index]
-            // Like HAProxy's `http-reuse safe`: a request that must not be replayed never goes on an idle
-            // connection, which the server may be closing at this very moment.
-            if self.isIdempotent, let connection = self.environment.pool.take(server) {
+            if let connection = self.pooledConnection(to: server) {
                 self.attach(connection)
             } else {
                 self.connect(to: server, backend: backend)
             }
         }
+    }
+
+    /// An idle pooled connection to `server` for this request, if one may be used.
+    private func pooledConnection(to server: ServerRuntime) -> ServerConnection? {
+        // Like HAProxy's `http-reuse safe`: a request that must not be replayed never goes on an idle
+        // connection, which the server may be closing at this very moment. tcp sessions never share one.
+        guard !self.isTCP, self.isIdempotent else { return nil }
+        return self.environment.pool.take(server)
     }
 
     private func waitInQueue(_ backend: BackendRuntime) {
@@ -491,11 +523,20 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         guard let context = self.context else { return }
         let loop = context.eventLoop
         let exchange = self.exchangeID
+        let isTCP = self.isTCP
         var bootstrap = ClientBootstrap(group: loop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            // tcp: the server's FIN is relayed as a FIN to the client (see `serverInputClosed`).
+            .channelOption(.allowRemoteHalfClosure, value: isTCP)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    if isTCP {
+                        let connection = ServerConnection(rawServer: server)
+                        try sync.addHandler(TunnelReader(end: connection))
+                        try sync.addHandler(connection)
+                        return
+                    }
                     let (decoder, decoding) = ServerConnection.responseDecoder()
                     try sync.addHandler(decoding)
                     try sync.addHandler(ServerConnection(server: server, decoder: decoder))
@@ -514,7 +555,7 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
                 }
                 guard self.exchangeID == exchange, self.phase == .connecting else {
                     // The client went away or timed out meanwhile: keep the connection for someone else.
-                    self.environment.pool.giveBack(connection)
+                    if isTCP { connection.close() } else { self.environment.pool.giveBack(connection) }
                     return
                 }
                 self.attach(connection)
@@ -557,7 +598,7 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
             let retry = { [self] in
                 guard self.exchangeID == exchange, self.phase == .connecting else { return }
                 // The slot taken by the first pick is kept: the retry goes to the same server.
-                if self.isIdempotent, let connection = self.environment.pool.take(server) {
+                if let connection = self.pooledConnection(to: server) {
                     self.attach(connection)
                 } else {
                     self.connect(to: server, backend: backend)
@@ -587,6 +628,10 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
     }
 
     private func attach(_ connection: ServerConnection) {
+        if self.isTCP {
+            self.attachTunnel(connection)
+            return
+        }
         guard let request = self.requestHead, let head = self.upstreamHead else { return }
         self.server = connection
         connection.exchange = self
@@ -830,6 +875,20 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
             return
         }
         self.armTunnelTimer()
+        self.resumeReadsIfPossible()
+    }
+
+    /// mode tcp: the server connection is up, the relay starts (nothing was read from the client yet).
+    private func attachTunnel(_ connection: ServerConnection) {
+        self.server = connection
+        connection.exchange = self
+        self.recorder.serverAttached(
+            server: connection.server.index, retries: self.retriesDone, redispatched: self.failedServer != nil)
+        self.phase = .tunnel
+        self.tunneled = true
+        if !(self.context?.channel.isWritable ?? true) { connection.pauseReads() } else { connection.resumeReads() }
+        self.armTunnelTimer()
+        if self.clientFinishedBeforeTunnel { self.clientInputClosed() }
         self.resumeReadsIfPossible()
     }
 
@@ -1081,6 +1140,17 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
     /// Sends one of HAProxy's error responses and closes the connection.
     func respondError(_ error: HAProxyErrorResponse) {
         guard let context = self.context, self.phase != .closing else { return }
+        if self.isTCP {
+            // No HTTP to answer with: the client connection closes; the log says why, as HAProxy's tcplog does.
+            switch error {
+            case .gatewayTimeout: self.tunnelTermination = TerminationState("sC")
+            case .serviceUnavailable where self.queueTicket != nil || self.queueTimer != nil:
+                self.tunnelTermination = TerminationState("sQ")
+            default: self.tunnelTermination = TerminationState("SC")
+            }
+            self.closeNow()
+            return
+        }
         self.cancelTimers()
         self.abandonServer()
         if self.phase == .exchanging, self.responseHeadSent {

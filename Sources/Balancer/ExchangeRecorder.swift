@@ -87,6 +87,8 @@ final class ExchangeRecorder {
     private var clientIP = "-"
     private var clientPort = 0
     private var sessionOpen = false
+    /// A `mode tcp` session: one exchange for the whole connection, no requests or statuses, tcplog format.
+    private var isTCP = false
 
     /// The proxy has log targets: request lines and dates are worth computing.
     private let logs: Bool
@@ -123,6 +125,15 @@ final class ExchangeRecorder {
             self.operations.counters.sessionClosed()
             self.operations.process.sessionClosed()
         }
+    }
+
+    /// A `mode tcp` connection starts its one exchange at accept time (`%t`, Tw and Tc count from there).
+    func tcpSessionStarted() {
+        self.isTCP = true
+        let now = NIODeadline.now()
+        self.exchange = Exchange(
+            requestLine: nil, firstByteAt: now, headAt: now, date: self.date(now),
+            bytesOutAtStart: self.meter.bytesOut, bytesInAtStart: self.meter.bytesIn)
     }
 
     /// A request head arrived (in arrival order, also when it is pipelined behind an unfinished one).
@@ -265,7 +276,9 @@ final class ExchangeRecorder {
         if exchange.status != nil { self.operations.counters.responded(status: status) }
         let backend = self.backend
         if let backend, let server = exchange.server {
-            if exchange.status != nil {
+            if self.isTCP {
+                // No response to count in tcp mode: only sessions and bytes.
+            } else if exchange.status != nil {
                 backend.counters.responded(status: status)
                 backend.servers[server].responded(status: status)
             } else {
@@ -318,7 +331,13 @@ final class ExchangeRecorder {
             retries: exchange.retries, redispatched: exchange.redispatched,
             requestLine: exchange.requestLine)
         // HAProxy sends traffic logs at "info", errors included (without `option log-separate-errors`).
-        self.operations.syslog.send(.info, to: logging.targets, raw: entry.text) { entry.write(to: &$0) }
+        if self.isTCP {
+            self.operations.syslog.send(.info, to: logging.targets, raw: entry.tcpLogText) {
+                entry.writeTCPLog(to: &$0)
+            }
+        } else {
+            self.operations.syslog.send(.info, to: logging.targets, raw: entry.text) { entry.write(to: &$0) }
+        }
     }
 
     /// Wall-clock date of the request's first byte.

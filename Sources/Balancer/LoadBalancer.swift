@@ -42,8 +42,12 @@ public final class LoadBalancer: Service, Sendable {
         listeners: ListenerSockets? = nil
     ) throws {
         self.listenerSockets = listeners
-        for frontend in config.frontends where frontend.mode == .tcp {
-            throw BalancerStartError.unsupportedMode(proxy: frontend.name)
+        for frontend in config.frontends {
+            guard let name = frontend.defaultBackend, let backend = config.backends.first(where: { $0.name == name })
+            else { continue }
+            if backend.mode != frontend.mode {
+                throw BalancerStartError.modeMismatch(frontend: frontend.name, backend: name)
+            }
         }
         self.config = config
         self.options = options
@@ -174,6 +178,7 @@ public final class LoadBalancer: Service, Sendable {
         let bufferSize = self.config.global.bufferSize
         let operations = self.operations
         let localService = LocalService(frontend: frontend.config, control: self.control)
+        let isTCP = frontend.config.mode == .tcp
         return try await ServerBootstrap(group: self.group)
             .serverChannelOption(.backlog, value: Int32(clamping: min(self.options.maxConnections, 4096)))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -195,16 +200,21 @@ public final class LoadBalancer: Service, Sendable {
                     let sync = channel.pipeline.syncOperations
                     let recording = operations.connectionRecording(for: frontend)
                     try sync.addHandler(recording.meter)
-                    try sync.addHandler(ClientConnection.requestDecoder(bufferSize: bufferSize))
-                    // No response encoder: ClientConnection writes the response bytes itself.
-                    try sync.addHandler(
-                        ClientConnection(
-                            environment: ProxyEnvironment(
-                                frontend: frontend, pool: pool, logger: logger, localService: localService,
-                                requestBufferSize: bufferSize),
-                            recorder: recording.recorder
-                        )
+                    let connection = ClientConnection(
+                        environment: ProxyEnvironment(
+                            frontend: frontend, pool: pool, logger: logger, localService: localService,
+                            requestBufferSize: bufferSize),
+                        recorder: recording.recorder
                     )
+                    if isTCP {
+                        // mode tcp: raw bytes from the start, and the client's FIN is relayed, not a close.
+                        try channel.syncOptions?.setOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+                        try sync.addHandler(TunnelReader(end: connection))
+                    } else {
+                        try sync.addHandler(ClientConnection.requestDecoder(bufferSize: bufferSize))
+                    }
+                    // No response encoder: ClientConnection writes the response bytes itself.
+                    try sync.addHandler(connection)
                 }
             }
             .bind(host: host, port: port, sharing: self.listenerSockets)

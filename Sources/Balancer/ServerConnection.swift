@@ -24,7 +24,8 @@ final class ServerConnection: ChannelDuplexHandler, TunnelEnd {
     }
 
     let server: ServerRuntime
-    private let decoder: HTTPResponseDecoder
+    /// nil for a `mode tcp` connection, which carries raw bytes from the start.
+    private let decoder: HTTPResponseDecoder?
     private var context: ChannelHandlerContext?
     /// The response decoder's context: writes from it go straight to the socket.
     private var socketSide: ChannelHandlerContext?
@@ -58,12 +59,24 @@ final class ServerConnection: ChannelDuplexHandler, TunnelEnd {
         self.decoder = decoder
     }
 
+    /// A `mode tcp` server connection: raw bytes both ways from the start (a `TunnelReader` sits in front of
+    /// it instead of a decoder, the channel allows half-closure), never pooled.
+    init(rawServer server: ServerRuntime) {
+        self.server = server
+        self.decoder = nil
+        self.isReusable = false
+        self.isTunnel = true
+    }
+
     var isWritable: Bool { self.context?.channel.isWritable ?? false }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        self.socketSide = try? context.pipeline.syncOperations.context(
-            handlerType: ByteToMessageHandler<HTTPResponseDecoder>.self)
+        // Without a decoder (mode tcp) writes go out from this handler's own context.
+        self.socketSide =
+            self.decoder == nil
+            ? context
+            : try? context.pipeline.syncOperations.context(handlerType: ByteToMessageHandler<HTTPResponseDecoder>.self)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -205,7 +218,7 @@ final class ServerConnection: ChannelDuplexHandler, TunnelEnd {
     /// A request head written by `ServerRequestWriter`. `request` is the client's head: the decoder
     /// learns the method from it.
     func sendHead(_ bytes: ByteBuffer, of request: HTTPRequestHead, chunked: Bool) {
-        self.decoder.write(data: .head(request))
+        self.decoder?.write(data: .head(request))
         self.chunkedRequest = chunked
         self.chunkOpen = false
         self.send(bytes)

@@ -136,18 +136,7 @@ public struct HTTPLogEntry: Sendable, Equatable {
         func timer(_ value: Int?) {
             if let value { line.append(value) } else { line.append("-1" as StaticString) }
         }
-        line.append(clientIP)
-        line.append(byte: UInt8(ascii: ":"))
-        line.append(clientPort)
-        line.append(" [" as StaticString)
-        requestDate.writeHTTPLogFormat(to: &line)
-        line.append("] " as StaticString)
-        line.append(frontend)
-        line.append(byte: UInt8(ascii: " "))
-        line.append(backend)
-        line.append(byte: UInt8(ascii: "/"))
-        if let server { line.append(server) } else { line.append("<NOSRV>" as StaticString) }
-        line.append(byte: UInt8(ascii: " "))
+        self.writeSource(to: &line)
         timer(requestTime)
         line.append(byte: UInt8(ascii: "/"))
         timer(queueTime)
@@ -162,22 +151,7 @@ public struct HTTPLogEntry: Sendable, Equatable {
         line.append(byte: UInt8(ascii: " "))
         line.append(Int(clamping: bytesRead))
         line.append(" - - " as StaticString)
-        line.append(byte: termination.causeByte)
-        line.append(byte: termination.phaseByte)
-        line.append("-- " as StaticString)
-        line.append(processConnections)
-        line.append(byte: UInt8(ascii: "/"))
-        line.append(frontendConnections)
-        line.append(byte: UInt8(ascii: "/"))
-        line.append(backendConnections)
-        line.append(byte: UInt8(ascii: "/"))
-        line.append(serverConnections)
-        line.append(redispatched ? "/+" as StaticString : "/" as StaticString)
-        line.append(retries)
-        line.append(byte: UInt8(ascii: " "))
-        line.append(serverQueue)
-        line.append(byte: UInt8(ascii: "/"))
-        line.append(backendQueue)
+        self.writeCounters(to: &line, cookieFlags: true)
         line.append(" \"" as StaticString)
         if let requestLine {
             Self.appendEscaped(requestLine.method, to: &line)
@@ -191,6 +165,70 @@ public struct HTTPLogEntry: Sendable, Equatable {
             line.append("<BADREQ>" as StaticString)
         }
         line.append(byte: UInt8(ascii: "\""))
+    }
+
+    /// The line in HAProxy's `option tcplog` format (manual §8.2.2), for a `mode tcp` session:
+    /// `%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq`, e.g.
+    /// `10.0.1.2:33313 [06/Feb/2009:12:12:51.443] fnt bck/srv1 0/0/5007 212 -- 0/0/0/0/3 0/0`.
+    /// `requestDate` is the accept date there, `activeTime` the session's total time (Tt) and `bytesRead`
+    /// the bytes sent to the client; the HTTP-only fields are not printed.
+    public var tcpLogText: String {
+        var line = LogBytes(capacity: 160)
+        self.writeTCPLog(to: &line)
+        return line.text
+    }
+
+    public func writeTCPLog(to line: inout LogBytes) {
+        func timer(_ value: Int?) {
+            if let value { line.append(value) } else { line.append("-1" as StaticString) }
+        }
+        self.writeSource(to: &line)
+        timer(queueTime)
+        line.append(byte: UInt8(ascii: "/"))
+        timer(connectTime)
+        line.append(byte: UInt8(ascii: "/"))
+        timer(activeTime)
+        line.append(byte: UInt8(ascii: " "))
+        line.append(Int(clamping: bytesRead))
+        line.append(byte: UInt8(ascii: " "))
+        self.writeCounters(to: &line, cookieFlags: false)
+    }
+
+    /// `%ci:%cp [%tr] %ft %b/%s `, shared by both formats.
+    private func writeSource(to line: inout LogBytes) {
+        line.append(clientIP)
+        line.append(byte: UInt8(ascii: ":"))
+        line.append(clientPort)
+        line.append(" [" as StaticString)
+        requestDate.writeHTTPLogFormat(to: &line)
+        line.append("] " as StaticString)
+        line.append(frontend)
+        line.append(byte: UInt8(ascii: " "))
+        line.append(backend)
+        line.append(byte: UInt8(ascii: "/"))
+        if let server { line.append(server) } else { line.append("<NOSRV>" as StaticString) }
+        line.append(byte: UInt8(ascii: " "))
+    }
+
+    /// `%tsc %ac/%fc/%bc/%sc/%rc %sq/%bq`, shared by both formats (tcplog's `%ts` is the same two letters
+    /// without the cookie flags).
+    private func writeCounters(to line: inout LogBytes, cookieFlags: Bool) {
+        line.append(byte: termination.causeByte)
+        line.append(byte: termination.phaseByte)
+        line.append(cookieFlags ? "-- " as StaticString : " " as StaticString)
+        line.append(processConnections)
+        line.append(byte: UInt8(ascii: "/"))
+        line.append(frontendConnections)
+        line.append(byte: UInt8(ascii: "/"))
+        line.append(backendConnections)
+        line.append(byte: UInt8(ascii: "/"))
+        line.append(serverConnections)
+        line.append(redispatched ? "/+" as StaticString : "/" as StaticString)
+        line.append(retries)
+        line.append(byte: UInt8(ascii: " "))
+        line.append(serverQueue)
+        line.append(byte: UInt8(ascii: "/"))
+        line.append(backendQueue)
     }
 
     /// HAProxy's log escaping for the request line: control characters, bytes ≥ 127, `"` and `#`

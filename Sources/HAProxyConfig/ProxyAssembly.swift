@@ -1,6 +1,14 @@
 /// Turns a parsed proxy section into the balancer's ``Frontend`` / ``Backend`` with every effective value resolved.
 enum ProxyAssembly {
     static func add(_ draft: ProxyDraft, global: GlobalSettings, to config: inout BalancerConfig) {
+        var draft = draft
+        if draft.settings.mode == .tcp {
+            // HTTP-only settings of a tcp proxy are ignored, as HAProxy does (ConfigValidation warns).
+            draft.settings.httpLog = false
+            draft.settings.forwardFor = nil
+            draft.settings.stats = nil
+            draft.prometheusExporterPath = nil
+        }
         let settings = draft.settings
         let logging = ProxyLogging(
             targets: logTargets(settings.logs, global: global), httpLog: settings.httpLog,
@@ -112,6 +120,73 @@ enum ConfigValidation {
             }
             if settings.mode == .http {
                 missingTimeouts(draft, sink: &sink)
+            } else {
+                httpOnlyKeywords(draft, sink: &sink)
+            }
+            if draft.kind.hasFrontendCapability {
+                modeMismatch(draft, config: config, sink: &sink)
+            }
+        }
+    }
+
+    /// HAProxy's warnings for HTTP-only keywords in a `mode tcp` proxy (the keywords are then ignored).
+    private static func httpOnlyKeywords(_ draft: ProxyDraft, sink: inout DiagnosticSink) {
+        let settings = draft.settings
+        let located = settings.keywordLocations
+        if draft.kind.hasFrontendCapability, settings.httpLog {
+            sink.items.append(
+                .warning(
+                    "'option httplog' not usable with \(draft.title) (needs 'mode http'). Falling back to "
+                        + "'option tcplog'.", at: located["option httplog"]?.line ?? draft.location))
+        }
+        if settings.forwardFor != nil {
+            sink.items.append(
+                .warning(
+                    "'option forwardfor' ignored for \(draft.title) as it requires HTTP mode.",
+                    at: located["option forwardfor"]?.line ?? draft.location))
+        }
+        if settings.stats != nil {
+            let line = located.filter { $0.key.hasPrefix("stats ") }.map(\.value.line).min { $0.line < $1.line }
+            sink.items.append(
+                .warning(
+                    "'stats' statement ignored for \(draft.title) as it requires HTTP mode.",
+                    at: line ?? draft.location))
+        }
+        if draft.prometheusExporterPath != nil {
+            sink.items.append(
+                .warning(
+                    "'http-request' rules ignored for \(draft.title) as they require HTTP mode.",
+                    at: located["http-request"]?.line ?? draft.location))
+        }
+    }
+
+    /// A frontend and the backends it sends to must speak the same mode. HAProxy refuses an http frontend with
+    /// a tcp backend; a tcp frontend with an http backend is an implicit upgrade to HTTP in HAProxy, which
+    /// Portico does not do.
+    private static func modeMismatch(_ draft: ProxyDraft, config: BalancerConfig, sink: inout DiagnosticSink) {
+        let mode = draft.settings.mode
+        var targets: [(name: String, what: String, at: SourceLocation)] = []
+        if let target = draft.settings.defaultBackend {
+            targets.append((target, "default backend", draft.settings.defaultBackendLocation ?? draft.location))
+        }
+        for rule in draft.useBackends { targets.append((rule.backend, "backend", rule.location)) }
+        let kind = draft.kind == .listen ? "proxy" : draft.kind.rawValue
+        for target in targets {
+            guard let backend = config.backends.first(where: { $0.name == target.name }), backend.mode != mode
+            else { continue }
+            let backendKind = backend.origin == .listen ? "proxy" : "backend"
+            if mode == .http {
+                sink.items.append(
+                    .alert(
+                        "http \(kind) '\(draft.name)' (\(draft.location)) tries to use incompatible tcp "
+                            + "\(backendKind) '\(backend.name)' (\(backend.location)) as its \(target.what) "
+                            + "(see 'mode').", at: target.at))
+            } else {
+                sink.items.append(
+                    .alert(
+                        "tcp \(kind) '\(draft.name)' using http \(backendKind) '\(backend.name)' "
+                            + "(\(backend.location)) is not supported yet by Portico (HAProxy upgrades the "
+                            + "connection to HTTP there); give both the same 'mode'.", at: target.at))
             }
         }
     }

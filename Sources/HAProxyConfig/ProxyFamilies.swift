@@ -39,6 +39,10 @@ extension ProxyKeywords {
                 draft.settings.httpLog = true
             }
         },
+        // HAProxy's TCP log format: the default when neither httplog nor tcplog is set, so only httplog is undone.
+        "tcplog": { line, draft, sink in
+            if expectNoArgument(line, keywordWords: 2, &sink) { draft.settings.httpLog = false }
+        },
         "dontlognull": { line, draft, sink in
             if expectNoArgument(line, keywordWords: 2, &sink) { draft.settings.dontLogNull = true }
         },

@@ -119,7 +119,6 @@ enum ProxyKeywords {
             draft.settings.mode = .http
         case "tcp":
             draft.settings.mode = .tcp
-            sink.alert("'mode tcp' is not supported yet by Portico (only 'mode http' is).", line)
         default:
             sink.alert("unknown proxy mode '\(value)' (expected 'http' or 'tcp').", line)
         }

@@ -93,9 +93,19 @@ let brokenCases: [BrokenCase] = [
         config: "peers mypeers\n    peer lb01 192.168.10.11:10000\n    peer lb02 192.168.10.12:10000\n",
         expected: ["[ALERT] parsing [t.cfg:6] : 'peers' sections are not supported yet by Portico"]),
     BrokenCase(
-        name: "mode tcp",
-        config: "backend b\n    mode tcp" + backendTail,
-        expected: ["[ALERT] parsing [t.cfg:7] : 'mode tcp' is not supported yet by Portico (only 'mode http' is)."]),
+        name: "http frontend with a tcp default backend",
+        config: "frontend f\n    bind :80\n    default_backend b\nbackend b\n    mode tcp" + backendTail,
+        expected: [
+            "[ALERT] parsing [t.cfg:8] : http frontend 'f' (t.cfg:6) tries to use incompatible tcp backend 'b' "
+                + "(t.cfg:9) as its default backend (see 'mode')."
+        ]),
+    BrokenCase(
+        name: "tcp listen with an http backend",
+        config: "listen l\n    mode tcp\n    bind :80\n    use_backend b\n    server s 10.0.0.2:80\nbackend b" + backendTail,
+        expected: [
+            "[ALERT] parsing [t.cfg:9] : tcp proxy 'l' using http backend 'b' (t.cfg:11) is not supported yet by "
+                + "Portico (HAProxy upgrades the connection to HTTP there); give both the same 'mode'."
+        ]),
     BrokenCase(
         name: "conditional use_backend",
         config: "frontend f\n    bind :80\n    use_backend b if { path_beg /api }\nbackend b" + backendTail,
