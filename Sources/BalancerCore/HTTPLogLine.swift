@@ -133,19 +133,16 @@ public struct HTTPLogEntry: Sendable, Equatable {
 
     /// Appends the line (as `text`) to `line`: once per logged request, straight into the datagram's bytes.
     public func write(to line: inout LogBytes) {
-        func timer(_ value: Int?) {
-            if let value { line.append(value) } else { line.append("-1" as StaticString) }
-        }
         self.writeSource(to: &line)
-        timer(requestTime)
+        Self.appendTimer(requestTime, to: &line)
         line.append(byte: UInt8(ascii: "/"))
-        timer(queueTime)
+        Self.appendTimer(queueTime, to: &line)
         line.append(byte: UInt8(ascii: "/"))
-        timer(connectTime)
+        Self.appendTimer(connectTime, to: &line)
         line.append(byte: UInt8(ascii: "/"))
-        timer(responseTime)
+        Self.appendTimer(responseTime, to: &line)
         line.append(byte: UInt8(ascii: "/"))
-        timer(activeTime)
+        Self.appendTimer(activeTime, to: &line)
         line.append(byte: UInt8(ascii: " "))
         line.append(status)
         line.append(byte: UInt8(ascii: " "))
@@ -178,20 +175,23 @@ public struct HTTPLogEntry: Sendable, Equatable {
         return line.text
     }
 
+    /// Appends the tcplog line (as `tcpLogText`) to `line`.
     public func writeTCPLog(to line: inout LogBytes) {
-        func timer(_ value: Int?) {
-            if let value { line.append(value) } else { line.append("-1" as StaticString) }
-        }
         self.writeSource(to: &line)
-        timer(queueTime)
+        Self.appendTimer(queueTime, to: &line)
         line.append(byte: UInt8(ascii: "/"))
-        timer(connectTime)
+        Self.appendTimer(connectTime, to: &line)
         line.append(byte: UInt8(ascii: "/"))
-        timer(activeTime)
+        Self.appendTimer(activeTime, to: &line)
         line.append(byte: UInt8(ascii: " "))
         line.append(Int(clamping: bytesRead))
         line.append(byte: UInt8(ascii: " "))
         self.writeCounters(to: &line, cookieFlags: false)
+    }
+
+    /// A timer in milliseconds; -1 for a stage not reached, as HAProxy prints it.
+    private static func appendTimer(_ value: Int?, to line: inout LogBytes) {
+        if let value { line.append(value) } else { line.append("-1" as StaticString) }
     }
 
     /// `%ci:%cp [%tr] %ft %b/%s `, shared by both formats.

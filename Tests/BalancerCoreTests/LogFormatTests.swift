@@ -22,6 +22,26 @@ struct LogFormatTests {
         #expect(LogTimestamp(unixMilliseconds: -999).httpLogFormat == "31/Dec/1969:23:59:59.001")
     }
 
+    @Test("tcplog line equals the one haproxy 2.6 logged for the same mode tcp session")
+    func tcplogMatchesHAProxy() {
+        // Captured from haproxy 2.6.12 (`option tcplog`, `log stdout format raw`): a session through
+        // `frontend fnt` to an echo server that greets with 6 bytes, then echoes 8.
+        let entry = HTTPLogEntry(
+            clientIP: "127.0.0.1", clientPort: 33786,
+            requestDate: LogTimestamp(year: 2026, month: 11, day: 26, hour: 13, minute: 51, second: 24, millisecond: 658),
+            frontend: "fnt", backend: "bck", server: "srv1", requestTime: nil, queueTime: 1, connectTime: 0,
+            responseTime: nil, activeTime: 208, status: -1, bytesRead: 14, processConnections: 1,
+            frontendConnections: 1, backendConnections: 0, serverConnections: 0, requestLine: nil)
+        #expect(entry.tcpLogText == "127.0.0.1:33786 [26/Nov/2026:13:51:24.658] fnt bck/srv1 1/0/208 14 -- 1/1/0/0/0 0/0")
+        var failed = entry
+        failed.server = nil
+        failed.connectTime = nil
+        failed.termination = TerminationState("SC")
+        failed.retries = 3
+        failed.redispatched = true
+        #expect(failed.tcpLogText.hasSuffix(" bck/<NOSRV> 1/-1/208 14 SC 1/1/0/0/+3 0/0"))
+    }
+
     @Test("httplog line equals the one haproxy 2.6 logged for the same request")
     func httplogMatchesHAProxy() {
         // Captured from haproxy 2.6.12: curl through `frontend web_entry` to web01.

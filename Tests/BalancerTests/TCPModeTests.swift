@@ -1,4 +1,5 @@
 import Balancer
+import HAProxyConfig
 import NIOCore
 import NIOPosix
 import Testing
@@ -115,6 +116,18 @@ struct TCPModeTests {
         }
     }
 
+    @Test("no server reachable: the client connection closes without a byte (no HTTP error page in mode tcp)")
+    func noServerCloses() async throws {
+        var topology = tcpTopology([("web01", freePort())])
+        topology.backend += ["retries 1"]
+        try await withBalancer(topology, threads: 2) { port, _ in
+            let client = try await RawClient.connect(port: port, group: testGroup)
+            defer { Task { await client.close() } }
+            #expect(await client.waitForEOF())
+            #expect(client.receivedCount == 0)
+        }
+    }
+
     @Test("client FIN reaches the server as EOF (its answer still comes back); a server close reaches the client")
     func halfCloseBothWays() async throws {
         try await withEchoServers(1) { servers in
@@ -151,6 +164,82 @@ struct TCPModeTests {
                 try await Task.sleep(for: .milliseconds(150))
                 #expect(!client.sawEOF)
                 #expect(await client.waitForEOF(timeout: .seconds(5)))
+            }
+        }
+    }
+}
+
+@Suite("mode tcp: counters and tcplog")
+struct TCPModeOperationsTests {
+    @Test("a session's bytes and counts reach the stats CSV; option tcplog sends HAProxy's tcplog line")
+    func countersAndLog() async throws {
+        try await withEchoServers(1) { servers in
+            let syslog = SyslogCollector()
+            try await syslog.start(group: testGroup)
+            defer { Task { await syslog.stop() } }
+            let frontendPort = freePort()
+            let statsPort = freePort()
+            let text = """
+                global
+                    log 127.0.0.1:\(syslog.port) local2
+                defaults
+                    mode tcp
+                    log global
+                    option tcplog
+                    timeout connect 1s
+                    timeout client 30s
+                    timeout server 30s
+                frontend db_in
+                    bind 127.0.0.1:\(frontendPort)
+                    default_backend db
+                backend db
+                    server db1 127.0.0.1:\(servers[0].port)
+                listen stats
+                    mode http
+                    bind 127.0.0.1:\(statsPort)
+                    stats enable
+                    stats uri /stats
+
+                """
+            let parsed = BalancerConfig.parse(text, fileName: "haproxy.cfg")
+            #expect(parsed.diagnostics.isEmpty, "\(parsed.report)")
+            let balancer = try LoadBalancer(
+                config: parsed.config, options: BalancerOptions(maxConnections: 100, gracePeriod: .seconds(1)),
+                threads: 2, logger: LogCapture().logger)
+            try await balancer.start()
+            do {
+                let client = try await RawClient.connect(port: frontendPort, group: testGroup)
+                #expect(await client.receive("hello from web01\n"))
+                try await client.send("0123456789")
+                #expect(await client.receive("0123456789"))
+                try await client.finishSending()
+                #expect(await client.waitForEOF())
+                await client.close()
+                #expect(await eventually { syslog.lines.contains { $0.contains(" db_in db/db1 ") } })
+                let line = try #require(syslog.lines.first { $0.contains(" db_in db/db1 ") })
+                // `<150>Nov 26 13:51:24 haproxy[1]: 127.0.0.1:33786 [26/Nov/2026:13:51:24.658] db_in db/db1
+                //  0/0/208 27 -- 1/1/0/0/0 0/0`: 27 bytes to the client (17 of greeting, 10 echoed).
+                let message = try #require(line.split(separator: "]: ", maxSplits: 1).last).trimmingCharacters(
+                    in: .whitespacesAndNewlines)
+                #expect(
+                    message.wholeMatch(
+                        of: #/127\.0\.0\.1:\d+ \[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] db_in db/db1 0/\d+/\d+ 27 -- 1/1/0/0/0 0/0/#
+                    ) != nil, "\(message)")
+
+                let csv = try await HTTPTestClient.get(port: statsPort, "/stats;csv", group: testGroup)
+                #expect(csv.status == 200)
+                #expect(csvValue(csv.body, "db_in", "FRONTEND", "stot") == "1")
+                #expect(csvValue(csv.body, "db_in", "FRONTEND", "bin") == "10")
+                #expect(csvValue(csv.body, "db_in", "FRONTEND", "bout") == "27")
+                #expect(csvValue(csv.body, "db", "db1", "stot") == "1")
+                #expect(csvValue(csv.body, "db", "db1", "scur") == "0")
+                #expect(csvValue(csv.body, "db", "db1", "bout") == "27")
+                #expect(csvValue(csv.body, "db", "BACKEND", "bin") == "10")
+                #expect(csvValue(csv.body, "db", "db1", "status") == "no check")
+                await balancer.stop()
+            } catch {
+                await balancer.stop()
+                throw error
             }
         }
     }
