@@ -118,9 +118,8 @@ enum ConfigValidation {
                         "\(draft.title): 'http-check' rules are ignored because 'option httpchk' is not set; "
                             + "checks are plain TCP connections.", at: location ?? draft.location))
             }
-            if settings.mode == .http {
-                missingTimeouts(draft, sink: &sink)
-            } else {
+            missingTimeouts(draft, sink: &sink)
+            if settings.mode == .tcp {
                 httpOnlyKeywords(draft, sink: &sink)
             }
             if draft.kind.hasFrontendCapability {

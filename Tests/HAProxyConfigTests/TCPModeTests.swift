@@ -41,6 +41,15 @@ struct TCPModeConfigTests {
         #expect(result.config.backends.first?.httpCheck == nil)
     }
 
+    @Test("a tcp proxy without timeouts gets HAProxy's missing-timeouts warning too")
+    func missingTimeouts() {
+        let result = BalancerConfig.parse(
+            "defaults\n    mode tcp\nfrontend f\n    bind 127.0.0.1:3307\n    default_backend b\n"
+                + "backend b\n    server s 127.0.0.1:1\n", fileName: "t.cfg")
+        #expect(result.diagnostics.map(\.message).filter { $0.hasPrefix("missing timeouts for ") }.count == 2)
+        #expect(!result.hasAlerts)
+    }
+
     /// What `haproxy -c` (2.6.12) prints for these lines, checked by running it on the same file.
     @Test("HTTP-only keywords in a tcp proxy: HAProxy's warnings, and the keywords are ignored")
     func httpOnlyKeywords() throws {
