@@ -164,14 +164,15 @@ final class ExchangeRecorder {
         else { return }
         if exchange.server == nil {
             backend.counters.sessionOpened()
-            backend.counters.requestReceived()
+            // A tcp session carries no HTTP request: HAProxy leaves req_tot empty there.
+            if !self.isTCP { backend.counters.requestReceived() }
         }
         if let previous = exchange.server, previous != server {
             backend.servers[previous].sessionClosed()
         }
         if exchange.server != server {
             backend.servers[server].sessionOpened(atMilliseconds: Self.monotonicMilliseconds())
-            backend.servers[server].requestReceived()
+            if !self.isTCP { backend.servers[server].requestReceived() }
         }
         // As in HAProxy, `wretr` and `wredis` count against the server whose attempt failed.
         let failed = exchange.failedServer ?? exchange.server ?? server

@@ -236,6 +236,8 @@ struct TCPModeOperationsTests {
                 #expect(csvValue(csv.body, "db", "db1", "bout") == "27")
                 #expect(csvValue(csv.body, "db", "BACKEND", "bin") == "10")
                 #expect(csvValue(csv.body, "db", "db1", "status") == "no check")
+                #expect(csvValue(csv.body, "db", "BACKEND", "req_tot") == "0")
+                #expect(csvValue(csv.body, "db_in", "FRONTEND", "req_tot") == "0")
                 await balancer.stop()
             } catch {
                 await balancer.stop()
