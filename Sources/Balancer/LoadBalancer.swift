@@ -194,7 +194,8 @@ public final class LoadBalancer: Service, Sendable {
                     }
                     let sync = channel.pipeline.syncOperations
                     let recording = operations.connectionRecording(for: frontend)
-                    try sync.addHandler(recording.meter)
+                    try channel.syncOptions?.setOption(
+                        .recvAllocator, value: MeteredReceiveAllocator(meter: recording.meter))
                     try sync.addHandler(ClientConnection.requestDecoder(bufferSize: bufferSize))
                     // No response encoder: ClientConnection writes the response bytes itself.
                     try sync.addHandler(
