@@ -268,9 +268,8 @@ extension BalancerOperations {
         }
     }
 
-    /// The socket-level byte counter of a new client connection.
-    /// What one client connection of this frontend records with: the byte meter (a handler at the
-    /// socket end of the pipeline) and the exchange recorder the proxy handler calls.
+    /// What one client connection of this frontend records with: the byte meter (told by the connection's
+    /// receive-buffer allocator) and the exchange recorder the proxy handler calls.
     func connectionRecording(for frontend: FrontendRuntime) -> (meter: TrafficMeter, recorder: ExchangeRecorder) {
         let operations = self.frontends[frontend.name] ?? FrontendOperations.detached(frontend, self)
         let meter = TrafficMeter(operations: operations)

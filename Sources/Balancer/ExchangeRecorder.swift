@@ -3,14 +3,14 @@ import HAProxyConfig
 import NIOCore
 import NIOHTTP1
 
-/// Counts the raw bytes a client connection reads, at the socket end of its pipeline, for the frontend
-/// and the current request (`bin`, httplog's timers); the bytes written are counted by the proxy
-/// handler, which builds them (`countWritten`). It also remembers when the current request's first
-/// byte arrived (for `TR`).
-final class TrafficMeter: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
-
+/// Counts the raw bytes a client connection reads, for the frontend and the current request (`bin`,
+/// httplog's timers), told by the connection's receive-buffer allocator (`MeteredReceiveAllocator`); the
+/// bytes written are counted by the proxy handler, which builds them (`countWritten`). It also remembers
+/// when the current request's first byte arrived (for `TR`).
+///
+/// `@unchecked Sendable`: NIO requires receive allocators to be Sendable, but a meter is only ever used on
+/// its connection's event loop.
+final class TrafficMeter: @unchecked Sendable {
     let operations: FrontendOperations
     var bytesIn = 0
     var bytesOut = 0
@@ -26,8 +26,8 @@ final class TrafficMeter: ChannelInboundHandler {
         self.operations = operations
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let count = self.unwrapInboundIn(data).readableBytes
+    /// A read of `count` bytes from the client's socket, before the bytes enter the pipeline.
+    func countRead(_ count: Int) {
         if self.firstByteAt == nil, count > 0 {
             self.firstByteAt = .now()
             self.bytesInAtRequestStart = self.bytesIn
@@ -35,13 +35,37 @@ final class TrafficMeter: ChannelInboundHandler {
         self.bytesIn += count
         self.bytesSinceRequestStart += count
         self.operations.counters.addBytes(in: count)
-        context.fireChannelRead(data)
     }
 
     /// Bytes handed to the socket for the client.
     func countWritten(_ count: Int) {
         self.bytesOut += count
         self.operations.counters.addBytes(out: count)
+    }
+}
+
+/// NIO's adaptive receive-buffer allocator, telling a `TrafficMeter` the size of every read: NIO records
+/// each read here before the bytes enter the pipeline, so counting them costs no pipeline handler (a
+/// handler at the socket end cost one hop per read and per read-complete on every request).
+struct MeteredReceiveAllocator: RecvByteBufferAllocator {
+    private var adaptive = AdaptiveRecvByteBufferAllocator()
+    let meter: TrafficMeter
+
+    init(meter: TrafficMeter) {
+        self.meter = meter
+    }
+
+    func buffer(allocator: ByteBufferAllocator) -> ByteBuffer {
+        self.adaptive.buffer(allocator: allocator)
+    }
+
+    func nextBufferSize() -> Int? {
+        self.adaptive.nextBufferSize()
+    }
+
+    mutating func record(actualReadBytes: Int) -> Bool {
+        self.meter.countRead(actualReadBytes)
+        return self.adaptive.record(actualReadBytes: actualReadBytes)
     }
 }
 

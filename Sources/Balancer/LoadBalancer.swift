@@ -199,7 +199,8 @@ public final class LoadBalancer: Service, Sendable {
                     }
                     let sync = channel.pipeline.syncOperations
                     let recording = operations.connectionRecording(for: frontend)
-                    try sync.addHandler(recording.meter)
+                    try channel.syncOptions?.setOption(
+                        .recvAllocator, value: MeteredReceiveAllocator(meter: recording.meter))
                     let connection = ClientConnection(
                         environment: ProxyEnvironment(
                             frontend: frontend, pool: pool, logger: logger, localService: localService,

@@ -112,6 +112,9 @@ struct OperationsTests {
                 #expect(csvValue(csv.body, "web_backend", "web01", "check_code") == "200")
                 #expect(csvValue(csv.body, "web_backend", "web01", "addr") == "127.0.0.1:\(backends[0].port)")
                 #expect(Int(csvValue(csv.body, "web_backend", "web01", "bout") ?? "") ?? 0 > 0)
+                // Bytes read from clients: four request heads of at least `GET / HTTP/1.1\r\n\r\n` each.
+                #expect(Int(csvValue(csv.body, "web_entry", "FRONTEND", "bin") ?? "") ?? 0 >= 4 * 18)
+                #expect(Int(csvValue(csv.body, "web_backend", "BACKEND", "bin") ?? "") ?? 0 >= 4 * 18)
 
                 let json = try await HTTPTestClient.get(
                     port: topology.statsPort, "/stats;json", group: testGroup, headers: [self.admin])
