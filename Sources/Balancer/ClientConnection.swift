@@ -892,8 +892,6 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         self.resumeReadsIfPossible()
     }
 
-    /// `timeout tunnel`, else HAProxy's fallback: the client and server inactivity timeouts still run, so
-    /// the shorter of them closes an idle tunnel (`cD` or `sD` in the log).
     /// One direction of the tunnel is shut (a FIN came and was passed on): both connections are half-closed
     /// now, and `timeout client-fin` / `timeout server-fin` take over from the tunnel's timeout on their side,
     /// as in HAProxy (the usual `timeout tunnel 1h` + `timeout client-fin 30s`: a half-gone peer does not hold
@@ -915,6 +913,8 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         }
     }
 
+    /// `timeout tunnel`, else HAProxy's fallback: the client and server inactivity timeouts still run, so
+    /// the shorter of them closes an idle tunnel (`cD` or `sD` in the log).
     private func armTunnelTimer() {
         let client = self.frontend.clientTimeout
         let server = self.backend?.serverTimeout
