@@ -23,16 +23,7 @@ final class EchoServer: @unchecked Sendable {
     var peerFINs: Int { self.lock.withLock { self._peerFINs } }
 
     func start() async throws {
-        let channel = try await ServerBootstrap(group: self.group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(EchoHandler(server: self))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0)
-            .get()
+        let channel = try await bindRawServer(group: self.group) { _ in EchoHandler(server: self) }
         self.channel = channel
         self.port = channel.localAddress?.port ?? 0
     }

@@ -49,17 +49,10 @@ final class UpgradeBackend: @unchecked Sendable {
     }
 
     func start() async throws {
-        let channel = try await ServerBootstrap(group: self.group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelInitializer { channel in
-                self.lock.withLock { self.children.append(channel) }
-                return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(UpgradeBackendHandler(backend: self))
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0)
-            .get()
+        let channel = try await bindRawServer(group: self.group) { channel in
+            self.lock.withLock { self.children.append(channel) }
+            return UpgradeBackendHandler(backend: self)
+        }
         self.channel = channel
         self.port = channel.localAddress?.port ?? 0
     }
@@ -258,6 +251,24 @@ private final class UpgradeBackendHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         context.close(promise: nil)
     }
+}
+
+/// A listener on 127.0.0.1 (a free port) for the raw-byte test servers: half-closure allowed (they see a
+/// FIN as an event, not a close), one handler per accepted connection from `handler`.
+func bindRawServer(
+    group: EventLoopGroup, _ handler: @escaping @Sendable (Channel) -> any ChannelHandler
+) async throws -> Channel {
+    try await ServerBootstrap(group: group)
+        .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+        .childChannelOption(.allowRemoteHalfClosure, value: true)
+        .childChannelInitializer { channel in
+            let made = handler(channel)
+            return channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(made)
+            }
+        }
+        .bind(host: "127.0.0.1", port: 0)
+        .get()
 }
 
 /// A raw client connection for tunnel tests: sends bytes, collects what arrives, sees the end of stream.
