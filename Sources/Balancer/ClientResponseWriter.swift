@@ -70,14 +70,12 @@ struct ClientResponseWriter {
         for (name, value) in head.headers {
             let length = name.utf8.count
             if relay.dropsContentLength, length == 14, name.equalsIgnoringASCIICase("content-length") { continue }
-            if relay.dropsHopByHop {
-                if HTTPMessageRules.isHopByHopName(name) {
-                    let upgradeField =
-                        (length == 7 && name.equalsIgnoringASCIICase("upgrade"))
-                        || (length == 10 && name.equalsIgnoringASCIICase("connection"))
-                    if !(relay.keepsUpgrade && upgradeField) { continue }
-                }
-                if !relay.namedByConnection.isEmpty, relay.namedByConnection.contains(name.lowercased()) { continue }
+            if relay.dropsHopByHop,
+                HTTPMessageRules.staysOnHop(
+                    name, namedByConnection: relay.namedByConnection, keepingUpgrade: relay.keepsUpgrade,
+                    keepingConnection: relay.keepsUpgrade)
+            {
+                continue
             }
             self.field(name, value)
         }
@@ -105,20 +103,14 @@ struct ClientResponseWriter {
     }
 
     private mutating func field(_ name: String, _ value: String) {
-        self.pending.writeString(name)
-        self.pending.writeStaticString(": ")
-        self.pending.writeString(value)
-        self.pending.writeStaticString("\r\n")
+        self.pending.writeHTTPField(name, value)
     }
 
     /// A piece of the body. Returns a buffer to write after the pending bytes when it is too large to copy.
     mutating func body(_ buffer: ByteBuffer) -> ByteBuffer? {
         guard buffer.readableBytes > 0 else { return nil }
         self.prepare()
-        if self.chunked {
-            self.pending.writeString(String(buffer.readableBytes, radix: 16))
-            self.pending.writeStaticString("\r\n")
-        }
+        if self.chunked { self.pending.writeChunkSize(buffer.readableBytes) }
         if buffer.readableBytes <= Self.coalesceLimit {
             var copy = buffer
             self.pending.writeBuffer(&copy)
@@ -141,11 +133,7 @@ struct ClientResponseWriter {
     mutating func end(_ trailers: HTTPHeaders?) {
         guard self.chunked else { return }
         self.prepare()
-        self.pending.writeStaticString("0\r\n")
-        for (name, value) in trailers ?? HTTPHeaders() {
-            self.field(name, value)
-        }
-        self.pending.writeStaticString("\r\n")
+        self.pending.writeLastChunk(trailers: trailers)
         self.chunked = false
     }
 

@@ -93,6 +93,22 @@ enum HTTPMessageRules {
         }
     }
 
+    /// Whether a field of a head being forwarded stays on this hop: a hop-by-hop field (except `Upgrade`, and
+    /// with `keepingConnection` `Connection`, of an upgrade being offered or accepted) or a field the head's
+    /// Connection field names (`namedByConnection`, never a hop-by-hop name itself).
+    static func staysOnHop(
+        _ name: String, namedByConnection: [String], keepingUpgrade: Bool = false, keepingConnection: Bool = false
+    ) -> Bool {
+        if isHopByHopName(name) {
+            let length = name.utf8.count
+            let kept =
+                (keepingUpgrade && length == 7 && name.equalsIgnoringASCIICase("upgrade"))
+                || (keepingConnection && length == 10 && name.equalsIgnoringASCIICase("connection"))
+            return !kept
+        }
+        return !namedByConnection.isEmpty && namedByConnection.contains(name.lowercased())
+    }
+
     /// The field names a Connection field lists (they apply to that connection only), lower-cased.
     /// With `isHopByHopName`, what stays out of a forwarded head: Connection, Keep-Alive,
     /// Proxy-Connection, TE, Transfer-Encoding (the proxy re-frames bodies), Upgrade (unless the request's

@@ -15,8 +15,9 @@ enum ServerRequestWriter {
     /// `connection: keep-alive` so the server connection can be reused), the client's fields without the
     /// hop-by-hop ones (RFC 9110 §7.6.1) and without its framing fields, then the framing Portico sends
     /// and the X-Forwarded-For field, if any. The version is the client's, as HAProxy keeps it: an HTTP/1.0
-    /// request may lack Host, which a server must refuse in HTTP/1.1 (RFC 9112 §3.2; nginx answers 400). `offersUpgrade`: the client's `Upgrade` fields stay and
-    /// `connection: upgrade` is sent (RFC 9110 §7.8), so the server may switch protocols (WebSocket).
+    /// request may lack Host, which a server must refuse in HTTP/1.1 (RFC 9112 §3.2; nginx answers 400).
+    /// `offersUpgrade`: the client's `Upgrade` fields stay and `connection: upgrade` is sent (RFC 9110 §7.8),
+    /// so the server may switch protocols (WebSocket).
     static func head(
         _ head: HTTPRequestHead,
         framing: HTTPMessageRules.RequestFraming,
@@ -34,11 +35,10 @@ enum ServerRequestWriter {
         for (name, value) in head.headers {
             let length = name.utf8.count
             if length == 14, name.equalsIgnoringASCIICase("content-length") { continue }
-            if HTTPMessageRules.isHopByHopName(name) {
-                guard offersUpgrade, length == 7, name.equalsIgnoringASCIICase("upgrade") else { continue }
+            if HTTPMessageRules.staysOnHop(name, namedByConnection: namedByConnection, keepingUpgrade: offersUpgrade) {
+                continue
             }
-            if !namedByConnection.isEmpty, namedByConnection.contains(name.lowercased()) { continue }
-            Self.field(&bytes, name, value)
+            bytes.writeHTTPField(name, value)
         }
         switch framing {
         case .contentLength(let length):
@@ -59,7 +59,7 @@ enum ServerRequestWriter {
             bytes.writeStaticString("connection: keep-alive\r\n")
         }
         if let forwardedFor {
-            Self.field(&bytes, forwardedFor.name, forwardedFor.value)
+            bytes.writeHTTPField(forwardedFor.name, forwardedFor.value)
         }
         bytes.writeStaticString("\r\n")
         return bytes
@@ -70,8 +70,7 @@ enum ServerRequestWriter {
     static func chunkLine(size: Int, closingPrevious: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
         var bytes = allocator.buffer(capacity: 20)
         if closingPrevious { bytes.writeStaticString("\r\n") }
-        bytes.writeString(String(size, radix: 16))
-        bytes.writeStaticString("\r\n")
+        bytes.writeChunkSize(size)
         return bytes
     }
 
@@ -79,18 +78,7 @@ enum ServerRequestWriter {
     static func lastChunk(trailers: HTTPHeaders?, closingPrevious: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
         var bytes = allocator.buffer(capacity: 8)
         if closingPrevious { bytes.writeStaticString("\r\n") }
-        bytes.writeStaticString("0\r\n")
-        for (name, value) in trailers ?? HTTPHeaders() {
-            Self.field(&bytes, name, value)
-        }
-        bytes.writeStaticString("\r\n")
+        bytes.writeLastChunk(trailers: trailers)
         return bytes
-    }
-
-    private static func field(_ bytes: inout ByteBuffer, _ name: String, _ value: String) {
-        bytes.writeString(name)
-        bytes.writeStaticString(": ")
-        bytes.writeString(value)
-        bytes.writeStaticString("\r\n")
     }
 }
