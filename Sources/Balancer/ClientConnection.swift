@@ -898,33 +898,30 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
     /// the tunnel for an hour). One idle timer serves both sides: the shorter side's timeout closes it.
     private func tunnelHalfClosed() {
         guard !self.clientFinished, !self.serverFinished else { return }
-        let clientSide = self.frontend.config.timeouts.clientFin?.timeAmount ?? self.tunnelTimeout
-        let serverSide = self.backend?.config.timeouts.serverFin?.timeAmount ?? self.tunnelTimeout
+        self.armTunnelIdleTimer(
+            clientSide: self.frontend.config.timeouts.clientFin?.timeAmount ?? self.tunnelTimeout,
+            serverSide: self.backend?.config.timeouts.serverFin?.timeAmount ?? self.tunnelTimeout)
+    }
+
+    /// `timeout tunnel`, else HAProxy's fallback: the client and server inactivity timeouts still run, so
+    /// the shorter of them closes an idle tunnel (`cD` or `sD` in the log).
+    private func armTunnelTimer() {
+        if let tunnel = self.backend?.config.timeouts.tunnel?.timeAmount {
+            self.armTunnelIdleTimer(clientSide: tunnel, serverSide: nil)
+        } else {
+            self.armTunnelIdleTimer(clientSide: self.frontend.clientTimeout, serverSide: self.backend?.serverTimeout)
+        }
+    }
+
+    /// The tunnel's one idle timer, from now: the shorter of the two sides' timeouts closes it, logged with
+    /// that side's letter (`cD`, `sD`); none set, none runs.
+    private func armTunnelIdleTimer(clientSide: TimeAmount?, serverSide: TimeAmount?) {
         if let server = serverSide, clientSide.map({ server < $0 }) ?? true {
             self.tunnelTimeout = server
             self.tunnelTimeoutTermination = TerminationState(cause: "s", phase: "D")
         } else {
             self.tunnelTimeout = clientSide
             self.tunnelTimeoutTermination = TerminationState(cause: "c", phase: "D")
-        }
-        self.tunnelLastActivity = .now()
-        if let timeout = self.tunnelTimeout {
-            self.ensureWatchdog(at: self.tunnelLastActivity + timeout)
-        }
-    }
-
-    /// `timeout tunnel`, else HAProxy's fallback: the client and server inactivity timeouts still run, so
-    /// the shorter of them closes an idle tunnel (`cD` or `sD` in the log).
-    private func armTunnelTimer() {
-        let client = self.frontend.clientTimeout
-        let server = self.backend?.serverTimeout
-        if let tunnel = self.backend?.config.timeouts.tunnel?.timeAmount {
-            self.tunnelTimeout = tunnel
-        } else if let server, client.map({ server < $0 }) ?? true {
-            self.tunnelTimeout = server
-            self.tunnelTimeoutTermination = TerminationState(cause: "s", phase: "D")
-        } else {
-            self.tunnelTimeout = client
         }
         self.tunnelLastActivity = .now()
         if let timeout = self.tunnelTimeout {
