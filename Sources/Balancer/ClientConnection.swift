@@ -859,16 +859,9 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         context.flush()
         do {
             try connection.startTunnel()
-            let sync = context.pipeline.syncOperations
             // The client's FIN is relayed as a FIN to the server, not as a close (see `clientInputClosed`).
-            try context.channel.syncOptions?.setOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-            let gate = TunnelGate()
-            try sync.addHandler(gate, position: .first)
-            let decoder = try sync.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-            try sync.addHandler(TunnelReader(end: self), position: .before(self))
-            let removed = context.eventLoop.makePromise(of: Void.self)
-            sync.removeHandler(decoder, promise: removed)
-            removed.futureResult.assumeIsolated().whenComplete { _ in gate.open() }
+            let gate = try TunnelSwitch.armGate(context)
+            try TunnelSwitch.replaceDecoder(HTTPRequestDecoder.self, context: context, end: self, gate: gate)
         } catch {
             self.tunnelTermination = TerminationState(cause: "P", phase: "D")
             self.closeNow()
