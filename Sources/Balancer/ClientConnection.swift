@@ -743,7 +743,7 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         var relay = ClientResponseWriter.Relay(
             version: self.clientVersion.minor == 0 ? .http1_0 : .http1_1,
             dropsHopByHop: fields.hasHopByHop,
-            namedByConnection: fields.hasHopByHop ? HTTPMessageRules.namedByConnection(head.headers) : [],
+            namedByConnection: fields.namedByConnection,
             dropsContentLength: false, chunked: false, connection: nil)
         let bodyless = self.method == .HEAD || head.status.code == 204 || head.status.code == 304
         if bodyless || (fields.contentLength != nil && !fields.chunked) {
@@ -852,7 +852,7 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         let fields = HTTPMessageRules.responseFields(head.headers)
         let relay = ClientResponseWriter.Relay(
             version: .http1_1, dropsHopByHop: fields.hasHopByHop,
-            namedByConnection: fields.hasHopByHop ? HTTPMessageRules.namedByConnection(head.headers) : [],
+            namedByConnection: fields.namedByConnection,
             dropsContentLength: true, chunked: false, connection: nil, keepsUpgrade: true)
         self.output.relayedHead(head, relay)
         self.emitOutput(context)
