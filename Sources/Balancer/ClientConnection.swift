@@ -130,6 +130,9 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
     private var tunneled = false
     private var tunnelLastActivity = NIODeadline.now()
     private var tunnelTimeout: TimeAmount?
+    /// The timeouts `tunnelTimeout` was chosen from, per side (nil: that side sets none), so that a half-close
+    /// changes only the side a `-fin` timeout applies to.
+    private var tunnelSideTimeouts: (client: TimeAmount?, server: TimeAmount?) = (nil, nil)
     /// The httplog letters when the idle timeout closes the tunnel (`cD`, or `sD` when `timeout server` is
     /// the shorter one and `timeout tunnel` is not set).
     private var tunnelTimeoutTermination = TerminationState(cause: "c", phase: "D")
@@ -892,8 +895,8 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
     private func tunnelHalfClosed() {
         guard !self.clientFinished, !self.serverFinished else { return }
         self.armTunnelIdleTimer(
-            clientSide: self.frontend.config.timeouts.clientFin?.timeAmount ?? self.tunnelTimeout,
-            serverSide: self.backend?.config.timeouts.serverFin?.timeAmount ?? self.tunnelTimeout)
+            clientSide: self.frontend.config.timeouts.clientFin?.timeAmount ?? self.tunnelSideTimeouts.client,
+            serverSide: self.backend?.config.timeouts.serverFin?.timeAmount ?? self.tunnelSideTimeouts.server)
     }
 
     /// `timeout tunnel`, else HAProxy's fallback: the client and server inactivity timeouts still run, so
@@ -909,6 +912,7 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
     /// The tunnel's one idle timer, from now: the shorter of the two sides' timeouts closes it, logged with
     /// that side's letter (`cD`, `sD`); none set, none runs.
     private func armTunnelIdleTimer(clientSide: TimeAmount?, serverSide: TimeAmount?) {
+        self.tunnelSideTimeouts = (clientSide, serverSide)
         if let server = serverSide, clientSide.map({ server < $0 }) ?? true {
             self.tunnelTimeout = server
             self.tunnelTimeoutTermination = TerminationState(cause: "s", phase: "D")
