@@ -749,7 +749,10 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
             namedByConnection: fields.namedByConnection,
             dropsContentLength: false, chunked: false, connection: nil)
         let bodyless = self.method == .HEAD || head.status.code == 204 || head.status.code == 304
-        if bodyless || (fields.contentLength != nil && !fields.chunked) {
+        if head.status.code == 204 {
+            // RFC 9110 §8.6: a 204 carries no Content-Length; a server's (wrong) one stays out, as HAProxy drops it.
+            relay.dropsContentLength = fields.contentLength != nil
+        } else if bodyless || (fields.contentLength != nil && !fields.chunked) {
             // The server's Content-Length stays as it is (for HEAD and 304 it describes the GET's body).
         } else if self.clientVersion.minor >= 1 {
             relay.dropsContentLength = true

@@ -103,6 +103,13 @@ final class ServerConnection: ChannelDuplexHandler, TunnelEnd {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        self.flushClient()
+    }
+
+    /// Flushes what this read batch wrote to a client. Also done when the batch ends in an error or a close,
+    /// which deliver no channelReadComplete: a complete response followed by bytes the decoder refuses (a body
+    /// on a 204 or 304) must still reach its client.
+    private func flushClient() {
         if let target = self.flushTarget {
             self.flushTarget = nil
             target.flushResponse()
@@ -110,6 +117,7 @@ final class ServerConnection: ChannelDuplexHandler, TunnelEnd {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.flushClient()
         self.isReusable = false
         self.pool?.remove(self)
         self.leavePool()
@@ -125,6 +133,7 @@ final class ServerConnection: ChannelDuplexHandler, TunnelEnd {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        self.flushClient()
         self.isReusable = false
         self.pool?.remove(self)
         self.leavePool()

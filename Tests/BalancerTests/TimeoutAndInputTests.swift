@@ -273,6 +273,25 @@ struct TimeoutAndInputTests {
         }
     }
 
+    @Test("a 204 with a (wrong) body reaches a kept-alive client at once, without Content-Length or the body")
+    func noContentWithBody() async throws {
+        try await withBackends(["web01"], group: testGroup) { backends in
+            let topology = TestTopology(servers: backends.map { ($0.name, $0.port) })
+            try await withBalancer(topology, threads: 1) { port, _ in
+                // Kept alive: nothing but the server's read batch flushes the client's response. The client closes
+                // after a second; the 204 must be there by then.
+                let response = try await rawExchange(
+                    port: port, "GET /no-content-with-body HTTP/1.1\r\nHost: x\r\n\r\n", group: testGroup,
+                    timeout: .seconds(1))
+                #expect(response.hasPrefix("HTTP/1.1 204 No Content\r\n"), "\(response)")
+                #expect(!response.lowercased().contains("content-length"), "\(response)")
+                #expect(!response.contains("body"), "\(response)")
+                let good = try await HTTPTestClient.get(port: port, "/", group: testGroup)
+                #expect(good.body == "web01")
+            }
+        }
+    }
+
     @Test("a server that closes without answering a POST gives 502 (not replayed: not idempotent)")
     func closedWithoutAnswer() async throws {
         try await withBackends(["web01"], group: testGroup) { backends in

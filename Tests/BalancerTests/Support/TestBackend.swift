@@ -179,10 +179,21 @@ private final class TestBackendHandler: ChannelInboundHandler {
             if let encoder = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self) {
                 encoder.writeAndFlush(NIOAny(IOData.byteBuffer(garbage)), promise: nil)
             }
+        case "/no-content-with-body":
+            // A (wrong) server: a 204 with a Content-Length and a body, which a client must not get.
+            self.sendRaw(context, "HTTP/1.1 204 No Content\r\nContent-Length: 4\r\n\r\nbody")
         case "/close":
             context.close(promise: nil)
         default:
             self.send(context, status: .ok, body: self.backend.name)
+        }
+    }
+
+    /// Bytes written as they are, past the HTTP encoder (which would refuse or fix them).
+    private func sendRaw(_ context: ChannelHandlerContext, _ text: String) {
+        let bytes = context.channel.allocator.buffer(string: text)
+        if let encoder = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self) {
+            encoder.writeAndFlush(NIOAny(IOData.byteBuffer(bytes)), promise: nil)
         }
     }
 
