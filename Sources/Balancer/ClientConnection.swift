@@ -384,6 +384,7 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         let framing: HTTPMessageRules.RequestFraming
         do {
             framing = try HTTPMessageRules.requestFraming(head)
+            try HTTPMessageRules.validateHost(head)
         } catch {
             self.environment.logger.debug(
                 "rejected request",

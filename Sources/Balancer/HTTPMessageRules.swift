@@ -17,6 +17,8 @@ enum HTTPMessageRules {
         case invalidContentLength
         case transferEncodingNotChunked
         case transferEncodingInHTTP10
+        case conflictingHost
+        case hostDiffersFromTarget
     }
 
     /// Validates what llhttp lets through and returns the body framing. Anything ambiguous is refused
@@ -57,6 +59,32 @@ enum HTTPMessageRules {
         }
         guard let length = value else { throw Violation.invalidContentLength }
         return .contentLength(length)
+    }
+
+    /// RFC 9112 §3.2: a request with several Host fields is refused (identical copies are forwarded as one,
+    /// see `ServerRequestWriter`), and so is an absolute-form target whose authority differs from Host: a
+    /// server that routes on Host and a cache or filter that reads the target would see two different sites.
+    /// HAProxy 2.6 refuses both shapes with 400 as well.
+    static func validateHost(_ head: HTTPRequestHead) throws {
+        var host: String?
+        for (name, value) in head.headers where name.utf8.count == 4 && name.equalsIgnoringASCIICase("host") {
+            let value = value.trimmingSpaces
+            if let host, host.lowercased() != value.lowercased() { throw Violation.conflictingHost }
+            host = value
+        }
+        guard let host, let authority = Self.authority(ofAbsoluteTarget: head.uri) else { return }
+        if authority.lowercased() != host.lowercased() { throw Violation.hostDiffersFromTarget }
+    }
+
+    /// The authority of an absolute-form request target (`http://example.com:8080/x` → `example.com:8080`),
+    /// without userinfo; nil for the origin form (`/x`) and the other forms.
+    static func authority(ofAbsoluteTarget target: String) -> String? {
+        guard !target.hasPrefix("/"), let scheme = target.range(of: "://") else { return nil }
+        let rest = target[scheme.upperBound...]
+        let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
+        let authority = rest[..<end]
+        if let at = authority.lastIndex(of: "@") { return String(authority[authority.index(after: at)...]) }
+        return String(authority)
     }
 
     /// The framing-relevant fields of a response head, read in one pass (walking `HTTPHeaders` costs

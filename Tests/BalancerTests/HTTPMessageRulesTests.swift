@@ -38,6 +38,26 @@ struct HTTPMessageRulesTests {
         #expect(throws: violation) { try HTTPMessageRules.requestFraming(self.head(headers)) }
     }
 
+    @Test("Host: one value (copies may repeat it, in any case); an absolute-form target's authority must match it")
+    func host() throws {
+        func check(_ uri: String, _ hosts: [String]) throws {
+            let headers = HTTPHeaders(hosts.map { ("Host", $0) })
+            try HTTPMessageRules.validateHost(HTTPRequestHead(version: .http1_1, method: .GET, uri: uri, headers: headers))
+        }
+        try check("/", [])
+        try check("/", ["a.example", "A.example "])
+        try check("http://user@a.example:8080/x?y", ["a.example:8080"])
+        try check("http://a.example", ["a.example"])
+        try check("http://a.example/x", [])
+        #expect(throws: HTTPMessageRules.Violation.conflictingHost) { try check("/", ["a.example", "b.example"]) }
+        #expect(throws: HTTPMessageRules.Violation.hostDiffersFromTarget) {
+            try check("http://a.example/x", ["b.example"])
+        }
+        #expect(throws: HTTPMessageRules.Violation.hostDiffersFromTarget) {
+            try check("https://a.example:8443/", ["a.example"])
+        }
+    }
+
     @Test("framing: Transfer-Encoding in HTTP/1.0 is refused")
     func transferEncodingInHTTP10() {
         #expect(throws: HTTPMessageRules.Violation.transferEncodingInHTTP10) {

@@ -216,6 +216,12 @@ struct TimeoutAndInputTests {
         ),
         ("Transfer-Encoding in HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
         ("CONNECT (tunnels are not supported)", "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"),
+        // A server routing on Host and a filter reading the other value would see different sites (RFC 9112 §3.2).
+        ("two differing Host fields", "GET / HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n"),
+        (
+            "absolute-form target with another Host",
+            "GET http://a.example/x HTTP/1.1\r\nHost: b.example\r\n\r\n"
+        ),
     ]
 
     @Test("bad requests get 400 and a closed connection; no byte reaches a server", arguments: badRequests)
@@ -230,6 +236,28 @@ struct TimeoutAndInputTests {
                 // Other clients are unaffected.
                 let good = try await HTTPTestClient.get(port: port, "/", group: testGroup)
                 #expect(good.body == "web01")
+            }
+        }
+    }
+
+    @Test("identical Host fields reach the server as one; an absolute-form target matching Host is forwarded")
+    func identicalHostFields() async throws {
+        try await withBackends(["web01"], group: testGroup) { backends in
+            let topology = TestTopology(servers: backends.map { ($0.name, $0.port) })
+            try await withBalancer(topology) { port, _ in
+                let twice = try await rawExchange(
+                    port: port,
+                    "GET /headers HTTP/1.1\r\nHost: a.example\r\nHOST: a.example\r\nConnection: close\r\n\r\n",
+                    group: testGroup)
+                #expect(statusCode(twice) == 200, "\(twice)")
+                // The body lists the fields the server got, one per line.
+                let body = twice.firstRange(of: "\r\n\r\n").map { String(twice[$0.upperBound...]) } ?? ""
+                #expect(body.split(separator: "\n").filter { $0.hasPrefix("host:") } == ["host: a.example"], "\(twice)")
+                let absolute = try await rawExchange(
+                    port: port,
+                    "GET http://A.example/headers HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+                    group: testGroup)
+                #expect(statusCode(absolute) == 200, "\(absolute)")
             }
         }
     }
