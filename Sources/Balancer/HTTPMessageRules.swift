@@ -39,8 +39,10 @@ enum HTTPMessageRules {
             guard head.version.major == 1, head.version.minor >= 1 else { throw Violation.transferEncodingInHTTP10 }
             let codings = transferEncodings.flatMap { $0.split(separator: ",") }
                 .map { $0.trimmingSpaces.lowercased() }
-            // chunked must be the final coding and must appear exactly once (RFC 9112 §6.1).
-            guard codings.last == "chunked", codings.filter({ $0 == "chunked" }).count == 1 else {
+            // chunked must be the final coding and must appear exactly once (RFC 9112 §6.1). Any other coding
+            // is refused too: the body is re-framed with `transfer-encoding: chunked` alone, so a `gzip, chunked`
+            // body would reach the server without its gzip coding (HAProxy 2.6 refuses it as well, with 422).
+            guard codings == ["chunked"] else {
                 throw Violation.transferEncodingNotChunked
             }
             return .chunked

@@ -17,7 +17,7 @@ struct HTTPMessageRulesTests {
             try HTTPMessageRules.requestFraming(self.head([("content-length", "5"), ("Content-Length", "5, 5")]))
                 == .contentLength(5)
         )
-        #expect(try HTTPMessageRules.requestFraming(self.head([("Transfer-Encoding", "gzip, chunked")])) == .chunked)
+        #expect(try HTTPMessageRules.requestFraming(self.head([("Transfer-Encoding", " Chunked ")])) == .chunked)
     }
 
     @Test(
@@ -32,6 +32,8 @@ struct HTTPMessageRulesTests {
             ([("Content-Length", "")], .invalidContentLength),
             ([("Transfer-Encoding", "chunked, gzip")], .transferEncodingNotChunked),
             ([("Transfer-Encoding", "chunked"), ("Transfer-Encoding", "chunked")], .transferEncodingNotChunked),
+            // Re-framed as chunked alone, the body would lose its gzip coding on the way to the server.
+            ([("Transfer-Encoding", "gzip, chunked")], .transferEncodingNotChunked),
         ]
     )
     func refused(_ headers: [(String, String)], _ violation: HTTPMessageRules.Violation) {

@@ -222,6 +222,11 @@ struct TimeoutAndInputTests {
             "absolute-form target with another Host",
             "GET http://a.example/x HTTP/1.1\r\nHost: b.example\r\n\r\n"
         ),
+        // Re-framed as `transfer-encoding: chunked`, the server would get the gzip-coded body as if plain.
+        (
+            "a transfer coding other than chunked",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"
+        ),
     ]
 
     @Test("bad requests get 400 and a closed connection; no byte reaches a server", arguments: badRequests)
