@@ -12,7 +12,8 @@ struct ProxyEnvironment {
     let logger: Logger
     /// The statistics page and Prometheus exposition, for a proxy that serves them.
     let localService: LocalService?
-    /// `tune.bufsize`: the largest request head (see `ClientConnection.requestDecoder`).
+    /// `tune.bufsize`: the largest request head (see `ClientConnection.requestDecoder`) and response head (see
+    /// `ServerConnection.responseDecoder`).
     var requestBufferSize = GlobalSettings.defaultBufferSize
 }
 
@@ -528,6 +529,7 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         let loop = context.eventLoop
         let exchange = self.exchangeID
         let isTCP = self.isTCP
+        let bufferSize = self.environment.requestBufferSize
         var bootstrap = ClientBootstrap(group: loop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             // tcp: the server's FIN is relayed as a FIN to the client (see `serverInputClosed`).
@@ -541,7 +543,7 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
                         try sync.addHandler(connection)
                         return
                     }
-                    let (decoder, decoding) = ServerConnection.responseDecoder()
+                    let (decoder, decoding) = ServerConnection.responseDecoder(bufferSize: bufferSize)
                     try sync.addHandler(decoding)
                     try sync.addHandler(ServerConnection(server: server, decoder: decoder))
                 }

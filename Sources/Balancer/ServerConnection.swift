@@ -1,3 +1,4 @@
+import HAProxyConfig
 import NIOCore
 import NIOHTTP1
 
@@ -14,12 +15,19 @@ final class ServerConnection: ChannelDuplexHandler, TunnelEnd {
     typealias OutboundOut = IOData
 
     /// The response decoder and its handler, to add to a new server connection's pipeline before this one.
-    static func responseDecoder() -> (HTTPResponseDecoder, ByteToMessageHandler<HTTPResponseDecoder>) {
+    /// A response head larger than `bufferSize` (tune.bufsize) is refused (502), as HAProxy refuses one that does
+    /// not fit its buffer, instead of NIO's default 80 KiB limit.
+    static func responseDecoder(
+        bufferSize: Int = GlobalSettings.defaultBufferSize
+    ) -> (HTTPResponseDecoder, ByteToMessageHandler<HTTPResponseDecoder>) {
         // Interim responses (100 Continue) come through: the client connection relays them. After a 101 the
         // decoder stops parsing and is removed; the bytes it holds behind the 101 belong to the tunnel
         // (`startTunnel`). Bytes are only forwarded on such a deliberate removal, never when the channel closes.
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderListSize = bufferSize
+        limits.maxHeaderFieldSize = bufferSize
         let decoder = HTTPResponseDecoder(
-            leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .forward)
+            leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .forward, limitConfiguration: limits)
         return (decoder, ByteToMessageHandler(decoder))
     }
 

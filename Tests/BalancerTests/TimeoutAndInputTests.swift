@@ -306,6 +306,21 @@ struct TimeoutAndInputTests {
         }
     }
 
+    @Test("a response head larger than tune.bufsize gives 502, as HAProxy answers")
+    func oversizedResponseHead() async throws {
+        try await withBackends(["web01"], group: testGroup) { backends in
+            var topology = TestTopology(servers: backends.map { ($0.name, $0.port) })
+            topology.global.append("tune.bufsize 4096")
+            try await withBalancer(topology) { port, _ in
+                let response = try await HTTPTestClient.get(port: port, "/big-header", group: testGroup)
+                #expect(response.status == 502)
+                #expect(response.body.contains("The server returned an invalid or incomplete response."))
+                let good = try await HTTPTestClient.get(port: port, "/", group: testGroup)
+                #expect(good.body == "web01")
+            }
+        }
+    }
+
     @Test("a 204 with a (wrong) body reaches a kept-alive client at once, without Content-Length or the body")
     func noContentWithBody() async throws {
         try await withBackends(["web01"], group: testGroup) { backends in

@@ -182,6 +182,10 @@ private final class TestBackendHandler: ChannelInboundHandler {
         case "/no-content-with-body":
             // A (wrong) server: a 204 with a Content-Length and a body, which a client must not get.
             self.sendRaw(context, "HTTP/1.1 204 No Content\r\nContent-Length: 4\r\n\r\nbody")
+        case "/big-header":
+            // A response head of 6,000 bytes: over a 4 KiB tune.bufsize.
+            let big = String(repeating: "b", count: 6000)
+            self.sendRaw(context, "HTTP/1.1 200 OK\r\nX-Big: \(big)\r\nContent-Length: 2\r\n\r\nok")
         case "/close":
             context.close(promise: nil)
         default:
