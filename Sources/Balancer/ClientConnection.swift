@@ -621,8 +621,9 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
             self.failedServer = server.index
             self.phase = .connecting
             self.dispatch()
-        case .fail(let status, _):
+        case .fail(let status, let termination):
             self.releaseSlot()
+            self.recorder.failed(TerminationState(termination))
             switch status {
             case 504: self.respondError(.gatewayTimeout)
             case 503: self.respondError(.serviceUnavailable)
@@ -830,7 +831,9 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
             return
         }
         if self.responseHeadSent {
-            // Part of the response is already with the client: all we can do is cut it short.
+            // Part of the response is already with the client: all we can do is cut it short. The log blames
+            // the server (`SD--`, as HAProxy), not the client whose connection closes as a result.
+            self.recorder.failed(TerminationState("SD"))
             self.releaseSlot()
             self.closeNow()
             return
@@ -1084,8 +1087,10 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
             }
             self.releaseSlot()
             if self.responseHeadSent {
+                self.recorder.failed(TerminationState("sD"))
                 self.closeNow()
             } else {
+                self.recorder.failed(TerminationState("sH"))
                 self.respondError(.gatewayTimeout)
             }
         case .tunnel:

@@ -96,6 +96,8 @@ final class ExchangeRecorder {
         /// The server of the last failed connection attempt: retries and redispatches are its warnings.
         var failedServer: Int?
         var status: Int?
+        /// Why the exchange failed once a server was involved (`PH`, `sH`, `SD`...): the log's termination state.
+        var failure: TerminationState?
         var bytesOutAtStart: Int
         var bytesInAtStart: Int
         /// The response was a 101 and the connection became a tunnel: logged when it closes.
@@ -139,10 +141,11 @@ final class ExchangeRecorder {
 
     /// The client connection closed.
     func sessionClosed() {
-        if self.exchange != nil {
-            // The client went away before the response ended: HAProxy's "CD" (or "CH" before any header).
-            let phase: Character = self.exchange?.status == nil ? "H" : "D"
-            self.finish(termination: TerminationState(cause: "C", phase: phase))
+        if let exchange = self.exchange {
+            // The client went away before the response ended: HAProxy's "CD" (or "CH" before any header), unless
+            // the server side failed first (`failed`).
+            let phase: Character = exchange.status == nil ? "H" : "D"
+            self.finish(termination: exchange.failure ?? TerminationState(cause: "C", phase: phase))
         }
         if self.sessionOpen {
             self.sessionOpen = false
@@ -239,6 +242,13 @@ final class ExchangeRecorder {
         self.exchange?.dequeuedAt = .now()
     }
 
+    /// The exchange failed on the server side, as `termination` says (the letters of `RetryDecision.fail`, `sD`,
+    /// `SD`): the log line says so instead of `----` (an error Portico answers after a server was attached) or
+    /// `CD--` (a response cut short when the server closed or timed out).
+    func failed(_ termination: TerminationState) {
+        self.exchange?.failure = termination
+    }
+
     /// A final (non-interim) response head is about to be written to the client.
     func responseStarted(status: Int) {
         if self.exchange == nil {
@@ -272,6 +282,7 @@ final class ExchangeRecorder {
         guard let exchange = self.exchange else { return .normal }
         // Answered by Portico itself (stats page, Prometheus): HAProxy's "locally processed" LR--.
         if exchange.localName != nil { return TerminationState("LR") }
+        if let failure = exchange.failure { return failure }
         guard exchange.server == nil else { return .normal }
         switch exchange.status {
         // Still in the queue when `timeout queue` struck: HAProxy's sQ.

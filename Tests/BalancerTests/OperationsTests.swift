@@ -148,6 +148,36 @@ struct OperationsTests {
         }
     }
 
+    @Test("server-side failures are logged as HAProxy logs them: PH-- for an invalid response, SD-- for a cut body")
+    func serverFailuresLogged() async throws {
+        try await withTwoServerOperations { topology, _, syslog in
+            #expect(await self.waitUp(topology))
+            let invalid = try await HTTPTestClient.get(port: topology.frontendPort, "/malformed", group: testGroup)
+            #expect(invalid.status == 502)
+            let cut = try await rawExchange(
+                port: topology.frontendPort, "GET /cut HTTP/1.1\r\nHost: test\r\n\r\n", group: testGroup)
+            #expect(cut.hasSuffix("partial"), "\(cut)")
+            func fields(_ path: String) async -> [String] {
+                let logged = { (line: String) in line.contains("\"GET \(path) HTTP/1.1\"") }
+                _ = await eventually { syslog.lines.contains(where: logged) }
+                let line = syslog.lines.first(where: logged) ?? ""
+                let start = line.firstRange(of: "]: ").map { line[$0.upperBound...] } ?? ""
+                return start.split(separator: " ").map(String.init)
+            }
+            // `... web_entry web_backend/web01 0/0/0/-1/1 502 225 - - PH-- ...`: no server response time.
+            let invalidFields = await fields("/malformed")
+            #expect(invalidFields.count == 15, "\(invalidFields)")
+            guard invalidFields.count == 15 else { return }
+            #expect(invalidFields[5] == "502" && invalidFields[9] == "PH--", "\(invalidFields)")
+            #expect(invalidFields[4].split(separator: "/").map(String.init)[3] == "-1", "\(invalidFields)")
+            // The server closed in the data phase: its fault, not the client's (`CD--`).
+            let cutFields = await fields("/cut")
+            #expect(cutFields.count == 15, "\(cutFields)")
+            guard cutFields.count == 15 else { return }
+            #expect(cutFields[5] == "200" && cutFields[9] == "SD--", "\(cutFields)")
+        }
+    }
+
     @Test("pipelined proxied and local requests are answered in order, and each one is logged")
     func pipelinedLocalAfterProxied() async throws {
         try await withTwoServerOperations { topology, _, syslog in

@@ -186,6 +186,10 @@ private final class TestBackendHandler: ChannelInboundHandler {
             // A response head of 6,000 bytes: over a 4 KiB tune.bufsize.
             let big = String(repeating: "b", count: 6000)
             self.sendRaw(context, "HTTP/1.1 200 OK\r\nX-Big: \(big)\r\nContent-Length: 2\r\n\r\nok")
+        case "/cut":
+            // The server goes away in the middle of the body it announced.
+            self.sendRaw(context, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
+            context.close(promise: nil)
         case "/close":
             context.close(promise: nil)
         default:
