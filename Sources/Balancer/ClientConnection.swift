@@ -668,11 +668,15 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         switch part {
         case .head(let head):
             if head.status.code < 200 {
-                // 100 Continue is relayed to HTTP/1.1 clients; other interim responses are dropped.
-                if head.status == .continue, self.clientVersion.minor >= 1 {
-                    var interim = head
-                    interim.headers = HTTPHeaders()
-                    self.output.head(interim, chunked: false)
+                // RFC 9110 §15.2: a proxy forwards interim responses (100 Continue, 103 Early Hints with its Link
+                // fields), as HAProxy does, to HTTP/1.1 clients only: an HTTP/1.0 client cannot take them.
+                if head.status != .switchingProtocols, self.clientVersion.minor >= 1 {
+                    let fields = HTTPMessageRules.responseFields(head.headers)
+                    let relay = ClientResponseWriter.Relay(
+                        version: .http1_1, dropsHopByHop: fields.hasHopByHop,
+                        namedByConnection: fields.namedByConnection,
+                        dropsContentLength: true, chunked: false, connection: nil)
+                    self.output.relayedHead(head, relay)
                     self.emitOutput(context)
                     context.flush()
                 }

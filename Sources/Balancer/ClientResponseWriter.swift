@@ -98,7 +98,8 @@ struct ClientResponseWriter {
         self.pending.writeStaticString(" ")
         self.pending.writeString(String(status.code))
         self.pending.writeStaticString(" ")
-        self.pending.writeString(status.reasonPhrase)
+        // NIO's decoder keeps no reason phrase, and knows none for 103 (RFC 8297).
+        self.pending.writeString(status.code == 103 && status.reasonPhrase.isEmpty ? "Early Hints" : status.reasonPhrase)
         self.pending.writeStaticString("\r\n")
     }
 

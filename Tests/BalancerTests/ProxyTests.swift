@@ -142,6 +142,25 @@ struct ProxyTests {
         }
     }
 
+    @Test("a 103 Early Hints reaches an HTTP/1.1 client with its Link field before the response; not an HTTP/1.0 one")
+    func earlyHints() async throws {
+        try await withBackends(["web01"], group: testGroup) { backends in
+            let topology = TestTopology(servers: backends.map { ($0.name, $0.port) })
+            try await withBalancer(topology) { port, _ in
+                let http11 = try await rawExchange(
+                    port: port, "GET /early-hints HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", group: testGroup)
+                let hints = "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+                #expect(http11.hasPrefix(hints), "\(http11)")
+                #expect(http11.contains("\r\n\r\nHTTP/1.1 200 OK\r\n"), "\(http11)")
+                #expect(http11.hasSuffix("\r\n\r\nok"), "\(http11)")
+                let http10 = try await rawExchange(
+                    port: port, "GET /early-hints HTTP/1.0\r\nHost: x\r\n\r\n", group: testGroup)
+                #expect(http10.hasPrefix("HTTP/1.0 200 OK\r\n"), "\(http10)")
+                #expect(!http10.contains("103"), "\(http10)")
+            }
+        }
+    }
+
     @Test("pipelined requests are answered in order on one connection")
     func pipelining() async throws {
         try await withBackends(["web01", "web02"], group: testGroup) { backends in

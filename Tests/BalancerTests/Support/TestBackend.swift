@@ -179,6 +179,11 @@ private final class TestBackendHandler: ChannelInboundHandler {
             if let encoder = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self) {
                 encoder.writeAndFlush(NIOAny(IOData.byteBuffer(garbage)), promise: nil)
             }
+        case "/early-hints":
+            self.sendRaw(
+                context,
+                "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+                    + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
         case "/no-content-with-body":
             // A (wrong) server: a 204 with a Content-Length and a body, which a client must not get.
             self.sendRaw(context, "HTTP/1.1 204 No Content\r\nContent-Length: 4\r\n\r\nbody")
