@@ -386,6 +386,7 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         do {
             framing = try HTTPMessageRules.requestFraming(head)
             try HTTPMessageRules.validateHost(head)
+            try HTTPMessageRules.validateTarget(head.uri)
         } catch {
             self.environment.logger.debug(
                 "rejected request",

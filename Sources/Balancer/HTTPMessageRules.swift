@@ -19,6 +19,7 @@ enum HTTPMessageRules {
         case transferEncodingInHTTP10
         case conflictingHost
         case hostDiffersFromTarget
+        case fragmentInTarget
     }
 
     /// Validates what llhttp lets through and returns the body framing. Anything ambiguous is refused
@@ -76,6 +77,12 @@ enum HTTPMessageRules {
         }
         guard let host, let authority = Self.authority(ofAbsoluteTarget: head.uri) else { return }
         if authority.lowercased() != host.lowercased() { throw Violation.hostDiffersFromTarget }
+    }
+
+    /// A request target carries no fragment (RFC 9112 §3.2: `#` is not part of any form): a server and a filter
+    /// in front of it may cut the path at different places. HAProxy 2.6 refuses it with 400 as well.
+    static func validateTarget(_ target: String) throws {
+        if target.utf8.contains(UInt8(ascii: "#")) { throw Violation.fragmentInTarget }
     }
 
     /// The authority of an absolute-form request target (`http://example.com:8080/x` → `example.com:8080`),

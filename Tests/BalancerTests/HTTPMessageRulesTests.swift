@@ -60,6 +60,12 @@ struct HTTPMessageRulesTests {
         }
     }
 
+    @Test("a request target with a fragment is refused")
+    func fragment() throws {
+        try HTTPMessageRules.validateTarget("/a?b=c%23d")
+        #expect(throws: HTTPMessageRules.Violation.fragmentInTarget) { try HTTPMessageRules.validateTarget("/a#b") }
+    }
+
     @Test("framing: Transfer-Encoding in HTTP/1.0 is refused")
     func transferEncodingInHTTP10() {
         #expect(throws: HTTPMessageRules.Violation.transferEncodingInHTTP10) {

@@ -222,6 +222,8 @@ struct TimeoutAndInputTests {
             "absolute-form target with another Host",
             "GET http://a.example/x HTTP/1.1\r\nHost: b.example\r\n\r\n"
         ),
+        // Where the path ends would depend on who reads it.
+        ("a fragment in the target", "GET /a#/../admin HTTP/1.1\r\nHost: x\r\n\r\n"),
         // Re-framed as `transfer-encoding: chunked`, the server would get the gzip-coded body as if plain.
         (
             "a transfer coding other than chunked",
