@@ -470,6 +470,7 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
 
     private func dispatch() {
         guard let backend = self.backend, self.phase == .connecting else { return }
+        self.recorder.backendChosen()
         switch backend.selector.pick(PickRequest(client: self.clientKey, avoiding: self.failedServer)) {
         case .noServer:
             self.respondError(.serviceUnavailable)

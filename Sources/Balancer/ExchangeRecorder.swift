@@ -96,6 +96,8 @@ final class ExchangeRecorder {
         /// The server of the last failed connection attempt: retries and redispatches are its warnings.
         var failedServer: Int?
         var status: Int?
+        /// The request went to its backend's balancing (`backendChosen`); until then the log names the frontend.
+        var reachedBackend = false
         /// Why the exchange failed once a server was involved (`PH`, `sH`, `SD`...): the log's termination state.
         var failure: TerminationState?
         var bytesOutAtStart: Int
@@ -242,6 +244,12 @@ final class ExchangeRecorder {
         self.exchange?.dequeuedAt = .now()
     }
 
+    /// The request is handed to the backend (a server is picked, or the queue or a 503 follows). A request
+    /// refused before that (400, 408, 431) is logged `web_entry web_entry/<NOSRV>`, as HAProxy logs it.
+    func backendChosen() {
+        self.exchange?.reachedBackend = true
+    }
+
     /// The exchange failed on the server side, as `termination` says (the letters of `RetryDecision.fail`, `sD`,
     /// `SD`): the log line says so instead of `----` (an error Portico answers after a server was attached) or
     /// `CD--` (a response cut short when the server closed or timed out).
@@ -340,8 +348,10 @@ final class ExchangeRecorder {
         let entry = HTTPLogEntry(
             clientIP: self.clientIP, clientPort: self.clientPort, requestDate: exchange.date,
             frontend: self.operations.name,
-            // A request answered by Portico itself never reached a backend: HAProxy logs the frontend there.
-            backend: exchange.localName == nil ? (backend?.name ?? self.operations.name) : self.operations.name,
+            // A request answered by Portico itself, or refused before balancing, never reached a backend:
+            // HAProxy logs the frontend there.
+            backend: exchange.localName == nil && exchange.reachedBackend
+                ? (backend?.name ?? self.operations.name) : self.operations.name,
             server: serverName ?? exchange.localName,
             requestTime: milliseconds(exchange.firstByteAt, exchange.headAt),
             // Tw: time in the backend's queue (0 when a server slot was free at once); -1 when the request

@@ -247,6 +247,27 @@ struct OperationsTests {
         }
     }
 
+    @Test("a request refused before balancing is logged with the frontend as its backend, as HAProxy logs it")
+    func refusedRequestLogged() async throws {
+        try await withTwoServerOperations { topology, _, syslog in
+            let refused = try await rawExchange(
+                port: topology.frontendPort, "GET /refused HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", group: testGroup)
+            #expect(statusCode(refused) == 400)
+            let logged = { (line: String) in line.contains("\"GET /refused HTTP/1.1\"") }
+            #expect(await eventually { syslog.lines.contains(where: logged) })
+            let line = syslog.lines.first(where: logged) ?? ""
+            // `... web_entry web_entry/<NOSRV> 0/-1/-1/-1/0 400 207 - - PR-- ...` (HAProxy: `fe fe/<NOSRV>`).
+            #expect(line.contains(" web_entry web_entry/<NOSRV> "), "\(line)")
+            #expect(line.contains(" PR-- "), "\(line)")
+            // A proxied request still names its backend.
+            let proxied = try await HTTPTestClient.get(port: topology.frontendPort, "/proxied", group: testGroup)
+            #expect(proxied.status == 200)
+            let proxiedLogged = { (line: String) in line.contains("\"GET /proxied HTTP/1.1\"") }
+            #expect(await eventually { syslog.lines.contains(where: proxiedLogged) })
+            #expect(syslog.lines.first(where: proxiedLogged)?.contains(" web_entry web_backend/web0") == true)
+        }
+    }
+
     @Test("a queued request logs its queue time (Tw) and the backend's qmax counts it")
     func queueTimeLogged() async throws {
         try await withBackends(["web01"], group: testGroup, slowDelay: .milliseconds(400)) { backends in
