@@ -344,6 +344,8 @@ CASES = [
     ("response CL +2", ["GET /a HTTP/1.1\r\n" + H + "\r\n"], b"HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok", False),
     ("server closes mid-body", ["GET /a HTTP/1.1\r\n" + H + "\r\n"], server_close_mid_body, True),
     # More shapes around the ones above.
+    ("incomplete head (408)", ["GET /a HTTP/1.1\r\n" + H], OK, False),
+    ("nothing sent", [""], OK, False),
     ("obs-text in URI", ["GET /caf\xe9 HTTP/1.1\r\n" + H + "\r\n"], OK, False),
     ("fragment in URI", ["GET /a#frag HTTP/1.1\r\n" + H + "\r\n"], OK, False),
     ("tab in request line", ["GET\t/a HTTP/1.1\r\n" + H + "\r\n"], OK, False),
