@@ -192,6 +192,7 @@ struct ConfigParser {
             ProxyAssembly.add(draft, global: global, to: &config)
         }
         ConfigValidation.check(config, proxies: proxies, sink: &sink)
+        sink.items += global.cpuMap.diagnostics(threadCount: global.threadCount)
         // Semantic checks ran last but point at earlier lines: report everything in file and line order,
         // keeping the order of messages about the same line; messages without a line come last.
         let ordered = sink.items.enumerated().sorted { lhs, rhs in
