@@ -28,10 +28,12 @@ enum CPUPinning {
             } catch {
                 result = .failure(ThreadAffinity.Failure(errno: 0, reason: "the event loop did not run: \(error)"))
             }
-            let source = cpuMap.sources[thread].map { " (cpu-map at \($0))" } ?? ""
+            let prefix = cpuMap.sources[thread].map { "cpu-map (\($0))" } ?? "cpu-map"
             if case .success(let applied) = result { pinned.append("\(thread)->\(CPUMap.describe(applied))") }
-            for (level, message) in report(thread: thread, requested: cpus, outcome: result, started: started) {
-                logger.log(level: level, "\(message)\(source)")
+            let messages = report(
+                prefix: prefix, thread: thread, requested: cpus, outcome: result, started: started)
+            for (level, message) in messages {
+                logger.log(level: level, "\(message)")
             }
         }
         if !pinned.isEmpty {
@@ -41,7 +43,8 @@ enum CPUPinning {
 
     /// What to tell the operator about one thread: pure, so each case is tested without touching affinity.
     static func report(
-        thread: Int, requested: Set<Int>, outcome: Result<Set<Int>, ThreadAffinity.Failure>, started: Set<Int>
+        prefix: String, thread: Int, requested: Set<Int>, outcome: Result<Set<Int>, ThreadAffinity.Failure>,
+        started: Set<Int>
     ) -> [(Logger.Level, String)] {
         let wanted = CPUMap.describe(requested)
         switch outcome {
@@ -49,20 +52,20 @@ enum CPUPinning {
             return [
                 (
                     .error,
-                    "cpu-map: thread \(thread) could not be pinned to CPU\(requested.count == 1 ? "" : "s") \(wanted)"
+                    "\(prefix): thread \(thread) could not be pinned to \(noun("CPU", requested.count)) \(wanted)"
                         + " (\(failure.reason)); it keeps running on CPUs \(CPUMap.describe(started))."
                 )
             ]
         case .success(let applied):
             var messages: [(Logger.Level, String)] = [
-                (.info, "cpu-map: thread \(thread) pinned to CPU\(applied.count == 1 ? "" : "s") \(CPUMap.describe(applied)).")
+                (.info, "\(prefix): thread \(thread) pinned to \(noun("CPU", applied.count)) \(CPUMap.describe(applied)).")
             ]
             let missing = requested.subtracting(applied)
             if !missing.isEmpty {
                 messages.append(
                     (
                         .warning,
-                        "cpu-map: thread \(thread) asked for CPUs \(wanted) but CPU\(missing.count == 1 ? "" : "s") "
+                        "\(prefix): thread \(thread) asked for CPUs \(wanted) but \(noun("CPU", missing.count)) "
                             + "\(CPUMap.describe(missing)) \(missing.count == 1 ? "is" : "are") not available to this "
                             + "process (absent, offline or outside its cpuset); it runs on \(CPUMap.describe(applied))."
                     ))
@@ -72,7 +75,7 @@ enum CPUPinning {
                 messages.append(
                     (
                         .warning,
-                        "cpu-map: thread \(thread) runs on CPU\(outside.count == 1 ? "" : "s") "
+                        "\(prefix): thread \(thread) runs on \(noun("CPU", outside.count)) "
                             + "\(CPUMap.describe(outside)), outside the CPUs the process was started on "
                             + "(\(CPUMap.describe(started)), e.g. by taskset); cpu-map takes precedence, as in HAProxy."
                     ))
@@ -151,3 +154,5 @@ enum ThreadAffinity {
         return set
     }
 }
+
+private func noun(_ word: String, _ count: Int) -> String { count == 1 ? word : word + "s" }

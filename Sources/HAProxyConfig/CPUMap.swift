@@ -41,6 +41,12 @@ public struct CPUMap: Sendable, Equatable {
         }
     }
 
+    /// Threads above `nbthread` do not exist: HAProxy ignores their mapping.
+    mutating func dropThreads(above count: Int) {
+        threads = threads.filter { $0.key <= count }
+        sources = sources.filter { $0.key <= count }
+    }
+
     /// `0-3,6`: the notation of /proc's Cpus_allowed_list and of taskset.
     public static func describe(_ numbers: some Sequence<Int>) -> String {
         var ranges: [ClosedRange<Int>] = []
@@ -78,18 +84,18 @@ public struct CPUMap: Sendable, Equatable {
             let unused = rule.cpus.filter { !used.contains($0) }
             var parts: [String] = []
             if !unpinned.isEmpty {
-                parts.append(
-                    "thread\(unpinned.count == 1 ? "" : "s") \(CPUMap.describe(unpinned)) stay\(unpinned.count == 1 ? "s" : "")"
-                        + " unpinned")
+                let verb = unpinned.count == 1 ? "stays" : "stay"
+                parts.append("\(noun("thread", unpinned.count)) \(CPUMap.describe(unpinned)) \(verb) unpinned")
             }
             if !unused.isEmpty, threadCount != nil {
-                parts.append("CPU\(unused.count == 1 ? "" : "s") \(CPUMap.describe(unused)) \(unused.count == 1 ? "is" : "are") not used")
+                let verb = unused.count == 1 ? "is" : "are"
+                parts.append("\(noun("CPU", unused.count)) \(CPUMap.describe(unused)) \(verb) not used")
             }
             guard !parts.isEmpty else { continue }
             items.append(
                 .warning(
-                    "'cpu-map' : '\(rule.target)' pairs \(rule.threads.count) thread\(rule.threads.count == 1 ? "" : "s")"
-                        + " with \(rule.cpus.count) CPU\(rule.cpus.count == 1 ? "" : "s"): "
+                    "'cpu-map' : '\(rule.target)' pairs \(rule.threads.count) \(noun("thread", rule.threads.count))"
+                        + " with \(rule.cpus.count) \(noun("CPU", rule.cpus.count)): "
                         + parts.joined(separator: " and ")
                         + " (HAProxy 2.6 accepts this because the thread group count matches the CPU count).",
                     at: rule.location))
@@ -174,7 +180,7 @@ enum CPUMapParser {
                 cpus.formUnion(range.cpus)
                 if range.ignoredSuffix {
                     sink.warning(
-                        "'cpu-map' : '\(word)' is read as CPU\(range.cpus.count == 1 ? "" : "s") "
+                        "'cpu-map' : '\(word)' is read as \(noun("CPU", range.cpus.count)) "
                             + "\(CPUMap.describe(range.cpus)), as HAProxy does (it ignores what follows a number); "
                             + "write several CPUs as separate words or as a range, e.g. '0 1' or '0-1'.", line)
                 }
@@ -183,8 +189,8 @@ enum CPUMapParser {
         if isAuto, groups.count != cpus.count, threads.count != cpus.count {
             sink.alert(
                 "'cpu-map' : PROC/THREAD range and CPU sets must have the same size to be automatically bound "
-                    + "(\(threads.count) thread\(threads.count == 1 ? "" : "s"), \(cpus.count) "
-                    + "CPU\(cpus.count == 1 ? "" : "s")).", line)
+                    + "(\(threads.count) \(noun("thread", threads.count)), \(cpus.count) \(noun("CPU", cpus.count))).",
+                line)
             return nil
         }
         if !groups.contains(1) {
@@ -266,3 +272,6 @@ enum CPUMapParser {
         init(_ description: String) { self.description = description }
     }
 }
+
+/// `thread` or `threads`.
+func noun(_ word: String, _ count: Int) -> String { count == 1 ? word : word + "s" }

@@ -187,12 +187,13 @@ struct ConfigParser {
 
     mutating func finish() -> ConfigParseResult {
         closeSection()
+        sink.items += global.cpuMap.diagnostics(threadCount: global.threadCount)
+        if let count = global.threadCount { global.cpuMap.dropThreads(above: count) }
         var config = BalancerConfig(global: global)
         for draft in proxies {
             ProxyAssembly.add(draft, global: global, to: &config)
         }
         ConfigValidation.check(config, proxies: proxies, sink: &sink)
-        sink.items += global.cpuMap.diagnostics(threadCount: global.threadCount)
         // Semantic checks ran last but point at earlier lines: report everything in file and line order,
         // keeping the order of messages about the same line; messages without a line come last.
         let ordered = sink.items.enumerated().sorted { lhs, rhs in
