@@ -236,6 +236,8 @@ final class FrontendOperations: Sendable {
     let process: LiveCounters
     let logging: ProxyLogging
     let syslog: SyslogSender
+    /// `logging.targets` resolved against `syslog`, for the line logged at the end of every exchange.
+    let logRoutes: [SyslogSender.Route]
 
     init(runtime: FrontendRuntime, backend: BackendOperations?, process: LiveCounters, syslog: SyslogSender) {
         self.name = runtime.name
@@ -243,6 +245,7 @@ final class FrontendOperations: Sendable {
         self.process = process
         self.logging = runtime.config.logging
         self.syslog = syslog
+        self.logRoutes = syslog.routes(runtime.config.logging.targets)
     }
 }
 

@@ -130,6 +130,9 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
     private var tunneled = false
     private var tunnelLastActivity = NIODeadline.now()
     private var tunnelTimeout: TimeAmount?
+    /// The timeouts `tunnelTimeout` was chosen from, per side (nil: that side sets none), so that a half-close
+    /// changes only the side a `-fin` timeout applies to.
+    private var tunnelSideTimeouts: (client: TimeAmount?, server: TimeAmount?) = (nil, nil)
     /// The httplog letters when the idle timeout closes the tunnel (`cD`, or `sD` when `timeout server` is
     /// the shorter one and `timeout tunnel` is not set).
     private var tunnelTimeoutTermination = TerminationState(cause: "c", phase: "D")
@@ -743,7 +746,7 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         var relay = ClientResponseWriter.Relay(
             version: self.clientVersion.minor == 0 ? .http1_0 : .http1_1,
             dropsHopByHop: fields.hasHopByHop,
-            namedByConnection: fields.hasHopByHop ? HTTPMessageRules.namedByConnection(head.headers) : [],
+            namedByConnection: fields.namedByConnection,
             dropsContentLength: false, chunked: false, connection: nil)
         let bodyless = self.method == .HEAD || head.status.code == 204 || head.status.code == 304
         if bodyless || (fields.contentLength != nil && !fields.chunked) {
@@ -852,23 +855,16 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         let fields = HTTPMessageRules.responseFields(head.headers)
         let relay = ClientResponseWriter.Relay(
             version: .http1_1, dropsHopByHop: fields.hasHopByHop,
-            namedByConnection: fields.hasHopByHop ? HTTPMessageRules.namedByConnection(head.headers) : [],
+            namedByConnection: fields.namedByConnection,
             dropsContentLength: true, chunked: false, connection: nil, keepsUpgrade: true)
         self.output.relayedHead(head, relay)
         self.emitOutput(context)
         context.flush()
         do {
             try connection.startTunnel()
-            let sync = context.pipeline.syncOperations
             // The client's FIN is relayed as a FIN to the server, not as a close (see `clientInputClosed`).
-            try context.channel.syncOptions?.setOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-            let gate = TunnelGate()
-            try sync.addHandler(gate, position: .first)
-            let decoder = try sync.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-            try sync.addHandler(TunnelReader(end: self), position: .before(self))
-            let removed = context.eventLoop.makePromise(of: Void.self)
-            sync.removeHandler(decoder, promise: removed)
-            removed.futureResult.assumeIsolated().whenComplete { _ in gate.open() }
+            let gate = try TunnelSwitch.armGate(context)
+            try TunnelSwitch.replaceDecoder(HTTPRequestDecoder.self, context: context, end: self, gate: gate)
         } catch {
             self.tunnelTermination = TerminationState(cause: "P", phase: "D")
             self.closeNow()
@@ -899,8 +895,8 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
     private func tunnelHalfClosed() {
         guard !self.clientFinished, !self.serverFinished else { return }
         self.armTunnelIdleTimer(
-            clientSide: self.frontend.config.timeouts.clientFin?.timeAmount ?? self.tunnelTimeout,
-            serverSide: self.backend?.config.timeouts.serverFin?.timeAmount ?? self.tunnelTimeout)
+            clientSide: self.frontend.config.timeouts.clientFin?.timeAmount ?? self.tunnelSideTimeouts.client,
+            serverSide: self.backend?.config.timeouts.serverFin?.timeAmount ?? self.tunnelSideTimeouts.server)
     }
 
     /// `timeout tunnel`, else HAProxy's fallback: the client and server inactivity timeouts still run, so
@@ -916,6 +912,7 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
     /// The tunnel's one idle timer, from now: the shorter of the two sides' timeouts closes it, logged with
     /// that side's letter (`cD`, `sD`); none set, none runs.
     private func armTunnelIdleTimer(clientSide: TimeAmount?, serverSide: TimeAmount?) {
+        self.tunnelSideTimeouts = (clientSide, serverSide)
         if let server = serverSide, clientSide.map({ server < $0 }) ?? true {
             self.tunnelTimeout = server
             self.tunnelTimeoutTermination = TerminationState(cause: "s", phase: "D")

@@ -121,7 +121,7 @@ final class ExchangeRecorder {
     init(operations: FrontendOperations, meter: TrafficMeter) {
         self.operations = operations
         self.meter = meter
-        self.logs = !operations.logging.targets.isEmpty
+        self.logs = !operations.logRoutes.isEmpty
     }
 
     private var backend: BackendOperations? { self.operations.backend }
@@ -315,9 +315,8 @@ final class ExchangeRecorder {
             backend.counters.sessionClosed()
             backend.servers[server].sessionClosed()
         }
-        let logging = self.operations.logging
-        guard !logging.targets.isEmpty else { return }
-        if logging.dontLogNull, exchange.requestLine == nil, bytesIn == 0 { return }
+        guard self.logs else { return }
+        if self.operations.logging.dontLogNull, exchange.requestLine == nil, bytesIn == 0 { return }
         let end = NIODeadline.now()
         func milliseconds(_ from: NIODeadline?, _ to: NIODeadline?) -> Int? {
             guard let from, let to else { return nil }
@@ -357,11 +356,13 @@ final class ExchangeRecorder {
             requestLine: exchange.requestLine)
         // HAProxy sends traffic logs at "info", errors included (without `option log-separate-errors`).
         if self.isTCP {
-            self.operations.syslog.send(.info, to: logging.targets, raw: entry.tcpLogText) {
+            self.operations.syslog.send(.info, via: self.operations.logRoutes, raw: entry.tcpLogText) {
                 entry.writeTCPLog(to: &$0)
             }
         } else {
-            self.operations.syslog.send(.info, to: logging.targets, raw: entry.text) { entry.write(to: &$0) }
+            self.operations.syslog.send(.info, via: self.operations.logRoutes, raw: entry.text) {
+                entry.write(to: &$0)
+            }
         }
     }
 

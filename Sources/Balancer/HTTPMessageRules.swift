@@ -59,11 +59,14 @@ enum HTTPMessageRules {
         return .contentLength(length)
     }
 
-    /// The framing-relevant fields of a response head, read in one pass.
+    /// The framing-relevant fields of a response head, read in one pass (walking `HTTPHeaders` costs
+    /// reference counting on every field, and this runs for every response).
     struct ResponseFields {
         var contentLength: String?
         var chunked = false
         var hasHopByHop = false
+        /// As `namedByConnection` gives it.
+        var namedByConnection: [String] = []
     }
 
     static func responseFields(_ headers: HTTPHeaders) -> ResponseFields {
@@ -74,6 +77,9 @@ enum HTTPMessageRules {
             } else if name.utf8.count == 17, name.equalsIgnoringASCIICase("transfer-encoding") {
                 fields.hasHopByHop = true
                 if value.lowercased().contains("chunked") { fields.chunked = true }
+            } else if name.utf8.count == 10, name.equalsIgnoringASCIICase("connection") {
+                fields.hasHopByHop = true
+                Self.appendFieldNames(ofConnection: value, to: &fields.namedByConnection)
             } else if isHopByHopName(name) {
                 fields.hasHopByHop = true
             }
@@ -118,19 +124,24 @@ enum HTTPMessageRules {
     static func namedByConnection(_ headers: HTTPHeaders) -> [String] {
         var names: [String] = []
         for (name, value) in headers where name.utf8.count == 10 && name.equalsIgnoringASCIICase("connection") {
-            // The usual values name no field.
-            if value.equalsIgnoringASCIICase("keep-alive") || value.equalsIgnoringASCIICase("close") { continue }
-            var rest = value[...]
-            while !rest.isEmpty {
-                let end = rest.firstIndex(of: ",") ?? rest.endIndex
-                // A small string (the usual token) is built without allocating.
-                let token = rest[..<end].trimmingSpaces
-                rest = end < rest.endIndex ? rest[rest.index(after: end)...] : rest[rest.endIndex...]
-                if token.isEmpty || token.equalsIgnoringASCIICase("close") || isHopByHopName(token) { continue }
-                names.append(token.lowercased())
-            }
+            Self.appendFieldNames(ofConnection: value, to: &names)
         }
         return names
+    }
+
+    /// The field names one Connection field's value lists, as `namedByConnection` collects them.
+    private static func appendFieldNames(ofConnection value: String, to names: inout [String]) {
+        // The usual values name no field.
+        if value.equalsIgnoringASCIICase("keep-alive") || value.equalsIgnoringASCIICase("close") { return }
+        var rest = value[...]
+        while !rest.isEmpty {
+            let end = rest.firstIndex(of: ",") ?? rest.endIndex
+            // A small string (the usual token) is built without allocating.
+            let token = rest[..<end].trimmingSpaces
+            rest = end < rest.endIndex ? rest[rest.index(after: end)...] : rest[rest.endIndex...]
+            if token.isEmpty || token.equalsIgnoringASCIICase("close") || isHopByHopName(token) { continue }
+            names.append(token.lowercased())
+        }
     }
 
     /// What a request's `Upgrade` field means for the proxy (RFC 9110 §7.8).

@@ -169,25 +169,17 @@ final class ServerConnection: ChannelDuplexHandler, TunnelEnd {
         self.isReusable = false
         self.isTunnel = true
         // A FIN from the server is relayed as a FIN to the client, not as a close (see `serverInputClosed`).
-        try context.channel.syncOptions?.setOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-        let gate = TunnelGate()
-        try context.pipeline.syncOperations.addHandler(gate, position: .first)
-        self.gate = gate
+        self.gate = try TunnelSwitch.armGate(context)
     }
 
     private func replaceDecoder(_ context: ChannelHandlerContext) {
-        let sync = context.pipeline.syncOperations
+        guard let gate = self.gate else { return }
+        self.gate = nil
         do {
-            let decoder = try sync.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self)
-            try sync.addHandler(TunnelReader(end: self), position: .before(self))
             // Writes go on from the decoder's context until it is gone (it must not see them: it would take
             // them for request parts), then from this handler's.
-            let removed = context.eventLoop.makePromise(of: Void.self)
-            sync.removeHandler(decoder, promise: removed)
-            removed.futureResult.assumeIsolated().whenSuccess { [self] in
-                self.socketSide = self.context
-                self.gate?.open()
-                self.gate = nil
+            try TunnelSwitch.replaceDecoder(HTTPResponseDecoder.self, context: context, end: self, gate: gate) {
+                [self] in self.socketSide = self.context
             }
         } catch {
             self.errorCaught(context: context, error: error)

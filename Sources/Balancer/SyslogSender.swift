@@ -3,6 +3,7 @@ import HAProxyConfig
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -23,12 +24,41 @@ final class SyslogSender: Sendable {
         let port: Int
     }
 
-    /// Socket descriptors keyed by destination; immutable once built.
-    private let udp: [UDPKey: UDPDestination]
+    /// A `log` target resolved against this sender's sockets once, when a configuration is applied: sending
+    /// a line through it touches no string, hash table or shared reference count (it runs for every logged
+    /// request, from every event loop at once).
+    struct Route: Sendable {
+        enum Sink: Sendable {
+            /// Index into the sender's UDP destinations.
+            case udp(Int)
+            case stdout, stderr
+        }
+
+        fileprivate let sink: Sink
+        fileprivate let facility: BalancerCore.SyslogFacility
+        /// Lines less severe than this are not sent (raw `LogLevel` values); nil: all.
+        fileprivate let mostVerbose: Int?
+        /// Lines less severe than this are raised to it; nil: unchanged.
+        fileprivate let leastSevere: Int?
+        fileprivate let maxLength: Int
+        /// `format raw` on stdout/stderr: the bare line, no syslog header.
+        fileprivate let isRaw: Bool
+    }
+
+    /// Socket descriptors in the order `Route.Sink.udp` counts them; immutable once built.
+    private let destinations: [UDPDestination]
+    private let destinationIndex: [UDPKey: Int]
     private let pid: Int
 
     private init(udp: [UDPKey: UDPDestination]) {
-        self.udp = udp
+        var destinations: [UDPDestination] = []
+        var destinationIndex: [UDPKey: Int] = [:]
+        for (key, destination) in udp {
+            destinationIndex[key] = destinations.count
+            destinations.append(destination)
+        }
+        self.destinations = destinations
+        self.destinationIndex = destinationIndex
         self.pid = Int(getpid())
     }
 
@@ -56,6 +86,26 @@ final class SyslogSender: Sendable {
             }
         }
         return SyslogSender(udp: udp)
+    }
+
+    /// The routes of `targets` through this sender. A target it has no socket for (a UNIX socket, a UDP
+    /// destination that could not be opened) gets none: its lines are dropped, as `open` warned.
+    func routes(_ targets: [LogTarget]) -> [Route] {
+        targets.compactMap { target in
+            let sink: Route.Sink
+            switch target.destination {
+            case .udp(let host, let port):
+                guard let index = self.destinationIndex[UDPKey(host: host, port: port)] else { return nil }
+                sink = .udp(index)
+            case .stdout: sink = .stdout
+            case .stderr: sink = .stderr
+            case .unixSocket: return nil
+            }
+            return Route(
+                sink: sink, facility: BalancerCore.SyslogFacility(rawValue: target.facility.rawValue) ?? .local0,
+                mostVerbose: target.level?.rawValue, leastSevere: target.minLevel?.rawValue,
+                maxLength: target.maxLength, isRaw: target.format == .raw && sink.streamDescriptor != nil)
+        }
     }
 
     private struct SocketFailure: Error, CustomStringConvertible {
@@ -100,56 +150,45 @@ final class SyslogSender: Sendable {
     }
 
     func close() {
-        for destination in self.udp.values {
+        for destination in self.destinations {
             closeSocket(destination.descriptor)
         }
     }
 
     /// Sends `message` at `level` to each target whose level filter lets it through.
     func send(_ level: LogLevel, _ message: String, to targets: [LogTarget]) {
-        self.send(level, to: targets, raw: message) { $0.append(message) }
+        self.send(level, via: self.routes(targets), raw: message) { $0.append(message) }
     }
 
     /// Sends the line `body` writes (an httplog line, written straight behind the syslog header without
-    /// an intermediate string) at `level` to each target whose level filter lets it through.
+    /// an intermediate string) at `level` along each route whose level filter lets it through.
     /// `raw`: the line as text for `format raw` targets (stdout/stderr), built only when one exists.
     func send(
-        _ level: LogLevel, to targets: [LogTarget], raw: @autoclosure () -> String,
-        body: (inout LogBytes) -> Void
+        _ level: LogLevel, via routes: [Route], raw: @autoclosure () -> String, body: (inout LogBytes) -> Void
     ) {
-        guard !targets.isEmpty else { return }
+        guard !routes.isEmpty else { return }
         let now = Self.now()
         var datagram = LogBytes(capacity: 320)
-        for target in targets {
-            if let limit = target.level, level.rawValue > limit.rawValue { continue }
+        for route in routes {
+            if let limit = route.mostVerbose, level.rawValue > limit { continue }
             var effective = level
-            if let minimum = target.minLevel, effective.rawValue > minimum.rawValue {
-                effective = LogLevel(rawValue: minimum.rawValue) ?? level
+            if let minimum = route.leastSevere, effective.rawValue > minimum {
+                effective = LogLevel(rawValue: minimum) ?? level
             }
-            let facility = BalancerCore.SyslogFacility(rawValue: target.facility.rawValue) ?? .local0
-            func frame(_ datagram: inout LogBytes) {
+            if route.isRaw {
+                datagram.removeAll()
+                datagram.append(raw())
+                datagram.append(byte: UInt8(ascii: "\n"))
+            } else {
                 SyslogMessage.frame(
-                    into: &datagram, facility: facility, level: effective, timestamp: now, pid: self.pid,
-                    maxLength: target.maxLength, body: body)
+                    into: &datagram, facility: route.facility, level: effective, timestamp: now, pid: self.pid,
+                    maxLength: route.maxLength, body: body)
             }
-            switch target.destination {
-            case .udp(let host, let port):
-                guard let destination = self.udp[UDPKey(host: host, port: port)] else { continue }
-                frame(&datagram)
+            if case .udp(let index) = route.sink {
                 // Errors (a full buffer, ECONNREFUSED reported from an earlier datagram) drop this line only.
-                sendDatagram(destination, datagram.bytes)
-            case .stdout, .stderr:
-                if target.format == .raw {
-                    datagram.removeAll()
-                    datagram.append(raw())
-                    datagram.append(byte: UInt8(ascii: "\n"))
-                } else {
-                    frame(&datagram)
-                }
-                let descriptor: Int32 = target.destination == .stdout ? 1 : 2
+                sendDatagram(self.destinations[index], datagram.bytes)
+            } else if let descriptor = route.sink.streamDescriptor {
                 datagram.bytes.withUnsafeBytes { _ = write(descriptor, $0.baseAddress, $0.count) }
-            case .unixSocket:
-                continue
             }
         }
     }
@@ -159,10 +198,45 @@ final class SyslogSender: Sendable {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         let milliseconds = Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec / 1_000_000) - ago
-        var seconds = time_t(milliseconds / 1000)
+        return LogTimestamp(
+            unixMilliseconds: milliseconds, utcOffsetSeconds: LocalOffset.seconds(at: milliseconds / 1000))
+    }
+}
+
+extension SyslogSender.Route.Sink {
+    /// The descriptor of stdout or stderr; nil for a UDP destination.
+    fileprivate var streamDescriptor: Int32? {
+        switch self {
+        case .stdout: return 1
+        case .stderr: return 2
+        case .udp: return nil
+        }
+    }
+}
+
+/// The local time zone's UTC offset, looked up with `localtime_r` once per quarter hour rather than for
+/// every log line: glibc's `localtime_r` takes a process-wide lock, which the event loops contended for
+/// twice per logged request. Offsets change (daylight saving time) only at quarter-hour boundaries.
+/// A change of the TZ environment variable while running is not seen, as with HAProxy.
+private enum LocalOffset {
+    private static let quarterHour: Int64 = 900
+    /// The quarter hour (seconds since 1970 / 900) and its offset, packed as `quarter << 20 | offset + 2^19`
+    /// so one atomic word holds both; 0: nothing cached yet.
+    private static let cached = Atomic<Int64>(0)
+    private static let offsetBias: Int64 = 1 << 19
+
+    static func seconds(at unixSeconds: Int64) -> Int {
+        let quarter = unixSeconds / Self.quarterHour
+        let packed = Self.cached.load(ordering: .relaxed)
+        if packed != 0, packed >> 20 == quarter {
+            return Int((packed & (1 << 20 - 1)) - Self.offsetBias)
+        }
+        var seconds = time_t(unixSeconds)
         var local = tm()
         localtime_r(&seconds, &local)
-        return LogTimestamp(unixMilliseconds: milliseconds, utcOffsetSeconds: Int(local.tm_gmtoff))
+        let offset = Int64(local.tm_gmtoff)
+        Self.cached.store(quarter << 20 | (offset + Self.offsetBias), ordering: .relaxed)
+        return Int(offset)
     }
 }
 

@@ -67,3 +67,35 @@ final class TunnelGate: ChannelInboundHandler, RemovableChannelHandler {
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 }
+
+/// How a connection's pipeline turns from HTTP into a tunnel, in two steps shared by both sides: the
+/// client side takes both at once; the server side arms the gate when the 101 arrives and swaps the decoder
+/// only once the decoder delivered the 101's `.end`.
+enum TunnelSwitch {
+    /// Step one: a FIN from the peer becomes a half-close to relay (not a close), and a `TunnelGate` in
+    /// front of the decoder holds that FIN back until step two is done.
+    static func armGate(_ context: ChannelHandlerContext) throws -> TunnelGate {
+        try context.channel.syncOptions?.setOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+        let gate = TunnelGate()
+        try context.pipeline.syncOperations.addHandler(gate, position: .first)
+        return gate
+    }
+
+    /// Step two: a `TunnelReader` feeding `end` goes in right in front of `end`'s handler and the `Decoder`
+    /// is removed, handing the bytes it buffered past the last HTTP message to the reader. Once it is gone
+    /// the gate opens and `decoderRemoved` runs.
+    static func replaceDecoder<Decoder: ByteToMessageDecoder, End: TunnelEnd & ChannelHandler>(
+        _ decoder: Decoder.Type, context: ChannelHandlerContext, end: End, gate: TunnelGate,
+        decoderRemoved: @escaping () -> Void = {}
+    ) throws {
+        let sync = context.pipeline.syncOperations
+        let decoderHandler = try sync.handler(type: ByteToMessageHandler<Decoder>.self)
+        try sync.addHandler(TunnelReader(end: end), position: .before(end))
+        let removed = context.eventLoop.makePromise(of: Void.self)
+        sync.removeHandler(decoderHandler, promise: removed)
+        removed.futureResult.assumeIsolated().whenComplete { result in
+            gate.open()
+            if case .success = result { decoderRemoved() }
+        }
+    }
+}

@@ -35,21 +35,30 @@ public struct LogBytes {
     }
 
     /// Decimal, with leading zeros up to `width` digits (as `%02d`; a negative value gets its sign first).
+    /// Written back to front into a stack buffer and appended in one piece: a log line has about fifteen
+    /// numbers, and appending digit by digit paid the array's capacity check for every byte.
     public mutating func append(_ value: Int, width: Int = 0) {
-        var magnitude = value.magnitude
-        if value < 0 { self.bytes.append(UInt8(ascii: "-")) }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
+        // 20 digits hold any Int64 magnitude; `width` beyond that is capped (no log field is that wide).
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
         withUnsafeMutableBytes(of: &digits) { buffer in
+            var magnitude = value.magnitude
+            var start = buffer.count
             repeat {
-                buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                start -= 1
+                buffer[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
                 magnitude /= 10
-                count += 1
             } while magnitude > 0
-            for _ in count..<max(count, width - (value < 0 ? 1 : 0)) { self.bytes.append(UInt8(ascii: "0")) }
-            for index in stride(from: count - 1, through: 0, by: -1) { self.bytes.append(buffer[index]) }
+            let signWidth = value < 0 ? 1 : 0
+            let firstDigit = max(0, buffer.count - min(width - signWidth, buffer.count - 1))
+            while start > firstDigit {
+                start -= 1
+                buffer[start] = UInt8(ascii: "0")
+            }
+            if value < 0 {
+                start -= 1
+                buffer[start] = UInt8(ascii: "-")
+            }
+            self.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start...]))
         }
     }
 

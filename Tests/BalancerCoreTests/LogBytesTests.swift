@@ -8,7 +8,8 @@ struct LogBytesTests {
         "integers print as String(value) does, zero-padded to the width",
         arguments: [
             (0, 0, "0"), (7, 2, "07"), (12, 2, "12"), (5, 3, "005"), (1234, 3, "1234"), (-1, 0, "-1"),
-            (-5, 2, "-5"), (Int.max, 0, String(Int.max)), (Int.min, 0, String(Int.min)),
+            (-5, 2, "-5"), (-5, 3, "-05"), (Int.max, 0, String(Int.max)), (Int.min, 0, String(Int.min)),
+            (3, 23, String(repeating: "0", count: 22) + "3"),
         ])
     func integers(value: Int, width: Int, expected: String) {
         var line = LogBytes()

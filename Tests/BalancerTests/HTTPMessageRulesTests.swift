@@ -108,4 +108,27 @@ struct HTTPMessageRulesTests {
         #expect(!HTTPMessageRules.switchesProtocols(HTTPHeaders([("Connection", "upgrade")])))
         #expect(!HTTPMessageRules.switchesProtocols(HTTPHeaders([("Upgrade", "foo"), ("Connection", "upgrade\t")])))
     }
+
+    @Test("a response head read in one pass: framing, hop-by-hop, and the fields its Connection names")
+    func responseFields() {
+        let named = HTTPMessageRules.responseFields(
+            HTTPHeaders([
+                ("Server", "nginx"), ("Connection", "keep-alive, X-Session"), ("connection", "Close, X-Trace"),
+                ("Content-Length", "12"), ("Content-Length", "13"),
+            ]))
+        #expect(named.hasHopByHop)
+        #expect(named.namedByConnection == ["x-session", "x-trace"])
+        #expect(named.contentLength == "12")
+        #expect(!named.chunked)
+
+        let usual = HTTPMessageRules.responseFields(
+            HTTPHeaders([("Connection", "keep-alive"), ("Transfer-Encoding", "gzip, Chunked")]))
+        #expect(usual.hasHopByHop)
+        #expect(usual.namedByConnection.isEmpty)
+        #expect(usual.chunked)
+
+        let plain = HTTPMessageRules.responseFields(HTTPHeaders([("Content-Type", "text/plain")]))
+        #expect(!plain.hasHopByHop)
+        #expect(plain.contentLength == nil)
+    }
 }

@@ -159,12 +159,15 @@ struct TCPModeTests {
             var topology = tcpTopology([("web01", servers[0].port)])
             topology.defaults = ["mode tcp", "timeout connect 1s", "timeout client 400ms", "timeout server 30s"]
             try await withBalancer(topology, threads: 2) { port, _ in
+                // Measured from before the connection exists, the idle timer (armed once the session started)
+                // cannot have fired sooner than 400 ms after this, however slow the machine is.
+                let clock = ContinuousClock()
+                let start = clock.now
                 let client = try await RawClient.connect(port: port, group: testGroup)
                 defer { Task { await client.close() } }
                 #expect(await client.receive("hello from web01\n"))
-                try await Task.sleep(for: .milliseconds(150))
-                #expect(!client.sawEOF)
                 #expect(await client.waitForEOF(timeout: .seconds(5)))
+                #expect(clock.now - start >= .milliseconds(400))
             }
         }
     }

@@ -44,6 +44,25 @@ private func withUpgradeClient<T>(
     }
 }
 
+/// A balancer with syslog capture and a runtime socket in front of one `UpgradeBackend`; `backendLine` is
+/// added to its backend section.
+private func withLoggedUpgradeBalancer<T>(
+    backendLine: String, _ body: (OperationsTopology, SyslogCollector) async throws -> T
+) async throws -> T {
+    LoadBalancer.typeMetadataWarmedUp
+    let backend = UpgradeBackend(group: testGroup)
+    try await backend.start()
+    defer { Task { await backend.stop() } }
+    return try await withOperationsBalancer({ syslog in
+        var topology = OperationsTopology(
+            servers: [("web01", backend.port)], syslogPort: syslog, socketPath: temporarySocketPath())
+        topology.backendLines.append(backendLine)
+        return topology
+    }) { topology, _, syslog in
+        try await body(topology, syslog)
+    }
+}
+
 @Suite("Protocol upgrades (WebSocket) through mode http")
 struct UpgradeTests {
     @Test("a 101 makes a tunnel: bytes sent behind the request head and several round trips are echoed")
@@ -337,18 +356,29 @@ struct UpgradeTests {
         }
     }
 
+    @Test("a half-closed tunnel without -fin timeouts is closed by the shorter side's timeout and logged with its letter")
+    func halfClosedTunnelKeepsTimeoutSide() async throws {
+        // No timeout tunnel: the idle tunnel falls to the shorter of timeout client (30s) and timeout server.
+        try await withLoggedUpgradeBalancer(backendLine: "timeout server 300ms") { topology, syslog in
+            let client = try await RawClient.connect(port: topology.frontendPort, group: testGroup)
+            defer { Task { await client.close() } }
+            // The server takes the relayed FIN but neither answers nor closes: the tunnel stays half-closed.
+            try await client.send(upgradeRequest("/ws-linger"))
+            #expect(await client.receive("\r\n\r\n"))
+            try await client.finishSending()
+            #expect(await client.waitForEOF(timeout: .seconds(5)))
+            let logged = { (line: String) in line.contains("\"GET /ws-linger HTTP/1.1\"") }
+            #expect(await eventually { syslog.lines.contains(where: logged) })
+            let fields = (syslog.lines.first(where: logged) ?? "").split(separator: " ").map(String.init)
+            let status = try #require(fields.firstIndex(of: "101"), "\(fields)")
+            // Server-side timeout in the data phase, as HAProxy logs it (the client's FIN does not make it cD).
+            #expect(fields[status + 4] == "sD--", "\(fields)")
+        }
+    }
+
     @Test("a tunnel is logged once, when it ends: 101, every byte relayed, ----, cD-- on timeout, SD-- on a reset")
     func tunnelLoggedAtTheEnd() async throws {
-        LoadBalancer.typeMetadataWarmedUp
-        let backend = UpgradeBackend(group: testGroup)
-        try await backend.start()
-        defer { Task { await backend.stop() } }
-        try await withOperationsBalancer({ syslog in
-            var topology = OperationsTopology(
-                servers: [("web01", backend.port)], syslogPort: syslog, socketPath: temporarySocketPath())
-            topology.backendLines.append("timeout tunnel 1s")
-            return topology
-        }) { topology, _, syslog in
+        try await withLoggedUpgradeBalancer(backendLine: "timeout tunnel 1s") { topology, syslog in
             // Closed by the client after one echo.
             let client = try await RawClient.connect(port: topology.frontendPort, group: testGroup)
             try await client.send(upgradeRequest("/ws?closed") + "abc")
