@@ -5,6 +5,8 @@
 #   PORTICO_BIN=path bash bench/run.sh  # skip the build, use this binary
 #   BENCH_ROUNDS=3 BENCH_DURATION=10s   # rounds (the balancers alternate) and wrk duration
 #   BASELINE_BIN=path bash bench/run.sh # also runs this (older) portico in each round, to measure a change
+#   BENCH_MODE=tcp                      # both balancers relay in mode tcp (option tcplog, no forwardfor)
+#   BENCH_GLOBAL_EXTRA=$'nbthread 2\ncpu-map auto:1/1-2 0-1'  # lines added to every balancer's global section
 #
 # Both balancers get the seed's haproxy.cfg semantics (maxconn 10000, forwardfor, httplog, timeouts,
 # round robin over web01/web02 with `check inter 2s fall 3 rise 2`, a stats listener), rewritten to
@@ -17,6 +19,12 @@ BASE=${BENCH_PORT_BASE:-28080}
 DURATION=${BENCH_DURATION:-10s}
 ROUNDS=${BENCH_ROUNDS:-2}
 PORTICO_ARGS=${PORTICO_ARGS:-}
+MODE=${BENCH_MODE:-http}
+GLOBAL_EXTRA=${BENCH_GLOBAL_EXTRA:-}
+case "$MODE" in
+    http | tcp) ;;
+    *) echo "bench: BENCH_MODE is 'http' (default) or 'tcp'" >&2; exit 2 ;;
+esac
 LB_PORT=$BASE
 HA_PORT=$((BASE + 10))
 BASELINE_PORT=$((BASE + 20))
@@ -101,18 +109,25 @@ wait_port "$WEB2"
 
 # --- the seed's haproxy.cfg on loopback ports ----------------------------------------------------------
 write_config() { # file port stats_port maxconn
+    local extra="" proxy_mode="    mode http
+    log global
+    option httplog
+    option dontlognull
+    option forwardfor"
+    if [ -n "$GLOBAL_EXTRA" ]; then extra=$(printf '%s\n' "$GLOBAL_EXTRA" | sed 's/^/    /'); fi
+    if [ "$MODE" = tcp ]; then proxy_mode="    mode tcp
+    log global
+    option tcplog
+    option dontlognull"; fi
     cat >"$1" <<EOF
 global
     log 127.0.0.1 local2
     maxconn $4
     daemon
+$extra
 
 defaults
-    mode http
-    log global
-    option httplog
-    option dontlognull
-    option forwardfor
+$proxy_mode
     timeout connect 3s
     timeout client  30s
     timeout server  30s
@@ -178,6 +193,7 @@ run_wrk() { # label port pid round
 }
 
 echo "backends: $BACKENDS on 127.0.0.1:$WEB1 and :$WEB2; load: wrk -t1 -c50 -d$DURATION; $(nproc) CPUs;" \
+    "mode $MODE;${GLOBAL_EXTRA:+ global extra: $(printf '%s' "$GLOBAL_EXTRA" | tr '\n' ';');}" \
     "$ROUNDS round(s), the balancers alternating (this machine is shared and noisy)"
 
 "$PORTICO_BIN" lb -f "$WORK/portico.cfg" $PORTICO_ARGS 2>"$WORK/portico.log" &

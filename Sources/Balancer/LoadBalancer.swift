@@ -55,6 +55,8 @@ public final class LoadBalancer: Service, Sendable {
         LoadBalancer.typeMetadataWarmedUp
         let count = max(1, threads ?? config.global.threadCount ?? System.coreCount)
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: count)
+        // Each reload builds a new group, so a changed cpu-map applies to the new threads.
+        CPUPinning.apply(config.global.cpuMap, to: self.group, logger: logger)
         do {
             self.topology = try RuntimeTopology(config: config)
         } catch {

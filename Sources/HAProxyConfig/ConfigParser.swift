@@ -187,6 +187,8 @@ struct ConfigParser {
 
     mutating func finish() -> ConfigParseResult {
         closeSection()
+        sink.items += global.cpuMap.diagnostics(threadCount: global.threadCount)
+        if let count = global.threadCount { global.cpuMap.dropThreads(above: count) }
         var config = BalancerConfig(global: global)
         for draft in proxies {
             ProxyAssembly.add(draft, global: global, to: &config)

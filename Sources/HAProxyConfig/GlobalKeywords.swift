@@ -14,6 +14,9 @@ enum GlobalKeywords {
         "nbthread": { line, global, sink in
             if let value = integerArgument(line, &sink, minimum: 1) { global.threadCount = value }
         },
+        "cpu-map": { line, global, sink in
+            if let rule = CPUMapParser.parse(line, &sink) { global.cpuMap.apply(rule) }
+        },
         "user": { line, global, sink in
             if let user = singleArgument(line, "<user name>", &sink) { global.user = user }
         },

@@ -14,6 +14,8 @@ public struct GlobalSettings: Sendable, Equatable {
     public var pidFile: String?
     /// `nbthread N`: event loops; nil: one per CPU, as HAProxy 2.x.
     public var threadCount: Int?
+    /// `cpu-map` lines, resolved per thread: which CPUs each event loop is pinned to.
+    public var cpuMap: CPUMap
     /// `user` / `group`: accepted and stored; dropping privileges is up to the balancer.
     public var user: String?
     public var group: String?
@@ -29,8 +31,9 @@ public struct GlobalSettings: Sendable, Equatable {
         logTargets: [LogTarget] = [], maxConn: Int? = nil, maxConnLocation: SourceLocation? = nil, daemon: Bool = false,
         pidFile: String? = nil, threadCount: Int? = nil, user: String? = nil, group: String? = nil,
         statsSockets: [StatsSocket] = [], statsTimeout: Duration = .seconds(10),
-        bufferSize: Int = GlobalSettings.defaultBufferSize
+        bufferSize: Int = GlobalSettings.defaultBufferSize, cpuMap: CPUMap = CPUMap()
     ) {
+        self.cpuMap = cpuMap
         self.logTargets = logTargets
         self.maxConn = maxConn
         self.maxConnLocation = maxConnLocation

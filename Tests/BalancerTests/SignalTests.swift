@@ -20,7 +20,9 @@ final class LBProcess: @unchecked Sendable {
     var logPath: String { self.directory.appendingPathComponent("stderr.log").path }
     var outputPath: String { self.directory.appendingPathComponent("stdout.log").path }
 
-    init(config: String) throws {
+    /// - Parameter launcher: a command that runs portico, e.g. `["/usr/bin/taskset", "-c", "0"]`; empty: run it
+    ///   directly.
+    init(config: String, launcher: [String] = []) throws {
         self.directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("pops-lb-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
@@ -28,8 +30,10 @@ final class LBProcess: @unchecked Sendable {
         // Written (not `createFile`, whose failure would go unnoticed) so a failure throws here, with its cause.
         try Data().write(to: URL(fileURLWithPath: self.logPath))
         try Data().write(to: URL(fileURLWithPath: self.outputPath))
-        self.process.executableURL = URL(fileURLWithPath: PorticoBinary.path ?? "/nonexistent")
-        self.process.arguments = ["lb", "-f", self.configPath, "--grace", "5"]
+        let portico = PorticoBinary.path ?? "/nonexistent"
+        self.process.executableURL = URL(fileURLWithPath: launcher.first ?? portico)
+        let wrapper = launcher.isEmpty ? [] : Array(launcher.dropFirst()) + [portico]
+        self.process.arguments = wrapper + ["lb", "-f", self.configPath, "--grace", "5"]
         self.process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: self.outputPath))
         self.process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: self.logPath))
         try self.process.run()
