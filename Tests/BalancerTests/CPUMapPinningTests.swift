@@ -1,4 +1,5 @@
 import Foundation
+import HAProxyConfig
 import Testing
 
 /// CPUs this test process may run on, from /proc/self/status (`Cpus_allowed_list: 0-1`).
@@ -135,23 +136,10 @@ struct CPUMapPinningTests {
                 lb.log.contains(
                     "cpu-map (\(lb.configPath):3): thread 2 could not be pinned to CPU 1023 (none of them is "
                         + "available to this process: absent, offline or outside its cpuset); it keeps running on CPUs "
-                        + "\(allowedCPUsDescription()).")
+                        + "\(CPUMap.describe(allowedCPUs)).")
             }, "\(lb.log)")
         #expect(lb.log.contains("cpu-map: thread 1 has no cpu-map entry; it is not pinned."), "\(lb.log)")
         #expect(eventLoopThreads(pid: pid).map(\.cpus) == [allowedCPUs, allowedCPUs])
         #expect(lb.process.isRunning)
     }
-}
-
-private func allowedCPUsDescription() -> String {
-    var ranges: [ClosedRange<Int>] = []
-    for cpu in allowedCPUs.sorted() {
-        if let last = ranges.last, last.upperBound + 1 == cpu {
-            ranges[ranges.count - 1] = last.lowerBound...cpu
-        } else {
-            ranges.append(cpu...cpu)
-        }
-    }
-    return ranges.map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }
-        .joined(separator: ",")
 }
