@@ -58,7 +58,10 @@ enum CPUPinning {
             ]
         case .success(let applied):
             var messages: [(Logger.Level, String)] = [
-                (.info, "\(prefix): thread \(thread) pinned to \(noun("CPU", applied.count)) \(CPUMap.describe(applied)).")
+                (
+                    .info,
+                    "\(prefix): thread \(thread) pinned to \(noun("CPU", applied.count)) \(CPUMap.describe(applied))."
+                )
             ]
             let missing = requested.subtracting(applied)
             if !missing.isEmpty {
@@ -154,5 +157,3 @@ enum ThreadAffinity {
         return set
     }
 }
-
-private func noun(_ word: String, _ count: Int) -> String { count == 1 ? word : word + "s" }

@@ -374,14 +374,7 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         self.phase = .connecting
         self.lastClientActivity = .now()
 
-        if let service = self.environment.localService, let target = service.target(for: head.uri) {
-            self.localTarget = target
-            self.localHead = head
-            self.localBody.removeAll()
-            self.phase = .answeringLocally
-            return
-        }
-
+        // The same rules for what Portico answers itself (stats page, Prometheus) as for what it forwards.
         let framing: HTTPMessageRules.RequestFraming
         do {
             framing = try HTTPMessageRules.requestFraming(head)
@@ -393,6 +386,14 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
                 metadata: ["lb.frontend": "\(self.frontend.name)", "lb.reason": "\(error)"]
             )
             self.respondError(.badRequest)
+            return
+        }
+
+        if let service = self.environment.localService, let target = service.target(for: head.uri) {
+            self.localTarget = target
+            self.localHead = head
+            self.localBody.removeAll()
+            self.phase = .answeringLocally
             return
         }
         // CONNECT would turn the exchange into a tunnel, which Portico does not support (like `Upgrade`).
@@ -671,7 +672,8 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         case .head(let head):
             if head.status.code < 200 {
                 // RFC 9110 §15.2: a proxy forwards interim responses (100 Continue, 103 Early Hints with its Link
-                // fields), as HAProxy does, to HTTP/1.1 clients only: an HTTP/1.0 client cannot take them.
+                // fields) as HAProxy does, but to HTTP/1.1 clients only: an HTTP/1.0 client cannot take them
+                // (HAProxy 2.6 sends them to 1.0 clients too).
                 if head.status != .switchingProtocols, self.clientVersion.minor >= 1 {
                     let fields = HTTPMessageRules.responseFields(head.headers)
                     let relay = ClientResponseWriter.Relay(

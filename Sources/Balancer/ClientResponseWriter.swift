@@ -99,7 +99,8 @@ struct ClientResponseWriter {
         self.pending.writeString(String(status.code))
         self.pending.writeStaticString(" ")
         // NIO's decoder keeps no reason phrase, and knows none for 103 (RFC 8297).
-        self.pending.writeString(status.code == 103 && status.reasonPhrase.isEmpty ? "Early Hints" : status.reasonPhrase)
+        let phrase = status.code == 103 && status.reasonPhrase.isEmpty ? "Early Hints" : status.reasonPhrase
+        self.pending.writeString(phrase)
         self.pending.writeStaticString("\r\n")
     }
 

@@ -75,8 +75,25 @@ enum HTTPMessageRules {
             if let host, host.lowercased() != value.lowercased() { throw Violation.conflictingHost }
             host = value
         }
-        guard let host, let authority = Self.authority(ofAbsoluteTarget: head.uri) else { return }
-        if authority.lowercased() != host.lowercased() { throw Violation.hostDiffersFromTarget }
+        guard let host, let (scheme, authority) = Self.authority(ofAbsoluteTarget: head.uri), !authority.isEmpty
+        else { return }
+        // The scheme's default port may be written or left out on either side (`http://h:80/` with `Host: h`),
+        // as HAProxy 2.6 normalizes it; an empty authority (`http:///x`) leaves Host to decide, as in HAProxy.
+        if Self.normalized(authority, scheme: scheme) != Self.normalized(host, scheme: scheme) {
+            throw Violation.hostDiffersFromTarget
+        }
+    }
+
+    /// `host[:port]` lower-cased, without an empty port or the scheme's default port (80 for http, 443 for https).
+    private static func normalized(_ authority: String, scheme: String) -> Substring {
+        var value = Substring(authority.lowercased())
+        let defaultPort = scheme == "https" ? ":443" : scheme == "http" ? ":80" : nil
+        if let defaultPort, value.hasSuffix(defaultPort) {
+            value = value.dropLast(defaultPort.count)
+        } else if value.hasSuffix(":") {
+            value = value.dropLast()
+        }
+        return value
     }
 
     /// A request target carries no fragment (RFC 9112 §3.2: `#` is not part of any form): a server and a filter
@@ -85,15 +102,18 @@ enum HTTPMessageRules {
         if target.utf8.contains(UInt8(ascii: "#")) { throw Violation.fragmentInTarget }
     }
 
-    /// The authority of an absolute-form request target (`http://example.com:8080/x` → `example.com:8080`),
-    /// without userinfo; nil for the origin form (`/x`) and the other forms.
-    static func authority(ofAbsoluteTarget target: String) -> String? {
-        guard !target.hasPrefix("/"), let scheme = target.range(of: "://") else { return nil }
-        let rest = target[scheme.upperBound...]
+    /// The lower-cased scheme and the authority of an absolute-form request target (`http://example.com:8080/x` →
+    /// `http`, `example.com:8080`), without userinfo; nil for the origin form (`/x`) and the other forms.
+    static func authority(ofAbsoluteTarget target: String) -> (scheme: String, authority: String)? {
+        guard !target.hasPrefix("/"), let separator = target.range(of: "://") else { return nil }
+        let scheme = target[..<separator.lowerBound].lowercased()
+        let rest = target[separator.upperBound...]
         let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
         let authority = rest[..<end]
-        if let at = authority.lastIndex(of: "@") { return String(authority[authority.index(after: at)...]) }
-        return String(authority)
+        if let at = authority.lastIndex(of: "@") {
+            return (scheme, String(authority[authority.index(after: at)...]))
+        }
+        return (scheme, String(authority))
     }
 
     /// The framing-relevant fields of a response head, read in one pass (walking `HTTPHeaders` costs

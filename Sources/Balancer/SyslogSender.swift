@@ -82,7 +82,8 @@ final class SyslogSender: Sendable {
                 let address = try SocketAddress.makeAddressResolvingHost(host.description, port: port)
                 udp[key] = try Self.destination(address)
             } catch {
-                logger.warning("log target \(host):\(port): cannot open a UDP socket (\(error)); its lines are dropped.")
+                logger.warning(
+                    "log target \(host):\(port): cannot open a UDP socket (\(error)); its lines are dropped.")
             }
         }
         return SyslogSender(udp: udp)
@@ -185,6 +186,8 @@ final class SyslogSender: Sendable {
                     maxLength: route.maxLength, body: body)
             }
             if case .udp(let index) = route.sink {
+                // A route of another sender (never made so) has no socket here: the line is dropped.
+                guard self.destinations.indices.contains(index) else { continue }
                 // Errors (a full buffer, ECONNREFUSED reported from an earlier datagram) drop this line only.
                 sendDatagram(self.destinations[index], datagram.bytes)
             } else if let descriptor = route.sink.streamDescriptor {

@@ -49,7 +49,7 @@ public struct LogBytes {
                 magnitude /= 10
             } while magnitude > 0
             let signWidth = value < 0 ? 1 : 0
-            let firstDigit = max(0, buffer.count - min(width - signWidth, buffer.count - 1))
+            let firstDigit = max(0, buffer.count - min(max(0, width) - signWidth, buffer.count - 1))
             while start > firstDigit {
                 start -= 1
                 buffer[start] = UInt8(ascii: "0")

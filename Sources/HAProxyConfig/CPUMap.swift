@@ -274,4 +274,4 @@ enum CPUMapParser {
 }
 
 /// `thread` or `threads`.
-func noun(_ word: String, _ count: Int) -> String { count == 1 ? word : word + "s" }
+public func noun(_ word: String, _ count: Int) -> String { count == 1 ? word : word + "s" }

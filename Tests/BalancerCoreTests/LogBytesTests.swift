@@ -9,7 +9,9 @@ struct LogBytesTests {
         arguments: [
             (0, 0, "0"), (7, 2, "07"), (12, 2, "12"), (5, 3, "005"), (1234, 3, "1234"), (-1, 0, "-1"),
             (-5, 2, "-5"), (-5, 3, "-05"), (Int.max, 0, String(Int.max)), (Int.min, 0, String(Int.min)),
-            (3, 23, String(repeating: "0", count: 22) + "3"),
+            // Widths beyond 23 digits are capped; a negative width is none.
+            (3, 23, String(repeating: "0", count: 22) + "3"), (7, Int.max, String(repeating: "0", count: 22) + "7"),
+            (-5, Int.min, "-5"),
         ])
     func integers(value: Int, width: Int, expected: String) {
         var line = LogBytes()

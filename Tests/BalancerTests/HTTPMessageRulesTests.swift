@@ -44,19 +44,31 @@ struct HTTPMessageRulesTests {
     func host() throws {
         func check(_ uri: String, _ hosts: [String]) throws {
             let headers = HTTPHeaders(hosts.map { ("Host", $0) })
-            try HTTPMessageRules.validateHost(HTTPRequestHead(version: .http1_1, method: .GET, uri: uri, headers: headers))
+            try HTTPMessageRules.validateHost(
+                HTTPRequestHead(version: .http1_1, method: .GET, uri: uri, headers: headers))
         }
         try check("/", [])
         try check("/", ["a.example", "A.example "])
         try check("http://user@a.example:8080/x?y", ["a.example:8080"])
         try check("http://a.example", ["a.example"])
         try check("http://a.example/x", [])
+        // The scheme's default port, written on one side only, and an empty port are the same authority (as
+        // HAProxy 2.6 normalizes them); an empty authority leaves Host alone.
+        try check("http://a.example:80/x", ["a.example"])
+        try check("http://a.example/x", ["A.example:80"])
+        try check("https://a.example:443/", ["a.example"])
+        try check("http://a.example:/x", ["a.example"])
+        try check("http:///x", ["a.example"])
         #expect(throws: HTTPMessageRules.Violation.conflictingHost) { try check("/", ["a.example", "b.example"]) }
         #expect(throws: HTTPMessageRules.Violation.hostDiffersFromTarget) {
             try check("http://a.example/x", ["b.example"])
         }
         #expect(throws: HTTPMessageRules.Violation.hostDiffersFromTarget) {
             try check("https://a.example:8443/", ["a.example"])
+        }
+        // Another scheme's default port is not this one's.
+        #expect(throws: HTTPMessageRules.Violation.hostDiffersFromTarget) {
+            try check("https://a.example:80/", ["a.example"])
         }
     }
 

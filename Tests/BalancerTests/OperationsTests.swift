@@ -33,6 +33,18 @@ struct OperationsTests {
         }
     }
 
+    @Test("the stats page is held to the request rules too: a fragment or two differing Host fields get 400")
+    func statsRequestRules() async throws {
+        try await withTwoServerOperations { topology, _, _ in
+            for request in [
+                "GET /stats#x HTTP/1.1\r\nHost: x\r\n\r\n", "GET /stats HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+            ] {
+                let response = try await rawExchange(port: topology.statsPort, request, group: testGroup)
+                #expect(statusCode(response) == 400, "\(request): \(response)")
+            }
+        }
+    }
+
     @Test("stats auth: no, wrong or malformed credentials get 401 with the realm; the right ones get the page")
     func statsAuthentication() async throws {
         try await withTwoServerOperations { topology, _, _ in

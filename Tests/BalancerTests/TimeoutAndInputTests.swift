@@ -265,6 +265,12 @@ struct TimeoutAndInputTests {
                     "GET http://A.example/headers HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
                     group: testGroup)
                 #expect(statusCode(absolute) == 200, "\(absolute)")
+                // The scheme's default port written on one side only is the same authority (HAProxy normalizes it).
+                let defaultPort = try await rawExchange(
+                    port: port,
+                    "GET http://a.example:80/headers HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n",
+                    group: testGroup)
+                #expect(statusCode(defaultPort) == 200, "\(defaultPort)")
             }
         }
     }

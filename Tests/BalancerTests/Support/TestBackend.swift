@@ -174,11 +174,8 @@ private final class TestBackendHandler: ChannelInboundHandler {
             }
             context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
         case "/malformed":
-            // Bypass the HTTP encoder: these bytes are not HTTP.
-            let garbage = context.channel.allocator.buffer(string: "HTTP/1.1 2OO NOT A STATUS\r\nbroken header\r\n\r\n")
-            if let encoder = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self) {
-                encoder.writeAndFlush(NIOAny(IOData.byteBuffer(garbage)), promise: nil)
-            }
+            // These bytes are not HTTP.
+            self.sendRaw(context, "HTTP/1.1 2OO NOT A STATUS\r\nbroken header\r\n\r\n")
         case "/early-hints":
             self.sendRaw(
                 context,
