@@ -2,7 +2,9 @@
 enum GlobalKeywords {
     typealias Parse = (ConfigLine, inout GlobalSettings, inout DiagnosticSink) -> Void
 
-    static let table: [String: Parse] = [
+    static let table: [String: Parse] = baseTable.merging(tlsTable) { first, _ in first }
+
+    private static let baseTable: [String: Parse] = [
         "log": parseLog,
         "maxconn": parseMaxConn,
         "daemon": { line, global, sink in

@@ -26,13 +26,22 @@ public struct GlobalSettings: Sendable, Equatable {
     /// `tune.bufsize`: request/response buffer size; header blocks larger than this are refused.
     /// HAProxy's default is 16384.
     public var bufferSize: Int
+    /// `chroot DIR`: accepted and kept, never applied (in-process reloads re-read the configuration files and
+    /// resolve hostnames at run time); the parser warns.
+    public var chroot: String?
+    /// `ca-base`, `crt-base`, `ssl-default-*` and the DH settings: kept for `ssl` bind/server lines, which
+    /// Portico refuses for now.
+    public var tls: GlobalTLS
 
     public init(
         logTargets: [LogTarget] = [], maxConn: Int? = nil, maxConnLocation: SourceLocation? = nil, daemon: Bool = false,
         pidFile: String? = nil, threadCount: Int? = nil, user: String? = nil, group: String? = nil,
         statsSockets: [StatsSocket] = [], statsTimeout: Duration = .seconds(10),
-        bufferSize: Int = GlobalSettings.defaultBufferSize, cpuMap: CPUMap = CPUMap()
+        bufferSize: Int = GlobalSettings.defaultBufferSize, cpuMap: CPUMap = CPUMap(), chroot: String? = nil,
+        tls: GlobalTLS = GlobalTLS()
     ) {
+        self.chroot = chroot
+        self.tls = tls
         self.cpuMap = cpuMap
         self.logTargets = logTargets
         self.maxConn = maxConn

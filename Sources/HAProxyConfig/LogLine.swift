@@ -64,6 +64,20 @@ enum LogLine {
             minLevel: minLevel, location: line.location)
     }
 
+    /// HAProxy keeps room in `sun_path` (108 bytes) for the temporary name it gives UNIX sockets it binds,
+    /// and applies the same limit to log targets.
+    static let maxSocketPathLength = 97
+
+    private static func unixSocket(
+        path: String, _ text: String, _ line: ConfigLine, _ sink: inout DiagnosticSink
+    ) -> LogTarget.Destination? {
+        guard path.utf8.count <= maxSocketPathLength else {
+            sink.alert("log : socket path '\(text)' too long (max \(maxSocketPathLength))", line)
+            return nil
+        }
+        return .unixSocket(path: path)
+    }
+
     private static func destination(
         _ text: String, _ line: ConfigLine, _ sink: inout DiagnosticSink
     ) -> LogTarget.Destination? {
@@ -72,12 +86,12 @@ enum LogLine {
         case "stderr", "fd@2": return .stderr
         default: break
         }
-        if text.hasPrefix("/") { return .unixSocket(path: text) }
+        if text.hasPrefix("/") { return unixSocket(path: text, text, line, &sink) }
         // A bare IPv6 address such as `::1` is an address, not `::` with port 1.
         if Values.ipv6(Substring(text)) != nil {
             return .udp(host: .ipv6(text), port: LogTarget.defaultSyslogPort)
         }
-        if text.hasPrefix("unix@") { return .unixSocket(path: String(text.dropFirst(5))) }
+        if text.hasPrefix("unix@") { return unixSocket(path: String(text.dropFirst(5)), text, line, &sink) }
         var address = text
         for prefix in ["udp@", "udp4@", "udp6@"] where text.hasPrefix(prefix) {
             let family = prefix == "udp6@" ? "ipv6@" : prefix == "udp4@" ? "ipv4@" : ""

@@ -78,8 +78,8 @@ let brokenCases: [BrokenCase] = [
         expected: ["[ALERT] parsing [t.cfg:8] : 'capture request header' is not supported yet by Portico"]),
     BrokenCase(
         name: "real HAProxy global keyword not implemented",
-        config: "global\n    chroot /var/lib/haproxy\n",
-        expected: ["[ALERT] parsing [t.cfg:7] : 'chroot' is not supported yet by Portico"]),
+        config: "global\n    ulimit-n 65536\n",
+        expected: ["[ALERT] parsing [t.cfg:7] : 'ulimit-n' is not supported yet by Portico"]),
     BrokenCase(
         name: "real server option not implemented",
         config: "backend b\n    server s 10.0.0.1:80 check send-proxy\n",
