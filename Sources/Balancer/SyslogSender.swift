@@ -11,17 +11,27 @@ import Synchronization
     import Musl
 #endif
 
-/// Sends log lines to haproxy.cfg's `log` targets: RFC 3164 datagrams over UDP (`log 127.0.0.1 local2`,
-/// framed by BalancerCore's `SyslogMessage` exactly as HAProxy frames them) and lines on stdout/stderr
-/// (`log stdout format raw local0`, for containers). One non-blocking UDP socket per destination, opened
-/// at start; each line is one `sendto` on the calling thread, as HAProxy does. Going
-/// through a NIO datagram channel instead cost a cross-thread hop (task, eventfd wake-up) for every request
-/// served by another event loop than the channel's. A full socket buffer drops the line, as syslog over
-/// UDP is meant to.
+/// Sends log lines to haproxy.cfg's `log` targets: RFC 3164 datagrams over UDP (`log 127.0.0.1 local2`) or
+/// over a UNIX datagram socket (`log /dev/log local0`, `log unix@/dev/log local0`), framed by BalancerCore's
+/// `SyslogMessage` exactly as HAProxy frames them, and lines on stdout/stderr (`log stdout format raw local0`,
+/// for containers). One non-blocking datagram socket per destination, opened at start; each line is one
+/// `sendto` on the calling thread, as HAProxy does. Going through a NIO datagram channel instead cost a
+/// cross-thread hop (task, eventfd wake-up) for every request served by another event loop than the
+/// channel's. A full socket buffer or a missing syslog daemon drops the line, as syslog over datagrams is
+/// meant to; the sockets are never connected, so a daemon that comes back (rsyslog restarted, `/dev/log`
+/// created again) gets the next line without a reload.
 final class SyslogSender: Sendable {
-    private struct UDPKey: Hashable, Sendable {
-        let host: Host
-        let port: Int
+    /// A distinct datagram destination: lines for two `log` lines naming the same one share its socket.
+    private enum DestinationKey: Hashable, Sendable, CustomStringConvertible {
+        case udp(host: Host, port: Int)
+        case unix(path: String)
+
+        var description: String {
+            switch self {
+            case .udp(let host, let port): return "\(host):\(port)"
+            case .unix(let path): return "'\(path)'"
+            }
+        }
     }
 
     /// A `log` target resolved against this sender's sockets once, when a configuration is applied: sending
@@ -29,8 +39,8 @@ final class SyslogSender: Sendable {
     /// request, from every event loop at once).
     struct Route: Sendable {
         enum Sink: Sendable {
-            /// Index into the sender's UDP destinations.
-            case udp(Int)
+            /// Index into the sender's datagram destinations (UDP or UNIX).
+            case datagram(Int)
             case stdout, stderr
         }
 
@@ -45,62 +55,73 @@ final class SyslogSender: Sendable {
         fileprivate let isRaw: Bool
     }
 
-    /// Socket descriptors in the order `Route.Sink.udp` counts them; immutable once built.
-    private let destinations: [UDPDestination]
-    private let destinationIndex: [UDPKey: Int]
+    /// Socket descriptors in the order `Route.Sink.datagram` counts them; immutable once built.
+    private let destinations: [DatagramDestination]
+    private let destinationIndex: [DestinationKey: Int]
     private let pid: Int
+    private let logger: Logger
+    /// Set by the first send that fails for another reason than a full buffer: as HAProxy, that is
+    /// reported once (per configuration here), not for every dropped line.
+    private let reportedFailure = Atomic<Bool>(false)
 
-    private init(udp: [UDPKey: UDPDestination]) {
-        var destinations: [UDPDestination] = []
-        var destinationIndex: [UDPKey: Int] = [:]
-        for (key, destination) in udp {
+    private init(destinations byKey: [DestinationKey: DatagramDestination], logger: Logger) {
+        var destinations: [DatagramDestination] = []
+        var destinationIndex: [DestinationKey: Int] = [:]
+        for (key, destination) in byKey {
             destinationIndex[key] = destinations.count
             destinations.append(destination)
         }
         self.destinations = destinations
         self.destinationIndex = destinationIndex
         self.pid = Int(getpid())
+        self.logger = logger
     }
 
-    /// An empty sender (no UDP target), for tests and configurations without `log` lines.
-    static let none = SyslogSender(udp: [:])
+    /// An empty sender (no datagram target), for tests and configurations without `log` lines.
+    static let none = SyslogSender(destinations: [:], logger: Logger(label: "portico.syslog"))
 
-    /// Opens one UDP socket per distinct UDP destination among `targets`. Blocking (name resolution):
-    /// call it off the event loops.
+    /// Opens one socket per distinct UDP or UNIX destination among `targets`. Blocking (name resolution):
+    /// call it off the event loops. A UNIX socket path need not exist yet: lines sent before it does are
+    /// dropped.
     static func open(targets: [LogTarget], logger: Logger) -> SyslogSender {
-        var udp: [UDPKey: UDPDestination] = [:]
+        var opened: [DestinationKey: DatagramDestination] = [:]
         for target in targets {
-            guard case .udp(let host, let port) = target.destination else {
-                if case .unixSocket(let path) = target.destination {
-                    logger.warning("log target '\(path)': UNIX socket log targets are not supported yet; ignored.")
-                }
-                continue
+            let key: DestinationKey
+            switch target.destination {
+            case .udp(let host, let port): key = .udp(host: host, port: port)
+            case .unixSocket(let path): key = .unix(path: path)
+            case .stdout, .stderr: continue
             }
-            let key = UDPKey(host: host, port: port)
-            guard udp[key] == nil else { continue }
+            guard opened[key] == nil else { continue }
             do {
-                let address = try SocketAddress.makeAddressResolvingHost(host.description, port: port)
-                udp[key] = try Self.destination(address)
+                switch key {
+                case .udp(let host, let port):
+                    let address = try SocketAddress.makeAddressResolvingHost(host.description, port: port)
+                    opened[key] = try Self.destination(address, name: key.description)
+                case .unix(let path):
+                    opened[key] = try Self.destination(unixPath: path, name: key.description)
+                }
             } catch {
-                logger.warning(
-                    "log target \(host):\(port): cannot open a UDP socket (\(error)); its lines are dropped.")
+                logger.warning("log target \(key): cannot open a datagram socket (\(error)); its lines are dropped.")
             }
         }
-        return SyslogSender(udp: udp)
+        return SyslogSender(destinations: opened, logger: logger)
     }
 
-    /// The routes of `targets` through this sender. A target it has no socket for (a UNIX socket, a UDP
-    /// destination that could not be opened) gets none: its lines are dropped, as `open` warned.
+    /// The routes of `targets` through this sender. A target it has no socket for (a destination that could
+    /// not be opened) gets none: its lines are dropped, as `open` warned.
     func routes(_ targets: [LogTarget]) -> [Route] {
         targets.compactMap { target in
             let sink: Route.Sink
             switch target.destination {
             case .udp(let host, let port):
-                guard let index = self.destinationIndex[UDPKey(host: host, port: port)] else { return nil }
-                sink = .udp(index)
+                guard let index = self.destinationIndex[.udp(host: host, port: port)] else { return nil }
+                sink = .datagram(index)
+            case .unixSocket(let path):
+                guard let index = self.destinationIndex[.unix(path: path)] else { return nil }
+                sink = .datagram(index)
             case .stdout: sink = .stdout
             case .stderr: sink = .stderr
-            case .unixSocket: return nil
             }
             return Route(
                 sink: sink, facility: BalancerCore.SyslogFacility(rawValue: target.facility.rawValue) ?? .local0,
@@ -115,16 +136,19 @@ final class SyslogSender: Sendable {
         var description: String { "\(call): \(String(cString: strerror(code)))" }
     }
 
-    /// Where one destination's datagrams go: an unconnected non-blocking UDP socket and the address for
+    /// Where one destination's datagrams go: an unconnected non-blocking datagram socket and the address for
     /// `sendto` (unconnected, as HAProxy's: an ICMP port unreachable never turns into an error that would
-    /// drop the next line while the syslog daemon restarts).
-    fileprivate struct UDPDestination: Sendable {
+    /// drop the next line while the syslog daemon restarts, and a UNIX socket path is looked up again for
+    /// every line, so a re-created `/dev/log` is found).
+    fileprivate struct DatagramDestination: Sendable {
         let descriptor: Int32
         let address: sockaddr_storage
         let length: socklen_t
+        /// `127.0.0.1:514` or `'/dev/log'`, for the one-time failure report.
+        let name: String
     }
 
-    private static func destination(_ address: SocketAddress) throws -> UDPDestination {
+    private static func destination(_ address: SocketAddress, name: String) throws -> DatagramDestination {
         var storage = sockaddr_storage()
         let family: Int32
         let length: Int
@@ -144,10 +168,38 @@ final class SyslogSender: Sendable {
         default:
             throw SocketFailure(call: "socket (not an IP address)", code: EAFNOSUPPORT)
         }
+        return DatagramDestination(
+            descriptor: try Self.datagramSocket(family), address: storage, length: socklen_t(length), name: name)
+    }
+
+    private static func destination(unixPath path: String, name: String) throws -> DatagramDestination {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        // The parser refuses longer paths (HAProxy's limit is 97 bytes); this guards the copy below.
+        guard !bytes.isEmpty, bytes.count < capacity else {
+            throw SocketFailure(call: "socket path", code: bytes.isEmpty ? ENOENT : ENAMETOOLONG)
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+        }
+        var storage = sockaddr_storage()
+        withUnsafeMutableBytes(of: &storage) { raw in
+            withUnsafeBytes(of: address) { raw.copyMemory(from: $0) }
+        }
+        // sun_family, the path and its terminating NUL, as the kernel expects for a pathname socket.
+        let length = MemoryLayout<sockaddr_un>.offset(of: \sockaddr_un.sun_path).map { $0 + bytes.count + 1 }
+            ?? MemoryLayout<sockaddr_un>.size
+        return DatagramDestination(
+            descriptor: try Self.datagramSocket(AF_UNIX), address: storage, length: socklen_t(length), name: name)
+    }
+
+    private static func datagramSocket(_ family: Int32) throws -> Int32 {
         let descriptor = socket(
             family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw SocketFailure(call: "socket", code: errno) }
-        return UDPDestination(descriptor: descriptor, address: storage, length: socklen_t(length))
+        return descriptor
     }
 
     func close() {
@@ -185,15 +237,28 @@ final class SyslogSender: Sendable {
                     into: &datagram, facility: route.facility, level: effective, timestamp: now, pid: self.pid,
                     maxLength: route.maxLength, body: body)
             }
-            if case .udp(let index) = route.sink {
+            if case .datagram(let index) = route.sink {
                 // A route of another sender (never made so) has no socket here: the line is dropped.
                 guard self.destinations.indices.contains(index) else { continue }
-                // Errors (a full buffer, ECONNREFUSED reported from an earlier datagram) drop this line only.
-                sendDatagram(self.destinations[index], datagram.bytes)
+                // Errors (a full buffer, no syslog daemon listening) drop this line only.
+                let destination = self.destinations[index]
+                let failure = sendDatagram(destination, datagram.bytes)
+                if failure != 0, failure != EAGAIN, failure != EWOULDBLOCK { self.reportOnce(failure, destination) }
             } else if let descriptor = route.sink.streamDescriptor {
                 datagram.bytes.withUnsafeBytes { _ = write(descriptor, $0.baseAddress, $0.count) }
             }
         }
+    }
+
+    /// HAProxy reports the first failed send (other than a full buffer) once and then drops lines silently:
+    /// a stopped syslog daemon must not turn every request into a log line about logging.
+    private func reportOnce(_ code: Int32, _ destination: DatagramDestination) {
+        guard !self.reportedFailure.exchange(true, ordering: .relaxed) else { return }
+        let reason = String(cString: strerror(code))
+        let message =
+            "log target \(destination.name): sendto failed (\(reason)); "
+            + "lines are dropped while it fails (reported once)."
+        self.logger.warning("\(message)")
     }
 
     /// Local wall-clock time, as HAProxy stamps its lines.
@@ -207,12 +272,12 @@ final class SyslogSender: Sendable {
 }
 
 extension SyslogSender.Route.Sink {
-    /// The descriptor of stdout or stderr; nil for a UDP destination.
+    /// The descriptor of stdout or stderr; nil for a datagram destination.
     fileprivate var streamDescriptor: Int32? {
         switch self {
         case .stdout: return 1
         case .stderr: return 2
-        case .udp: return nil
+        case .datagram: return nil
         }
     }
 }
@@ -248,15 +313,17 @@ private func closeSocket(_ descriptor: Int32) {
     _ = close(descriptor)
 }
 
-private func sendDatagram(_ destination: SyslogSender.UDPDestination, _ bytes: [UInt8]) {
+/// One datagram, never blocking; 0 when it was sent, else the errno.
+private func sendDatagram(_ destination: SyslogSender.DatagramDestination, _ bytes: [UInt8]) -> Int32 {
     var address = destination.address
-    withUnsafePointer(to: &address) { pointer in
+    let sent = withUnsafePointer(to: &address) { pointer in
         pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
             bytes.withUnsafeBytes {
-                _ = sendto(
-                    destination.descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT), socketAddress,
-                    destination.length)
+                sendto(
+                    destination.descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL),
+                    socketAddress, destination.length)
             }
         }
     }
+    return sent < 0 ? errno : 0
 }
