@@ -1171,9 +1171,27 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
             return
         }
         self.phase = .closing
+        if let file = self.errorFile(for: Int(error.status.code)), let response = file.response {
+            // The operator's page, byte for byte as the file has it (a HEAD gets its head only).
+            self.recorder.responseStarted(status: file.responseStatus)
+            let length = self.method == .HEAD ? file.headLength : response.count
+            var bytes = context.channel.allocator.buffer(capacity: length)
+            bytes.writeBytes(response[0..<length])
+            self.sendAndClose(context, raw: bytes)
+            return
+        }
         let head = error.head(version: self.clientVersion)
         self.recorder.responseStarted(status: Int(head.status.code))
         self.sendAndClose(context, head, body: self.method == .HEAD ? nil : error.body)
+    }
+
+    /// The `errorfile` for an error Portico answers with `code`: the backend's for what happens once a backend
+    /// has the request (502, 503, 504), else the frontend's, as HAProxy looks at the stream's backend first
+    /// (the frontend itself until a backend is chosen). Nil: the built-in page.
+    private func errorFile(for code: Int) -> ErrorFile? {
+        if code >= 502, let file = self.backend?.config.errorFiles[code], file.response != nil { return file }
+        guard let file = self.frontend.config.errorFiles[code], file.response != nil else { return nil }
+        return file
     }
 
     /// Writes a complete response Portico makes itself (an error, a local answer), then closes.
@@ -1182,9 +1200,24 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         if let body { self.writeBody(context, context.channel.allocator.buffer(string: body)) }
         let promise = context.eventLoop.makePromise(of: Void.self)
         self.emitOutput(context, promise: promise)
+        self.closeAfterWriting(context, promise)
+    }
+
+    /// Writes a complete response as ready-made bytes (an `errorfile`), then closes.
+    private func sendAndClose(_ context: ChannelHandlerContext, raw bytes: ByteBuffer) {
+        // Anything written before it (an interim response) goes first.
+        self.emitOutput(context)
+        self.recorder.meter.countWritten(bytes.readableBytes)
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.write(self.wrapOutboundOut(.byteBuffer(bytes)), promise: promise)
+        self.closeAfterWriting(context, promise)
+    }
+
+    /// The response is complete once `written` succeeds: flushed, logged, then the connection closes.
+    private func closeAfterWriting(_ context: ChannelHandlerContext, _ written: EventLoopPromise<Void>) {
         self.recorder.responseEnded()
         context.flush()
-        self.lastWrite = promise.futureResult.assumeIsolated()
+        self.lastWrite = written.futureResult.assumeIsolated()
         self.closeAfterFlush()
     }
 

@@ -28,6 +28,8 @@ public struct Backend: Sendable, Equatable, ProxyKeywordLocated {
     /// `http-request use-service prometheus-exporter if { path P }` written in a backend section.
     public var prometheusExporterPath: String?
     /// The lines that set this section's keywords, own or inherited from `defaults` (see ``ProxyKeywordLocated``).
+    /// `errorfile` lines by code: the responses sent instead of the built-in pages.
+    public var errorFiles: [Int: ErrorFile]
     public var keywordLocations: [String: KeywordLocation]
 
     public init(
@@ -36,7 +38,7 @@ public struct Backend: Sendable, Equatable, ProxyKeywordLocated {
         retries: Int = Backend.defaultRetries, redispatch: Redispatch = .unset, fullConn: Int? = nil,
         httpCheck: HTTPCheck? = nil, forwardFor: ForwardFor? = nil, httpConnectionMode: HTTPConnectionMode = .keepAlive,
         logging: ProxyLogging = ProxyLogging(), stats: StatsPage? = nil, prometheusExporterPath: String? = nil,
-        keywordLocations: [String: KeywordLocation] = [:]
+        keywordLocations: [String: KeywordLocation] = [:], errorFiles: [Int: ErrorFile] = [:]
     ) {
         self.name = name
         self.origin = origin
@@ -55,6 +57,7 @@ public struct Backend: Sendable, Equatable, ProxyKeywordLocated {
         self.stats = stats
         self.prometheusExporterPath = prometheusExporterPath
         self.keywordLocations = keywordLocations
+        self.errorFiles = errorFiles
     }
 
     /// HAProxy's default `retries`: 3.

@@ -24,6 +24,8 @@ public struct Frontend: Sendable, Equatable, ProxyKeywordLocated {
     public var stats: StatsPage?
     /// Path served by `http-request use-service prometheus-exporter if { path /metrics }`; nil when absent.
     public var prometheusExporterPath: String?
+    /// `errorfile` lines by code: the responses sent instead of the built-in pages.
+    public var errorFiles: [Int: ErrorFile]
     /// The lines that set this section's keywords, own or inherited from `defaults` (see ``ProxyKeywordLocated``).
     public var keywordLocations: [String: KeywordLocation]
 
@@ -33,7 +35,8 @@ public struct Frontend: Sendable, Equatable, ProxyKeywordLocated {
         useBackends: [BackendRule] = [], maxConn: Int? = nil, timeouts: Timeouts = Timeouts(),
         logging: ProxyLogging = ProxyLogging(), forwardFor: ForwardFor? = nil,
         httpConnectionMode: HTTPConnectionMode = .keepAlive, stats: StatsPage? = nil,
-        prometheusExporterPath: String? = nil, keywordLocations: [String: KeywordLocation] = [:]
+        prometheusExporterPath: String? = nil, keywordLocations: [String: KeywordLocation] = [:],
+        errorFiles: [Int: ErrorFile] = [:]
     ) {
         self.name = name
         self.origin = origin
@@ -50,6 +53,7 @@ public struct Frontend: Sendable, Equatable, ProxyKeywordLocated {
         self.httpConnectionMode = httpConnectionMode
         self.stats = stats
         self.prometheusExporterPath = prometheusExporterPath
+        self.errorFiles = errorFiles
         self.keywordLocations = keywordLocations
     }
 

@@ -31,7 +31,37 @@ extension BalancerConfig {
             }
         }
         var result = parse(files, environment: environment)
-        result.diagnostics = unreadable + result.diagnostics
+        let errorFileProblems = result.config.readErrorFiles { manager.contents(atPath: $0) }
+        result.diagnostics = unreadable + result.diagnostics + errorFileProblems
         return result
+    }
+
+    /// Reads every `errorfile` of the proxies, as HAProxy does at start-up: a file that cannot be read, is not
+    /// an HTTP response or is larger than `tune.bufsize` is an alert at its line (once, though a `defaults`
+    /// line reaches every proxy after it).
+    public mutating func readErrorFiles(_ read: (String) -> Data?) -> [Diagnostic] {
+        var contents: [String: [UInt8]?] = [:]
+        var problems: [Diagnostic] = []
+        var reported: Set<String> = []
+        func resolve(_ files: inout [Int: ErrorFile]) {
+            for code in files.keys.sorted() {
+                guard var file = files[code] else { continue }
+                let bytes = contents[file.path] ?? read(file.path).map { [UInt8]($0) }
+                contents[file.path] = bytes
+                let problem: String?
+                if let bytes {
+                    problem = file.take(bytes, limit: self.global.bufferSize)
+                } else {
+                    problem = "'errorfile' : error opening file '\(file.path)'."
+                }
+                files[code] = file
+                if let problem, reported.insert("\(file.location)|\(problem)").inserted {
+                    problems.append(.alert(problem, at: file.location))
+                }
+            }
+        }
+        for index in self.frontends.indices { resolve(&self.frontends[index].errorFiles) }
+        for index in self.backends.indices { resolve(&self.backends[index].errorFiles) }
+        return problems
     }
 }

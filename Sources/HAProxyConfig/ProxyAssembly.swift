@@ -26,7 +26,7 @@ enum ProxyAssembly {
                     useBackends: draft.useBackends, maxConn: settings.maxConn, timeouts: settings.timeouts,
                     logging: logging, forwardFor: settings.forwardFor, httpConnectionMode: settings.connectionMode,
                     stats: settings.stats, prometheusExporterPath: draft.prometheusExporterPath,
-                    keywordLocations: settings.keywordLocations))
+                    keywordLocations: settings.keywordLocations, errorFiles: settings.errorFiles))
         }
         if draft.kind == .backend || draft.kind == .listen {
             let isListen = draft.kind == .listen
@@ -40,7 +40,7 @@ enum ProxyAssembly {
                     httpConnectionMode: settings.connectionMode, logging: logging,
                     stats: hasFrontend ? nil : settings.stats,
                     prometheusExporterPath: hasFrontend ? nil : draft.prometheusExporterPath,
-                    keywordLocations: settings.keywordLocations))
+                    keywordLocations: settings.keywordLocations, errorFiles: settings.errorFiles))
         }
     }
 

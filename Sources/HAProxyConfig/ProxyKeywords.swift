@@ -29,6 +29,7 @@ enum ProxyKeywords {
         "stats": parseStats,
         "http-check": parseHTTPCheck,
         "http-request": parseHTTPRequest,
+        "errorfile": parseErrorFile,
     ]
 
     /// Families whose table key is the first two words in ``HAProxyKeywords/proxy``.
@@ -166,6 +167,20 @@ enum ProxyKeywords {
         guard let name = singleArgument(line, "<backend name>", &sink) else { return }
         draft.settings.defaultBackend = name
         draft.settings.defaultBackendLocation = line.location
+    }
+
+    private static func parseErrorFile(_ line: ConfigLine, _ draft: inout ProxyDraft, _ sink: inout DiagnosticSink) {
+        guard line.words.count == 3, let codeText = line.word(1), let path = line.word(2) else {
+            sink.alert("'errorfile' expects <status_code> and <file> as arguments.", line)
+            return
+        }
+        guard let code = Int(codeText), ErrorFile.replaceableCodes.contains(code) else {
+            sink.alert(
+                "'errorfile' : status code '\(codeText)' not handled (one of "
+                    + ErrorFile.replaceableCodes.sorted().map(String.init).joined(separator: ", ") + ").", line)
+            return
+        }
+        draft.settings.errorFiles[code] = ErrorFile(code: code, path: path, location: line.location)
     }
 
     private static func parseUseBackend(_ line: ConfigLine, _ draft: inout ProxyDraft, _ sink: inout DiagnosticSink) {

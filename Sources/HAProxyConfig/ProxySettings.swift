@@ -21,6 +21,8 @@ struct ProxySettings: Sendable {
     var stats: StatsPage?
     var defaultBackend: String?
     var defaultBackendLocation: SourceLocation?
+    /// `errorfile` lines by the code they replace; a later line for the same code replaces an earlier one.
+    var errorFiles: [Int: ErrorFile] = [:]
     /// The line that set each keyword, here or in the defaults section it came from.
     var keywordLocations: [String: KeywordLocation] = [:]
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Balancer
 import HAProxyConfig
 import NIOCore
@@ -243,6 +244,44 @@ struct TimeoutAndInputTests {
                 // Other clients are unaffected.
                 let good = try await HTTPTestClient.get(port: port, "/", group: testGroup)
                 #expect(good.body == "web01")
+            }
+        }
+    }
+
+    @Test("errorfile: the operator's page goes out byte for byte (HEAD: its head), the backend's before the frontend's")
+    func errorFiles() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("errorfile-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func file(_ name: String, _ text: String) throws -> String {
+            let path = directory.appendingPathComponent(name).path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        // Debian's style: HTTP/1.0, no Content-Length (the body runs to the close).
+        let backendHead =
+            "HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n"
+        let backendPage = backendHead + "<html><body>web_backend is in maintenance</body></html>\n"
+        let frontendPage = "HTTP/1.0 503 Service Unavailable\r\n\r\nfrontend page\n"
+        let badRequestPage = "HTTP/1.0 400 Bad request\r\nContent-Type: text/plain\r\n\r\nplease check the request\n"
+        try await withBackends(["web01"], group: testGroup) { backends in
+            var topology = TestTopology(servers: backends.map { ($0.name, $0.port) })
+            // The only server is disabled: every request gets a 503 from the backend.
+            topology.serverOptions = "disabled"
+            topology.frontend = [
+                "errorfile 503 \(try file("frontend-503.http", frontendPage))",
+                "errorfile 400 \(try file("400.http", badRequestPage))",
+            ]
+            topology.backend.append("errorfile 503 \(try file("backend-503.http", backendPage))")
+            try await withBalancer(topology) { port, _ in
+                let unavailable = try await rawExchange(
+                    port: port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", group: testGroup)
+                #expect(unavailable == backendPage)
+                let head = try await rawExchange(port: port, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n", group: testGroup)
+                #expect(head == backendHead)
+                let bad = try await rawExchange(port: port, "GET\r\n\r\n", group: testGroup)
+                #expect(bad == badRequestPage)
+                #expect(backends[0].requests == 0)
             }
         }
     }

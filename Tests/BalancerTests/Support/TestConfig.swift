@@ -1,3 +1,4 @@
+import Foundation
 import Balancer
 import HAProxyConfig
 import Logging
@@ -39,7 +40,13 @@ struct TestTopology {
             if result.hasAlerts {
                 throw TestConfigError.rejected(result.report.joined(separator: "\n") + "\n" + self.text)
             }
-            return result.config
+            // As `BalancerConfig.load` does for `portico lb -f`: `errorfile` lines read their files.
+            var config = result.config
+            let problems = config.readErrorFiles { FileManager.default.contents(atPath: $0) }
+            if !problems.isEmpty {
+                throw TestConfigError.rejected(problems.map(\.description).joined(separator: "\n"))
+            }
+            return config
         }
     }
 }
