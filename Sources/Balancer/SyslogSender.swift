@@ -55,8 +55,10 @@ final class SyslogSender: Sendable {
         fileprivate let isRaw: Bool
     }
 
-    /// Socket descriptors in the order `Route.Sink.datagram` counts them; immutable once built.
+    /// Socket descriptors in the order `Route.Sink.datagram` counts them; immutable once built. Plain values
+    /// (no reference counting when one is taken for a line); their names are kept apart, for failure reports.
     private let destinations: [DatagramDestination]
+    private let destinationNames: [String]
     private let destinationIndex: [DestinationKey: Int]
     private let pid: Int
     private let logger: Logger
@@ -66,12 +68,15 @@ final class SyslogSender: Sendable {
 
     private init(destinations byKey: [DestinationKey: DatagramDestination], logger: Logger) {
         var destinations: [DatagramDestination] = []
+        var destinationNames: [String] = []
         var destinationIndex: [DestinationKey: Int] = [:]
         for (key, destination) in byKey {
             destinationIndex[key] = destinations.count
             destinations.append(destination)
+            destinationNames.append(key.description)
         }
         self.destinations = destinations
+        self.destinationNames = destinationNames
         self.destinationIndex = destinationIndex
         self.pid = Int(getpid())
         self.logger = logger
@@ -97,9 +102,9 @@ final class SyslogSender: Sendable {
                 switch key {
                 case .udp(let host, let port):
                     let address = try SocketAddress.makeAddressResolvingHost(host.description, port: port)
-                    opened[key] = try Self.destination(address, name: key.description)
+                    opened[key] = try Self.destination(address)
                 case .unix(let path):
-                    opened[key] = try Self.destination(unixPath: path, name: key.description)
+                    opened[key] = try Self.destination(unixPath: path)
                 }
             } catch {
                 logger.warning("log target \(key): cannot open a datagram socket (\(error)); its lines are dropped.")
@@ -144,11 +149,9 @@ final class SyslogSender: Sendable {
         let descriptor: Int32
         let address: sockaddr_storage
         let length: socklen_t
-        /// `127.0.0.1:514` or `'/dev/log'`, for the one-time failure report.
-        let name: String
     }
 
-    private static func destination(_ address: SocketAddress, name: String) throws -> DatagramDestination {
+    private static func destination(_ address: SocketAddress) throws -> DatagramDestination {
         var storage = sockaddr_storage()
         let family: Int32
         let length: Int
@@ -169,10 +172,10 @@ final class SyslogSender: Sendable {
             throw SocketFailure(call: "socket (not an IP address)", code: EAFNOSUPPORT)
         }
         return DatagramDestination(
-            descriptor: try Self.datagramSocket(family), address: storage, length: socklen_t(length), name: name)
+            descriptor: try Self.datagramSocket(family), address: storage, length: socklen_t(length))
     }
 
-    private static func destination(unixPath path: String, name: String) throws -> DatagramDestination {
+    private static func destination(unixPath path: String) throws -> DatagramDestination {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
@@ -192,7 +195,7 @@ final class SyslogSender: Sendable {
         let length = MemoryLayout<sockaddr_un>.offset(of: \sockaddr_un.sun_path).map { $0 + bytes.count + 1 }
             ?? MemoryLayout<sockaddr_un>.size
         return DatagramDestination(
-            descriptor: try Self.datagramSocket(AF_UNIX), address: storage, length: socklen_t(length), name: name)
+            descriptor: try Self.datagramSocket(AF_UNIX), address: storage, length: socklen_t(length))
     }
 
     private static func datagramSocket(_ family: Int32) throws -> Int32 {
@@ -241,9 +244,8 @@ final class SyslogSender: Sendable {
                 // A route of another sender (never made so) has no socket here: the line is dropped.
                 guard self.destinations.indices.contains(index) else { continue }
                 // Errors (a full buffer, no syslog daemon listening) drop this line only.
-                let destination = self.destinations[index]
-                let failure = sendDatagram(destination, datagram.bytes)
-                if failure != 0, failure != EAGAIN, failure != EWOULDBLOCK { self.reportOnce(failure, destination) }
+                let failure = sendDatagram(self.destinations[index], datagram.bytes)
+                if failure != 0, failure != EAGAIN, failure != EWOULDBLOCK { self.reportOnce(failure, index) }
             } else if let descriptor = route.sink.streamDescriptor {
                 datagram.bytes.withUnsafeBytes { _ = write(descriptor, $0.baseAddress, $0.count) }
             }
@@ -252,11 +254,11 @@ final class SyslogSender: Sendable {
 
     /// HAProxy reports the first failed send (other than a full buffer) once and then drops lines silently:
     /// a stopped syslog daemon must not turn every request into a log line about logging.
-    private func reportOnce(_ code: Int32, _ destination: DatagramDestination) {
+    private func reportOnce(_ code: Int32, _ index: Int) {
         guard !self.reportedFailure.exchange(true, ordering: .relaxed) else { return }
         let reason = String(cString: strerror(code))
         let message =
-            "log target \(destination.name): sendto failed (\(reason)); "
+            "log target \(self.destinationNames[index]): sendto failed (\(reason)); "
             + "lines are dropped while it fails (reported once)."
         self.logger.warning("\(message)")
     }

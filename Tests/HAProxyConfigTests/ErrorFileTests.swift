@@ -103,4 +103,25 @@ struct ErrorFileTests {
         #expect(head("HTTP/1.1 2000 OK\r\n\r\n") == nil)
         #expect(head("HTTP/1.1 099 Low\r\n\r\n") == nil)
     }
+
+    @Test(
+        "Debian's stock /etc/haproxy/haproxy.cfg plus a proxy loads with only the chroot warning, its pages read",
+        .enabled(
+            if: FileManager.default.fileExists(atPath: "/etc/haproxy/haproxy.cfg"),
+            "needs Debian's haproxy package (scripts/test.sh installs it)"))
+    func debianStockFile() throws {
+        // As an operator adds their proxies: a second file after the stock one (its defaults apply).
+        let proxies = FileManager.default.temporaryDirectory.appendingPathComponent("proxies-\(UUID().uuidString).cfg")
+        try "listen web\n    bind 127.0.0.1:8080\n    server web01 127.0.0.1:8081\n"
+            .write(to: proxies, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: proxies) }
+
+        let result = BalancerConfig.load(paths: ["/etc/haproxy/haproxy.cfg", proxies.path])
+        #expect(!result.hasAlerts, "\(result.diagnostics.map(\.description))")
+        #expect(result.diagnostics.count == 1, "\(result.diagnostics.map(\.description))")
+        #expect(result.diagnostics.first?.description.contains("'chroot /var/lib/haproxy'") == true)
+        let pages = try #require(result.config.frontends.first?.errorFiles)
+        #expect(Set(pages.keys) == [400, 403, 408, 500, 502, 503, 504])
+        #expect(pages.values.allSatisfy { $0.response != nil && $0.responseStatus == $0.code })
+    }
 }
