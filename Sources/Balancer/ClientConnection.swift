@@ -378,8 +378,6 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         let framing: HTTPMessageRules.RequestFraming
         do {
             framing = try HTTPMessageRules.requestFraming(head)
-            try HTTPMessageRules.validateHost(head)
-            try HTTPMessageRules.validateTarget(head.uri)
         } catch {
             self.environment.logger.debug(
                 "rejected request",

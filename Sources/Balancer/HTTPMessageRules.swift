@@ -23,21 +23,39 @@ enum HTTPMessageRules {
     }
 
     /// Validates what llhttp lets through and returns the body framing. Anything ambiguous is refused
-    /// rather than forwarded: the server might read the message differently than we did.
+    /// rather than forwarded: the server might read the message differently than we did. Besides the framing
+    /// fields: the Host rules (`checkHost`) and the target's form (`validateTarget`).
     static func requestFraming(_ head: HTTPRequestHead) throws -> RequestFraming {
         // One pass over the headers (this runs for every request).
         var transferEncodings: [String] = []
         var contentLengths: [String] = []
+        var host: String?
+        var conflictingHost = false
         for (name, value) in head.headers {
-            if name.utf8.count == 17, name.equalsIgnoringASCIICase("transfer-encoding") {
+            let length = name.utf8.count
+            if length == 17, name.equalsIgnoringASCIICase("transfer-encoding") {
                 transferEncodings.append(value)
-            } else if name.utf8.count == 14, name.equalsIgnoringASCIICase("content-length") {
+            } else if length == 14, name.equalsIgnoringASCIICase("content-length") {
                 contentLengths.append(value)
+            } else if length == 4, name.equalsIgnoringASCIICase("host") {
+                let value = value.trimmingSpaces
+                if let host, host.lowercased() != value.lowercased() { conflictingHost = true }
+                host = value
             }
         }
+        let framing = try Self.bodyFraming(transferEncodings, contentLengths, version: head.version)
+        if conflictingHost { throw Violation.conflictingHost }
+        try Self.checkHost(host, target: head.uri)
+        try Self.validateTarget(head.uri)
+        return framing
+    }
+
+    private static func bodyFraming(
+        _ transferEncodings: [String], _ contentLengths: [String], version: HTTPVersion
+    ) throws -> RequestFraming {
         if !transferEncodings.isEmpty {
             guard contentLengths.isEmpty else { throw Violation.contentLengthWithTransferEncoding }
-            guard head.version.major == 1, head.version.minor >= 1 else { throw Violation.transferEncodingInHTTP10 }
+            guard version.major == 1, version.minor >= 1 else { throw Violation.transferEncodingInHTTP10 }
             let codings = transferEncodings.flatMap { $0.split(separator: ",") }
                 .map { $0.trimmingSpaces.lowercased() }
             // chunked must be the final coding and must appear exactly once (RFC 9112 §6.1). Any other coding
@@ -64,18 +82,12 @@ enum HTTPMessageRules {
         return .contentLength(length)
     }
 
-    /// RFC 9112 §3.2: a request with several Host fields is refused (identical copies are forwarded as one,
-    /// see `ServerRequestWriter`), and so is an absolute-form target whose authority differs from Host: a
-    /// server that routes on Host and a cache or filter that reads the target would see two different sites.
-    /// HAProxy 2.6 refuses both shapes with 400 as well.
-    static func validateHost(_ head: HTTPRequestHead) throws {
-        var host: String?
-        for (name, value) in head.headers where name.utf8.count == 4 && name.equalsIgnoringASCIICase("host") {
-            let value = value.trimmingSpaces
-            if let host, host.lowercased() != value.lowercased() { throw Violation.conflictingHost }
-            host = value
-        }
-        guard let host, let (scheme, authority) = Self.authority(ofAbsoluteTarget: head.uri), !authority.isEmpty
+    /// RFC 9112 §3.2: a request with several differing Host fields is refused (`requestFraming` finds them;
+    /// identical copies are forwarded as one, see `ServerRequestWriter`), and so is an absolute-form target whose
+    /// authority differs from Host: a server that routes on Host and a cache or filter that reads the target
+    /// would see two different sites. HAProxy 2.6 refuses both shapes with 400 as well.
+    private static func checkHost(_ host: String?, target: String) throws {
+        guard let host, let (scheme, authority) = Self.authority(ofAbsoluteTarget: target), !authority.isEmpty
         else { return }
         // The scheme's default port may be written or left out on either side (`http://h:80/` with `Host: h`),
         // as HAProxy 2.6 normalizes it; an empty authority (`http:///x`) leaves Host to decide, as in HAProxy.

@@ -32,7 +32,7 @@ enum ServerRequestWriter {
         let http10 = head.version.major == 1 && head.version.minor == 0
         bytes.writeStaticString(http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n")
         let namedByConnection = HTTPMessageRules.namedByConnection(head.headers)
-        // Several Host fields reach this point only as identical copies (`HTTPMessageRules.validateHost`): the
+        // Several Host fields reach this point only as identical copies (`HTTPMessageRules.requestFraming`): the
         // server gets one, as HAProxy sends it (nginx refuses a request with two).
         var wroteHost = false
         for (name, value) in head.headers {

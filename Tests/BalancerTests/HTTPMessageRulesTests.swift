@@ -44,7 +44,7 @@ struct HTTPMessageRulesTests {
     func host() throws {
         func check(_ uri: String, _ hosts: [String]) throws {
             let headers = HTTPHeaders(hosts.map { ("Host", $0) })
-            try HTTPMessageRules.validateHost(
+            _ = try HTTPMessageRules.requestFraming(
                 HTTPRequestHead(version: .http1_1, method: .GET, uri: uri, headers: headers))
         }
         try check("/", [])
