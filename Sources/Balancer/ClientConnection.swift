@@ -673,11 +673,9 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
                 // fields) as HAProxy does, but to HTTP/1.1 clients only: an HTTP/1.0 client cannot take them
                 // (HAProxy 2.6 sends them to 1.0 clients too).
                 if head.status != .switchingProtocols, self.clientVersion.minor >= 1 {
-                    let fields = HTTPMessageRules.responseFields(head.headers)
                     let relay = ClientResponseWriter.Relay(
-                        version: .http1_1, dropsHopByHop: fields.hasHopByHop,
-                        namedByConnection: fields.namedByConnection,
-                        dropsContentLength: true, chunked: false, connection: nil)
+                        version: .http1_1, fields: HTTPMessageRules.responseFields(head.headers),
+                        dropsContentLength: true)
                     self.output.relayedHead(head, relay)
                     self.emitOutput(context)
                     context.flush()
@@ -754,10 +752,7 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
     private func relay(for head: HTTPResponseHead) -> ClientResponseWriter.Relay {
         let fields = HTTPMessageRules.responseFields(head.headers)
         var relay = ClientResponseWriter.Relay(
-            version: self.clientVersion.minor == 0 ? .http1_0 : .http1_1,
-            dropsHopByHop: fields.hasHopByHop,
-            namedByConnection: fields.namedByConnection,
-            dropsContentLength: false, chunked: false, connection: nil)
+            version: self.clientVersion.minor == 0 ? .http1_0 : .http1_1, fields: fields, dropsContentLength: false)
         let bodyless = self.method == .HEAD || head.status.code == 204 || head.status.code == 304
         if head.status.code == 204 {
             // RFC 9110 §8.6: a 204 carries no Content-Length; a server's (wrong) one stays out, as HAProxy drops it.
@@ -867,11 +862,9 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         self.watchingServer = false
         self.responseHeadSent = true
         self.recorder.responseStarted(status: Int(head.status.code))
-        let fields = HTTPMessageRules.responseFields(head.headers)
         let relay = ClientResponseWriter.Relay(
-            version: .http1_1, dropsHopByHop: fields.hasHopByHop,
-            namedByConnection: fields.namedByConnection,
-            dropsContentLength: true, chunked: false, connection: nil, keepsUpgrade: true)
+            version: .http1_1, fields: HTTPMessageRules.responseFields(head.headers), dropsContentLength: true,
+            keepsUpgrade: true)
         self.output.relayedHead(head, relay)
         self.emitOutput(context)
         context.flush()

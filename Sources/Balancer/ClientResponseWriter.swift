@@ -147,3 +147,16 @@ struct ClientResponseWriter {
         return bytes
     }
 }
+
+extension ClientResponseWriter.Relay {
+    /// The server's head as it is, apart from the hop-by-hop fields `fields` found (and those its Connection
+    /// names), unframed: the start of every relay (interim responses, a 101, `relay(for:)`'s final heads).
+    init(
+        version: HTTPVersion, fields: HTTPMessageRules.ResponseFields, dropsContentLength: Bool,
+        keepsUpgrade: Bool = false
+    ) {
+        self.init(
+            version: version, dropsHopByHop: fields.hasHopByHop, namedByConnection: fields.namedByConnection,
+            dropsContentLength: dropsContentLength, chunked: false, connection: nil, keepsUpgrade: keepsUpgrade)
+    }
+}
