@@ -22,13 +22,17 @@ let pureTargets: [Target] = [
     .target(name: "KeepalivedConfig", dependencies: ["ConfigSuggestion", "VRRPCore"]),
     .target(name: "VRRPCore"),
     .target(name: "Preflight", dependencies: ["HAProxyConfig", "KeepalivedConfig"]),
+    // posix_spawn with nothing inherited but stdin, stdout and stderr: for the lab, Keepalived-style scripts
+    // and the tests (Foundation's Process crashes now and then on Linux; see Spawn.swift).
+    .target(name: "Spawning"),
     .testTarget(name: "ConfigSuggestionTests", dependencies: ["ConfigSuggestion"]),
     .testTarget(name: "HAProxyConfigTests", dependencies: ["HAProxyConfig"]),
     .testTarget(name: "BalancerCoreTests", dependencies: ["BalancerCore"]),
     .testTarget(name: "KeepalivedConfigTests", dependencies: ["KeepalivedConfig"]),
     .testTarget(name: "VRRPCoreTests", dependencies: ["VRRPCore"]),
     // Node-pair fixtures are read through #filePath, not as resources.
-    .testTarget(name: "PreflightTests", dependencies: ["Preflight"], exclude: ["Fixtures"]),
+    .testTarget(name: "PreflightTests", dependencies: ["Preflight", "Spawning"], exclude: ["Fixtures"]),
+    .testTarget(name: "SpawningTests", dependencies: ["Spawning"]),
 ]
 
 let ioTargets: [Target] = [
@@ -38,13 +42,13 @@ let ioTargets: [Target] = [
     ),
     .target(
         name: "VRRPDaemon",
-        dependencies: ["KeepalivedConfig", "VRRPCore", logging, lifecycle] + nio
+        dependencies: ["KeepalivedConfig", "VRRPCore", "Spawning", logging, lifecycle] + nio
     ),
     .target(
         name: "WebServer",
         dependencies: [logging, lifecycle, .product(name: "NIOConcurrencyHelpers", package: "swift-nio")] + nio
     ),
-    .target(name: "Lab", dependencies: [logging] + nio),
+    .target(name: "Lab", dependencies: ["Spawning", logging] + nio),
     // `portico check --live`: what the running node shows (rtnetlink, /proc, its daemons' sockets).
     .target(
         name: "NodeObservation",
@@ -62,13 +66,14 @@ let ioTargets: [Target] = [
     .testTarget(
         name: "BalancerTests",
         dependencies: [
-            "Balancer", "BalancerCore", "HAProxyConfig",
+            "Balancer", "BalancerCore", "HAProxyConfig", "Spawning",
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ] + nio
     ),
-    .testTarget(name: "VRRPDaemonTests", dependencies: ["VRRPDaemon", "VRRPCore", "KeepalivedConfig"] + nio),
-    .testTarget(name: "WebServerTests", dependencies: ["WebServer"] + nio),
-    .testTarget(name: "LabTests", dependencies: ["Lab"]),
+    .testTarget(
+        name: "VRRPDaemonTests", dependencies: ["VRRPDaemon", "VRRPCore", "KeepalivedConfig", "Spawning"] + nio),
+    .testTarget(name: "WebServerTests", dependencies: ["WebServer", "Spawning"] + nio),
+    .testTarget(name: "LabTests", dependencies: ["Lab", "Spawning"]),
 ]
 
 let package = Package(

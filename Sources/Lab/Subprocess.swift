@@ -1,4 +1,5 @@
 import Foundation
+import Spawning
 
 #if canImport(Glibc)
     import Glibc
@@ -13,84 +14,25 @@ public struct CommandResult: Sendable {
     public var succeeded: Bool { status == 0 }
 }
 
-/// Runs programs with posix_spawn. The lab's own file descriptors are all close-on-exec, so daemons
-/// inherit nothing but their log file (a leaked lock descriptor would keep the lab locked forever).
+/// Runs programs with posix_spawn (`Spawn`): daemons inherit nothing but their log file, not even the
+/// lab's SwiftNIO sockets, which are not close-on-exec (a leaked lock descriptor would keep the lab locked
+/// forever).
 enum Subprocess {
     /// Runs a command to completion, capturing its output; killed after `timeout` seconds.
     static func run(_ arguments: [String], timeout: Double = 10) throws -> CommandResult {
-        let rendered = arguments.joined(separator: " ")
-        var outPipe: [Int32] = [-1, -1]
-        var errPipe: [Int32] = [-1, -1]
-        guard LinuxCalls.closeOnExecPipe(&outPipe) == 0, LinuxCalls.closeOnExecPipe(&errPipe) == 0 else {
-            throw LabError.spawnFailed(command: rendered, errno: errno)
-        }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        let pid: pid_t
+        let completion: Spawn.Completion?
         do {
-            pid = try spawn(arguments, actions: &actions)
-        } catch {
-            for fd in outPipe + errPipe { close(fd) }
-            throw error
+            completion = try Spawn.run(arguments, timeout: timeout)
+        } catch let failure as Spawn.Failure {
+            throw LabError.spawnFailed(command: arguments.joined(separator: " "), errno: failure.errno)
         }
-        close(outPipe[1])
-        close(errPipe[1])
-        defer {
-            close(outPipe[0])
-            close(errPipe[0])
-        }
-        let deadline = Date().addingTimeInterval(timeout)
-        var out = [UInt8]()
-        var err = [UInt8]()
-        var open: [Int32] = [outPipe[0], errPipe[0]]
-        var timedOut = false
-        while !open.isEmpty {
-            let remaining = deadline.timeIntervalSinceNow
-            if remaining <= 0 {
-                timedOut = true
-                break
-            }
-            var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            let ready = poll(&fds, nfds_t(fds.count), Int32(min(remaining, 1) * 1000) + 1)
-            if ready < 0 && errno != EINTR { break }
-            for entry in fds where entry.revents != 0 {
-                var buffer = [UInt8](repeating: 0, count: 65536)
-                let count = read(entry.fd, &buffer, buffer.count)
-                if count > 0 {
-                    if entry.fd == outPipe[0] {
-                        out.append(contentsOf: buffer[0..<count])
-                    } else {
-                        err.append(contentsOf: buffer[0..<count])
-                    }
-                } else if count == 0 || (errno != EINTR && errno != EAGAIN) {
-                    open.removeAll { $0 == entry.fd }
-                }
-            }
-        }
-        if timedOut {
-            kill(pid, SIGKILL)
-            _ = reap(pid)
-            throw LabError.commandTimedOut(command: rendered, seconds: timeout)
-        }
-        // Its output is closed, but the process may linger: the wait is bounded by the same deadline.
-        var exited = reapIfExited(pid)
-        while exited == nil && deadline.timeIntervalSinceNow > 0 {
-            Monotonic.sleep(0.005)
-            exited = reapIfExited(pid)
-        }
-        guard let status = exited else {
-            kill(pid, SIGKILL)
-            _ = reap(pid)
-            throw LabError.commandTimedOut(command: rendered, seconds: timeout)
+        guard let completion else {
+            throw LabError.commandTimedOut(command: arguments.joined(separator: " "), seconds: timeout)
         }
         return CommandResult(
-            status: status,
-            output: String(decoding: out, as: UTF8.self),
-            errorOutput: String(decoding: err, as: UTF8.self)
+            status: completion.status,
+            output: String(decoding: completion.output, as: UTF8.self),
+            errorOutput: String(decoding: completion.errorOutput, as: UTF8.self)
         )
     }
 
@@ -110,13 +52,7 @@ enum Subprocess {
 
     /// Starts a child with stdout to `outputPath` and stderr appended to `errorPath`. The caller reaps it.
     static func start(_ arguments: [String], outputPath: String, errorPath: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        return try spawn(arguments, actions: &actions)
+        try spawn(arguments, output: .file(outputPath), error: .file(errorPath, append: true))
     }
 
     /// Starts a daemon that outlives this process: in its own session (a Ctrl-C meant for `portico lab`
@@ -133,53 +69,19 @@ enum Subprocess {
 
     /// Waits for a child and returns its exit status (128+signal when killed).
     @discardableResult
-    static func reap(_ pid: pid_t) -> Int32 {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            if errno != EINTR { return -1 }
-        }
-        return decode(status)
-    }
+    static func reap(_ pid: pid_t) -> Int32 { Spawn.reap(pid) }
 
     /// Reaps a child if it has exited; nil while it runs.
-    static func reapIfExited(_ pid: pid_t) -> Int32? {
-        var status: Int32 = 0
-        let result = waitpid(pid, &status, WNOHANG)
-        if result == pid { return decode(status) }
-        if result < 0 { return -1 }
-        return nil
-    }
+    static func reapIfExited(_ pid: pid_t) -> Int32? { Spawn.reapIfExited(pid) }
 
-    private static func decode(_ status: Int32) -> Int32 {
-        let signal = status & 0x7f
-        if signal == 0 { return (status >> 8) & 0xff }
-        return 128 + signal
-    }
-
-    private static func spawn(_ arguments: [String], actions: inout posix_spawn_file_actions_t) throws -> pid_t {
-        guard let program = arguments.first else {
-            throw LabError.io("empty command")
+    /// Default signals and an empty mask in the child (the lab ignores SIGINT while it cleans up), and no
+    /// descriptor but the three standard ones.
+    private static func spawn(_ arguments: [String], output: Spawn.Stream, error: Spawn.Stream) throws -> pid_t {
+        do {
+            return try Spawn.start(arguments, input: .null, output: output, error: error)
+        } catch let failure as Spawn.Failure {
+            throw LabError.spawnFailed(command: arguments.joined(separator: " "), errno: failure.errno)
         }
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
-        argv.append(nil)
-        defer { for pointer in argv { free(pointer) } }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // A child must not inherit our ignored or blocked signals (the lab ignores SIGINT while it cleans up).
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        var pid: pid_t = 0
-        let code = posix_spawnp(&pid, program, &actions, &attributes, argv, environ)
-        guard code == 0 else {
-            throw LabError.spawnFailed(command: arguments.joined(separator: " "), errno: code)
-        }
-        return pid
     }
 }
 

@@ -1,4 +1,5 @@
 import KeepalivedConfig
+import Spawning
 
 #if canImport(Glibc)
     import Glibc
@@ -28,13 +29,6 @@ enum PIDFD {
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         return fd
     }
-
-    /// pipe2 (not in Swift's Glibc module, which lacks _GNU_SOURCE).
-    typealias Pipe2Function = @convention(c) (UnsafeMutablePointer<Int32>?, Int32) -> Int32
-    static let pipe2Function: Pipe2Function? = {
-        guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pipe2") else { return nil }
-        return unsafeBitCast(sym, to: Pipe2Function.self)
-    }()
 
     static func signal(_ fd: Int32, _ sig: Int32) {
         _ = signalFunction?(fd, sig, nil, 0)
@@ -115,40 +109,16 @@ final class ChildProcess {
         }
     }
 
+    /// Signals ignored by the daemon (swift-service-lifecycle ignores SIGTERM to catch it) must not stay
+    /// ignored in scripts, or a timeout's SIGTERM would do nothing; nor may a script inherit the daemon's
+    /// sockets (SwiftNIO's are not close-on-exec): a script that leaves something running behind it would keep
+    /// them open. `Spawn` sees to both, as Keepalived does with close-on-exec descriptors.
     private static func spawn(_ arguments: [String]) throws -> pid_t {
-        let program = arguments[0]
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        // Signals ignored by the daemon (swift-service-lifecycle ignores SIGTERM to catch it) must not
-        // stay ignored in scripts, or a timeout's SIGTERM would do nothing.
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        posix_spawnattr_setsigdefault(&attr, &defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        posix_spawnattr_setpgroup(&attr, 0)
-        posix_spawnattr_setflags(
-            &attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP)
-        )
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        for fd in [STDIN_FILENO, STDOUT_FILENO] {
-            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY, 0)
+        do {
+            return try Spawn.start(arguments, input: .null, output: .null, error: .inherit, newProcessGroup: true)
+        } catch let failure as Spawn.Failure {
+            throw SystemError("spawn \(arguments[0])", errno: failure.errno)
         }
-        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc: Int32
-        if program.hasPrefix("/") {
-            rc = posix_spawn(&pid, program, &actions, &attr, argv, environ)
-        } else {
-            rc = posix_spawnp(&pid, program, &actions, &attr, argv, environ)
-        }
-        guard rc == 0 else { throw SystemError("spawn \(program)", errno: rc) }
-        return pid
     }
 
     /// Starts a script as another user. posix_spawn cannot change the user, so this forks and, in the child, does
@@ -172,11 +142,15 @@ final class ChildProcess {
         guard let path, let devNull, !argv.dropLast().contains(where: { $0 == nil }) else {
             throw SystemError("spawn \(program)", errno: ENOMEM)
         }
-        var report: [Int32] = [-1, -1]
+        guard let closeRange = Spawn.closeRange else { throw SystemError("close_range unavailable", errno: ENOSYS) }
         // Close-on-exec from the start: a script another thread spawns meanwhile must not inherit the pipe.
-        guard let pipe2 = PIDFD.pipe2Function else { throw SystemError("pipe2 unavailable", errno: ENOSYS) }
-        guard pipe2(&report, O_CLOEXEC) == 0 else { throw SystemError.last("pipe2") }
-        let (readEnd, writeEnd) = (report[0], report[1])
+        let readEnd: Int32
+        let writeEnd: Int32
+        do {
+            (readEnd, writeEnd) = try Spawn.closeOnExecPipe()
+        } catch let failure as Spawn.Failure {
+            throw SystemError("pipe2", errno: failure.errno)
+        }
         // Every value the child uses is a plain local: no global (lazily initialised) is touched after the fork.
         let groups: [gid_t] = [identity.gid]
         let uid = uid_t(identity.uid)
@@ -213,6 +187,9 @@ final class ChildProcess {
                 if null < 0 { fail(126) }
                 if dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 { fail(126) }
                 if null > STDERR_FILENO { _ = close(null) }
+                // Nothing of the daemon's but the standard streams and the report pipe (close-on-exec).
+                _ = closeRange(3, UInt32(writeEnd) - 1, 0)
+                _ = closeRange(UInt32(writeEnd) + 1, UInt32.max, 0)
                 if setgroups(1, groupBase) != 0 { fail(126) }
                 if setgid(gid) != 0 { fail(126) }
                 if setuid(uid) != 0 { fail(126) }

@@ -78,7 +78,7 @@ struct CPUMapPinningTests {
             config: config(
                 port: port, serverPort: serverPort, cpuMap: ["cpu-map 1/1 \(second)", "cpu-map 1/2 \(first)"]))
         defer { lb.cleanUp(socket: "") }
-        let pid = lb.process.processIdentifier
+        let pid = lb.pid
 
         let pinned = await eventually(timeout: .seconds(10)) {
             eventLoopThreads(pid: pid).map(\.cpus) == [[second], [first]]
@@ -111,7 +111,7 @@ struct CPUMapPinningTests {
                 port: port, serverPort: freePort(), cpuMap: ["cpu-map 1/1 \(first)", "cpu-map 1/2 \(second)"]),
             launcher: [taskset, "-c", "\(first)"])
         defer { lb.cleanUp(socket: "") }
-        let pid = lb.process.processIdentifier
+        let pid = lb.pid
 
         let pinned = await eventually(timeout: .seconds(10)) {
             eventLoopThreads(pid: pid).map(\.cpus) == [[first], [second]]
@@ -129,7 +129,7 @@ struct CPUMapPinningTests {
         let lb = try LBProcess(
             config: config(port: port, serverPort: freePort(), cpuMap: ["cpu-map 1/2 1023"]))
         defer { lb.cleanUp(socket: "") }
-        let pid = lb.process.processIdentifier
+        let pid = lb.pid
 
         #expect(
             await eventually(timeout: .seconds(10)) {

@@ -1,4 +1,5 @@
 import Foundation
+import Spawning
 import NIOCore
 import NIOPosix
 import Testing
@@ -23,27 +24,25 @@ struct ProcessResult {
     var stderr: String
 }
 
-/// Runs the binary to completion (bounded by `timeout`).
+/// Runs the binary to completion (bounded by `timeout`), its two output streams in files.
 func runPortico(_ arguments: [String], timeout: Duration = .seconds(20)) async throws -> ProcessResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: porticoBinary ?? "/nonexistent")
-    process.arguments = arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
+    let base = NSTemporaryDirectory() + "pbi-out-\(UInt32.random(in: 0...UInt32.max))"
+    defer {
+        unlink(base + ".out")
+        unlink(base + ".err")
+    }
+    let process = try SpawnedProcess(
+        [porticoBinary ?? "/nonexistent"] + arguments, output: .file(base + ".out"), error: .file(base + ".err"))
     let clock = ContinuousClock()
     let deadline = clock.now + timeout
     while process.isRunning, clock.now < deadline {
         try await Task.sleep(for: .milliseconds(20))
     }
-    if process.isRunning { process.terminate() }
-    process.waitUntilExit()
+    process.stop(grace: 5)
     return ProcessResult(
-        status: process.terminationStatus,
-        stdout: String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
-        stderr: String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        status: process.waitUntilExit(),
+        stdout: (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? "",
+        stderr: (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? ""
     )
 }
 
@@ -82,17 +81,8 @@ struct CommandTests {
             let path = NSTemporaryDirectory() + "pbi-run-\(getpid()).cfg"
             try topology.text.write(toFile: path, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(atPath: path) }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: porticoBinary ?? "/nonexistent")
-            process.arguments = ["lb", "-f", path]
-            process.standardError = Pipe()
-            try process.run()
-            defer {
-                if process.isRunning {
-                    kill(process.processIdentifier, SIGKILL)
-                    process.waitUntilExit()
-                }
-            }
+            let process = try SpawnedProcess([porticoBinary ?? "/nonexistent", "lb", "-f", path], error: .null)
+            defer { process.stop(grace: 0) }
             let port = topology.port
             let listening = await eventually(timeout: .seconds(10)) {
                 (try? await HTTPTestClient.get(port: port, "/", group: testGroup)) != nil
@@ -104,10 +94,10 @@ struct CommandTests {
             }
             // The probe above took one turn; what matters is the alternation.
             #expect(bodies[0] != bodies[1] && bodies[0] == bodies[2])
-            kill(process.processIdentifier, SIGTERM)
+            process.signal(SIGTERM)
             let exited = await eventually(timeout: .seconds(10)) { !process.isRunning }
             #expect(exited)
-            #expect(process.terminationStatus == 0)
+            #expect(process.exitStatus == 0)
         }
     }
 }

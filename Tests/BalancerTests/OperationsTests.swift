@@ -1,6 +1,7 @@
 import Balancer
 import BalancerCore
 import Foundation
+import Spawning
 import HAProxyConfig
 import NIOCore
 import NIOHTTP1
@@ -462,21 +463,20 @@ struct StatsPageBrowserTests {
             let html = directory.appendingPathComponent("stats.html")
             let png = directory.appendingPathComponent("stats.png")
             try page.body.write(to: html, atomically: true, encoding: .utf8)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: chromium)
-            process.arguments = [
-                "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1400,700",
-                "--user-data-dir=\(directory.path)/profile", "--screenshot=\(png.path)", html.absoluteString,
-            ]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            // Its own process group: Chromium's helpers go with it if it has to be killed.
+            let process = try SpawnedProcess(
+                [
+                    chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    "--window-size=1400,700", "--user-data-dir=\(directory.path)/profile", "--screenshot=\(png.path)",
+                    html.absoluteString,
+                ], output: .null, error: .null, newProcessGroup: true)
             // Bounded: a browser that hangs is killed after 60 s.
             let deadline = ContinuousClock.now + .seconds(60)
             while process.isRunning, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(100))
             }
-            if process.isRunning { process.terminate() }
+            if process.isRunning { kill(-process.pid, SIGKILL) }
+            process.waitUntilExit()
             let data = try Data(contentsOf: png)
             #expect(data.starts(with: [0x89, 0x50, 0x4E, 0x47]), "a PNG file")
             // A blank page compresses to a few kilobytes; tables, colours and text do not.

@@ -1,4 +1,5 @@
 import Foundation
+import Spawning
 import NIOCore
 import NIOPosix
 import Testing
@@ -15,28 +16,25 @@ enum PorticoBinary {
 /// A `portico lb` process on loopback with its files in a temporary directory; killed at the end in any case.
 final class LBProcess: @unchecked Sendable {
     let directory: URL
-    let process = Process()
+    let process: SpawnedProcess
     var configPath: String { self.directory.appendingPathComponent("haproxy.cfg").path }
     var logPath: String { self.directory.appendingPathComponent("stderr.log").path }
     var outputPath: String { self.directory.appendingPathComponent("stdout.log").path }
+    var pid: pid_t { self.process.pid }
 
     /// - Parameter launcher: a command that runs portico, e.g. `["/usr/bin/taskset", "-c", "0"]`; empty: run it
     ///   directly.
     init(config: String, launcher: [String] = []) throws {
-        self.directory = FileManager.default.temporaryDirectory
+        let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("pops-lb-\(UInt32.random(in: 0...UInt32.max))")
-        try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
-        try config.write(toFile: self.configPath, atomically: true, encoding: .utf8)
-        // Written (not `createFile`, whose failure would go unnoticed) so a failure throws here, with its cause.
-        try Data().write(to: URL(fileURLWithPath: self.logPath))
-        try Data().write(to: URL(fileURLWithPath: self.outputPath))
+        self.directory = directory
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try config.write(toFile: directory.appendingPathComponent("haproxy.cfg").path, atomically: true, encoding: .utf8)
         let portico = PorticoBinary.path ?? "/nonexistent"
-        self.process.executableURL = URL(fileURLWithPath: launcher.first ?? portico)
-        let wrapper = launcher.isEmpty ? [] : Array(launcher.dropFirst()) + [portico]
-        self.process.arguments = wrapper + ["lb", "-f", self.configPath, "--grace", "5"]
-        self.process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: self.outputPath))
-        self.process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: self.logPath))
-        try self.process.run()
+        self.process = try SpawnedProcess(
+            launcher + [portico, "lb", "-f", directory.appendingPathComponent("haproxy.cfg").path, "--grace", "5"],
+            output: .file(directory.appendingPathComponent("stdout.log").path),
+            error: .file(directory.appendingPathComponent("stderr.log").path))
     }
 
     var log: String { (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? "" }
@@ -46,7 +44,7 @@ final class LBProcess: @unchecked Sendable {
         try config.write(toFile: self.configPath, atomically: true, encoding: .utf8)
     }
 
-    func signal(_ number: Int32) { kill(self.process.processIdentifier, number) }
+    func signal(_ number: Int32) { self.process.signal(number) }
 
     /// Waits (bounded) for the process to exit; nil if it is still running.
     func exitStatus(within timeout: Duration) async -> Int32? {
@@ -54,31 +52,17 @@ final class LBProcess: @unchecked Sendable {
         while self.process.isRunning, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        return self.process.isRunning ? nil : self.process.terminationStatus
+        return self.process.exitStatus
     }
 
     /// `portico lb ctl SOCKET COMMAND...`: its exit status and output.
     func control(_ socket: String, _ command: [String]) throws -> (Int32, String) {
-        let client = Process()
-        client.executableURL = URL(fileURLWithPath: PorticoBinary.path ?? "/nonexistent")
-        client.arguments = ["lb", "ctl", socket] + command
-        let pipe = Pipe()
-        client.standardOutput = pipe
-        client.standardError = pipe
-        try client.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        client.waitUntilExit()
-        return (client.terminationStatus, String(decoding: data, as: UTF8.self))
+        try SpawnedProcess.run([PorticoBinary.path ?? "/nonexistent", "lb", "ctl", socket] + command)
     }
 
     /// Stops the process if a test left it running (SIGTERM, then SIGKILL after 5 s) and removes its files.
     func cleanUp(socket: String) {
-        if self.process.isRunning {
-            kill(self.process.processIdentifier, SIGTERM)
-            let deadline = Date().addingTimeInterval(5)
-            while self.process.isRunning, Date() < deadline { usleep(20_000) }
-            if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
-        }
+        self.process.stop(grace: 5)
         try? FileManager.default.removeItem(at: self.directory)
         unlink(socket)
     }
@@ -101,12 +85,9 @@ struct SignalTests {
             #expect(await eventually { (try? await runtimeCommand(topology.socketPath, "show info")) != nil })
 
             try lb.rewrite(topology.text.replacingOccurrences(of: "mode http", with: "mdoe http"))
-            let reload = Process()
-            reload.executableURL = URL(fileURLWithPath: try #require(PorticoBinary.path))
-            reload.arguments = ["lb", "reload", "--pid", String(lb.process.processIdentifier)]
-            try reload.run()
-            reload.waitUntilExit()
-            #expect(reload.terminationStatus == 0)
+            let reload = try SpawnedProcess.run(
+                [try #require(PorticoBinary.path), "lb", "reload", "--pid", String(lb.pid)])
+            #expect(reload.status == 0, "\(reload.output)")
             #expect(await eventually { lb.log.contains("Reload refused") })
             #expect(lb.log.contains("parsing [\(lb.configPath):"))
             let stillServing = try await HTTPTestClient.get(port: topology.frontendPort, "/", group: testGroup)
@@ -128,7 +109,9 @@ struct SignalTests {
 
             // A request in flight when SIGTERM arrives still gets its answer; then the process exits 0.
             async let slow = HTTPTestClient.get(port: topology.frontendPort, "/slow", group: testGroup)
-            try await Task.sleep(for: .milliseconds(200))
+            // SIGTERM only once the request reached a server: sent earlier, on a busy machine, it could still
+            // be waiting in the listen queue, which a stopping balancer no longer accepts from.
+            #expect(await eventually { backends.map(\.slowRequests).reduce(0, +) == 1 })
             lb.signal(SIGTERM)
             let answered = try await slow
             #expect(answered.status == 200)

@@ -1,4 +1,5 @@
 import Foundation
+import Spawning
 import Testing
 
 /// `portico check` end to end, when the test run built the executable next to the test bundle (the full package;
@@ -21,16 +22,8 @@ enum PorticoExecutable {
     }
 
     func run(_ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(PorticoExecutable.path))
-        process.arguments = ["check"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+        let result = try SpawnedProcess.run([try #require(PorticoExecutable.path), "check"] + arguments)
+        return Run(status: result.status, output: result.output)
     }
 
     @Test func seedPairWithHAProxyExitsZero() throws {

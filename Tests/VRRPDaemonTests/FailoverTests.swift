@@ -1,4 +1,5 @@
 import Foundation
+import Spawning
 import Glibc
 import Testing
 import VRRPCore
@@ -194,14 +195,8 @@ struct FailoverTests {
         let binary = dir.appendingPathComponent("pvdb\(getpid())").path
         try? FileManager.default.removeItem(atPath: binary)
         try FileManager.default.copyItem(atPath: "/bin/sleep", toPath: binary)
-        let balancer = Process()
-        balancer.executableURL = URL(fileURLWithPath: binary)
-        balancer.arguments = ["60"]
-        try balancer.run()
-        defer {
-            if balancer.isRunning { kill(balancer.processIdentifier, SIGKILL) }
-            balancer.waitUntilExit()
-        }
+        let balancer = try SpawnedProcess([binary, "60"])
+        defer { balancer.stop(grace: 0) }
         let timing: (inout NodeConfig) -> Void = {
             $0.advertInt = advertInt
             $0.version = version
@@ -215,7 +210,7 @@ struct FailoverTests {
             #expect(lab.vipMoves(to: "lb01", within: 8) != nil)
             #expect(lab.vipStays(on: "lb01", for: 1))
             let t0 = Date()
-            kill(balancer.processIdentifier, SIGKILL)
+            kill(balancer.pid, SIGKILL)
             let moved = try #require(waitFor(4) { lab.has("lb02", Self.vip) })
             print(
                 "FIGURE kill -9 of tracked process, advert_int \(advertInt) v\(version): VIP on lb02 after \(moved) s")

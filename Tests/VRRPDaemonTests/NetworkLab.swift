@@ -1,37 +1,16 @@
 import Foundation
+import Spawning
 import Glibc
 
 /// Runs a command with a time limit and returns its status and combined output. Tests only.
 @discardableResult
 func sh(_ command: String, timeout: Double = 10) -> (status: Int32, output: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/sh")
-    p.arguments = ["-c", command]
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    p.standardError = pipe
-    p.standardInput = FileHandle.nullDevice
-    do { try p.run() } catch { return (-1, "\(error)") }
-    let deadline = Date().addingTimeInterval(timeout)
-    // Read while waiting so a chatty command cannot block on a full pipe.
-    let data = Locked(Data())
-    let reader = DispatchQueue(label: "sh-reader")
-    let group = DispatchGroup()
-    group.enter()
-    reader.async {
-        data.value = pipe.fileHandleForReading.readDataToEndOfFile()
-        group.leave()
+    do {
+        let result = try SpawnedProcess.run(["/bin/sh", "-c", command], timeout: timeout)
+        return result.status == 128 + SIGKILL ? (-9, "timeout: \(command)") : result
+    } catch {
+        return (-1, "\(error)")
     }
-    while p.isRunning && Date() < deadline { usleep(10_000) }
-    if p.isRunning {
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
-        _ = group.wait(timeout: .now() + 2)
-        return (-9, "timeout: \(command)")
-    }
-    p.waitUntilExit()
-    _ = group.wait(timeout: .now() + 2)
-    return (p.terminationStatus, String(decoding: data.value, as: UTF8.self))
 }
 
 /// Polls `condition` every 10 ms until it holds or `timeout` passes; returns the seconds it took, or nil.

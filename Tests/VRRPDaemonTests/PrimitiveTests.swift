@@ -1,4 +1,5 @@
 import Foundation
+import Spawning
 import Glibc
 import KeepalivedConfig
 import Testing
@@ -73,15 +74,13 @@ struct PrimitiveTests {
         defer { lab.tearDown() }
         try lab.addNode("a", address: "192.168.77.11/24")
         try lab.addNode("b", address: "192.168.77.12/24")
-        let capture = Process()
-        capture.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        capture.arguments = [
-            "netns", "exec", lab.namespace("b"), "timeout", "5", "tcpdump", "-l", "-n", "-c", "1", "-i", "eth0", "arp",
-        ]
-        let out = Pipe()
-        capture.standardOutput = out
-        capture.standardError = FileHandle.nullDevice
-        try capture.run()
+        let captured = NSTemporaryDirectory() + "pvd-ga-\(getpid()).txt"
+        defer { unlink(captured) }
+        let capture = try SpawnedProcess(
+            [
+                "/usr/sbin/ip", "netns", "exec", lab.namespace("b"), "timeout", "5", "tcpdump", "-l", "-n", "-c", "1",
+                "-i", "eth0", "arp",
+            ], output: .file(captured), error: .null)
         usleep(700_000)  // tcpdump needs a moment to attach
         try inNamespace(lab.namespace("a")) {
             let nl = try RouteNetlink()
@@ -92,7 +91,7 @@ struct PrimitiveTests {
             for _ in 0..<3 { try arp.send(vip: try #require(IPv4Address("192.168.77.100"))) }
         }
         capture.waitUntilExit()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let text = (try? String(contentsOfFile: captured, encoding: .utf8)) ?? ""
         #expect(text.contains("Request who-has 192.168.77.100 (ff:ff:ff:ff:ff:ff) tell 192.168.77.100"))
     }
 

@@ -52,6 +52,19 @@ struct ScriptUserTests {
 
     // MARK: the child process, no daemon
 
+    @Test func scriptsInheritNoDescriptorOfTheDaemonAsRootNorAsAnotherUser() throws {
+        // A listening socket that is not close-on-exec (SwiftNIO's are not), moved to a number no shell uses.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        try #require(listen(fd, 1) == 0 && dup2(fd, 203) == 203)
+        close(fd)
+        defer { close(203) }
+        // The shell exits 1 if the descriptor reached it.
+        let probe = ["/bin/sh", "-c", "[ -e /proc/$$/fd/203 ] && exit 1; exit 0"]
+        #expect(ChildProcess.run(arguments: probe, timeout: 5) == .exited(0))
+        #expect(ChildProcess.run(arguments: probe, identity: Self.nobody, timeout: 5) == .exited(0))
+    }
+
     @Test func aScriptRunAsNobodyHasNobodysIdsAndOnlyItsGroup() throws {
         let dir = try ScratchDirectory("child")
         defer { dir.remove() }

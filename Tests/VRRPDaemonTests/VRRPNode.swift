@@ -1,4 +1,5 @@
 import Foundation
+import Spawning
 import Glibc
 
 /// The `portico` executable built next to these sources (`swift build` before `swift test`, as scripts/test.sh does).
@@ -93,7 +94,7 @@ final class VRRPNode {
     let directory: URL
     /// Extra `portico vrrp` flags.
     var arguments: [String] = []
-    private var process: Process?
+    private var process: SpawnedProcess?
 
     init(_ name: String, kind: Kind = .portico, lab: NetworkLab, config: NodeConfig) throws {
         self.name = name
@@ -111,53 +112,49 @@ final class VRRPNode {
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
     func start() throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        let arguments: [String]
         switch kind {
         case .portico:
             guard FileManager.default.isExecutableFile(atPath: porticoBinary) else {
                 throw LabError("\(porticoBinary) missing: run `swift build` first")
             }
-            p.arguments =
+            arguments =
                 [
                     "netns", "exec", lab.namespace(name), porticoBinary, "vrrp", "-f", configFile.path,
                     "--control-socket", controlSocket,
-                ] + arguments
+                ] + self.arguments
         case .keepalived:
             let d = directory.path
-            p.arguments = [
+            arguments = [
                 "netns", "exec", lab.namespace(name), "/usr/sbin/keepalived", "-n", "-l", "-D", "--vrrp",
                 "--use-file", configFile.path, "-p", "\(d)/keepalived.pid", "-r", "\(d)/vrrp.pid",
                 "-c", "\(d)/checkers.pid",
             ]
         }
-        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: logFile)
-        p.standardOutput = handle
-        p.standardError = handle
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        process = p
+        // Both streams append to the one log (the directory is new, so the log starts empty).
+        process = try SpawnedProcess(
+            ["/usr/sbin/ip"] + arguments, output: .file(logFile.path, append: true),
+            error: .file(logFile.path, append: true))
     }
 
-    var pid: Int32? { process?.processIdentifier }
+    var pid: Int32? { process?.pid }
 
     /// SIGTERM and wait up to `timeout` seconds; returns the exit status (nil if it had to be killed).
     @discardableResult
     func stop(timeout: Double = 10) -> Int32? {
-        guard let p = process, p.isRunning else { return process?.terminationStatus }
-        kill(p.processIdentifier, SIGTERM)
-        if waitFor(timeout, { !p.isRunning }) == nil {
-            kill(p.processIdentifier, SIGKILL)
+        guard let p = process, p.isRunning else { return process?.exitStatus }
+        p.signal(SIGTERM)
+        if p.wait(seconds: timeout) == nil {
+            p.signal(SIGKILL)
             p.waitUntilExit()
             return nil
         }
-        return p.terminationStatus
+        return p.exitStatus
     }
 
     func kill9() {
         guard let p = process, p.isRunning else { return }
-        kill(p.processIdentifier, SIGKILL)
+        p.signal(SIGKILL)
         p.waitUntilExit()
     }
 

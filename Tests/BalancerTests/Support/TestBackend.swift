@@ -18,6 +18,7 @@ final class TestBackend: @unchecked Sendable {
     private var _healthHangs = false
     private var _requests = 0
     private var _connections = 0
+    private var _slowRequests = 0
     private var children: [Channel] = []
     let slowDelay: TimeAmount
 
@@ -36,6 +37,8 @@ final class TestBackend: @unchecked Sendable {
 
     var requests: Int { self.lock.withLock { self._requests } }
     var connections: Int { self.lock.withLock { self._connections } }
+    /// `/slow` requests received: a test knows its slow request is in flight when this grows.
+    var slowRequests: Int { self.lock.withLock { self._slowRequests } }
 
     init(name: String, group: EventLoopGroup, slowDelay: TimeAmount = .seconds(3)) {
         self.name = name
@@ -64,6 +67,10 @@ final class TestBackend: @unchecked Sendable {
 
     func countRequest() {
         self.lock.withLock { self._requests += 1 }
+    }
+
+    func countSlowRequest() {
+        self.lock.withLock { self._slowRequests += 1 }
     }
 
     /// Stops listening and closes every open connection, like a killed process.
@@ -139,6 +146,7 @@ private final class TestBackendHandler: ChannelInboundHandler {
             let text = head.headers.map { "\($0.name.lowercased()): \($0.value)" }.joined(separator: "\n")
             self.send(context, status: .ok, body: text + "\n")
         case "/slow":
+            self.backend.countSlowRequest()
             let loop = context.eventLoop.assumeIsolated()
             loop.scheduleTask(in: self.backend.slowDelay) {
                 self.send(context, status: .ok, body: self.backend.name)
