@@ -179,6 +179,13 @@ struct ConfigParser {
                 lastDefaults = draft.settings
                 if !draft.name.isEmpty { namedDefaults[draft.name] = draft.settings }
             } else {
+                var draft = draft
+                // Rules see every `acl` line of their name in the section, even those written after them.
+                draft.useBackends = draft.useBackends.map { rule in
+                    var rule = rule
+                    rule.condition = rule.condition?.resolved(with: draft.acls)
+                    return rule
+                }
                 proxies.append(draft)
             }
         }

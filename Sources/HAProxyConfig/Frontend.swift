@@ -11,7 +11,8 @@ public struct Frontend: Sendable, Equatable, ProxyKeywordLocated {
     public var defaultBackend: String?
     /// Line of `default_backend` (nil for a listen's implicit one), so routing errors point at it.
     public var defaultBackendLocation: SourceLocation?
-    /// Unconditional `use_backend NAME` rules, in order (conditional ones are refused as not supported yet).
+    /// `use_backend NAME [if|unless CONDITION]` rules, conditional or not, in the order written: the first one
+    /// that applies to a request picks its backend (see ``backend(for:)``).
     public var useBackends: [BackendRule]
     /// `maxconn` of this frontend; nil → bounded only by the process-wide `global.maxconn`, as in HAProxy.
     public var maxConn: Int?
@@ -57,18 +58,42 @@ public struct Frontend: Sendable, Equatable, ProxyKeywordLocated {
         self.keywordLocations = keywordLocations
     }
 
-    /// The backend every request goes to: the first unconditional `use_backend`, else `default_backend`.
-    public var routedBackend: String? { useBackends.first?.backend ?? defaultBackend }
+    /// The first unconditional `use_backend`, else `default_backend`: the backend of every request when
+    /// ``hasConditionalRouting`` is false.
+    public var routedBackend: String? { useBackends.first { $0.condition == nil }?.backend ?? defaultBackend }
 }
 
-/// A `use_backend NAME` line.
+extension Frontend {
+    /// The backend for one request: the first `use_backend` whose condition matches (no condition: always),
+    /// else `default_backend`.
+    public func backend(for subject: some ACLSubject) -> String? {
+        for rule in useBackends where rule.condition?.matches(subject) ?? true {
+            return rule.backend
+        }
+        return defaultBackend
+    }
+
+    /// True when some `use_backend` has a condition (else `routedBackend` is the backend of every request, as today).
+    public var hasConditionalRouting: Bool { useBackends.contains { $0.condition != nil } }
+
+    /// Every backend this frontend can send to: each use_backend's and the default, without duplicates, in rule order.
+    public var reachableBackends: [String] {
+        var seen: Set<String> = []
+        return (useBackends.map(\.backend) + (defaultBackend.map { [$0] } ?? [])).filter { seen.insert($0).inserted }
+    }
+}
+
+/// A `use_backend NAME [if|unless CONDITION]` line.
 public struct BackendRule: Sendable, Equatable {
     public var backend: String
     public var location: SourceLocation
+    /// nil: unconditional.
+    public var condition: Condition?
 
-    public init(backend: String, location: SourceLocation) {
+    public init(backend: String, location: SourceLocation, condition: Condition? = nil) {
         self.backend = backend
         self.location = location
+        self.condition = condition
     }
 }
 

@@ -121,6 +121,7 @@ enum ConfigValidation {
             missingTimeouts(draft, sink: &sink)
             if settings.mode == .tcp {
                 httpOnlyKeywords(draft, sink: &sink)
+                if draft.kind.hasFrontendCapability { requestFetchesInTCPMode(draft, sink: &sink) }
             }
             if draft.kind.hasFrontendCapability {
                 modeMismatch(draft, config: config, sink: &sink)
@@ -156,6 +157,20 @@ enum ConfigValidation {
                 .warning(
                     "'http-request' rules ignored for \(draft.title) as they require HTTP mode.",
                     at: located["http-request"]?.line ?? draft.location))
+        }
+    }
+
+    /// A `mode tcp` frontend picks its backend when the connection arrives, before any byte is read: Portico
+    /// routes it on the client address only. (HAProxy would try to parse the stream as HTTP there.)
+    private static func requestFetchesInTCPMode(_ draft: ProxyDraft, sink: inout DiagnosticSink) {
+        for rule in draft.useBackends {
+            guard let fetch = rule.condition?.firstRequestFetch else { continue }
+            sink.items.append(
+                .alert(
+                    "error detected while parsing switching rule : fetch method '\(fetch.keyword)' extracts "
+                        + "information from '\(fetch.source)', none of which is available here (in a 'mode tcp' "
+                        + "\(draft.kind.rawValue) Portico routes on 'src', 'always_true' and 'always_false' only).",
+                    at: rule.location))
         }
     }
 

@@ -13,6 +13,7 @@ enum ProxyKeywords {
         "default-server": { line, draft, sink in ServerLine.parse(line, isDefaultServer: true, &draft, &sink) },
         "default_backend": parseDefaultBackend,
         "use_backend": parseUseBackend,
+        "acl": parseACL,
         "retries": { line, draft, sink in
             if let value = integerArgument(line, &sink) { draft.settings.retries = value }
         },
@@ -188,17 +189,67 @@ enum ProxyKeywords {
             sink.alert("'use_backend' expects <backend name> as an argument.", line)
             return
         }
-        if let condition = line.word(2) {
-            if condition == "if" || condition == "unless" {
-                sink.alert(
-                    "'use_backend' with a condition ('\(condition) ...') is not supported yet by Portico "
-                        + "(only unconditional 'use_backend NAME').", line)
-            } else {
-                sink.alert("'use_backend' expects 'if' or 'unless' after the backend name (got '\(condition)').", line)
-            }
+        if name.contains("%[") {
+            sink.alert(
+                "'use_backend' with a dynamic backend name ('\(name)') is not supported yet by Portico.", line)
             return
         }
-        draft.useBackends.append(BackendRule(backend: name, location: line.location))
+        guard let keyword = line.word(2) else {
+            draft.useBackends.append(BackendRule(backend: name, location: line.location))
+            return
+        }
+        guard keyword == "if" || keyword == "unless" else {
+            sink.alert(
+                "unexpected keyword '\(keyword)' after switching rule, only 'if' and 'unless' are allowed.", line)
+            return
+        }
+        let isUnless = keyword == "unless"
+        switch ACLParser.condition(line.words.dropFirst(3), isUnless: isUnless, acls: draft.acls) {
+        case .failure(let error):
+            sink.alert("error detected while parsing switching rule : " + sentence(error.message), line)
+        case .success(let condition):
+            if condition.alternatives.isEmpty {
+                // HAProxy accepts an empty condition; it never matches after 'if' and always after 'unless'.
+                sink.warning(
+                    "'use_backend \(name) \(keyword)' has an empty condition: the rule "
+                        + (isUnless ? "always applies." : "never applies."), line)
+            }
+            draft.useBackends.append(BackendRule(backend: name, location: line.location, condition: condition))
+        }
+    }
+
+    /// `acl <name> <fetch> [flags] [values]`; a second line with the same name adds an alternative.
+    private static func parseACL(_ line: ConfigLine, _ draft: inout ProxyDraft, _ sink: inout DiagnosticSink) {
+        if draft.kind == .defaults, draft.name.isEmpty {
+            sink.alert("'acl' not allowed in anonymous 'defaults' section.", line)
+            return
+        }
+        guard let name = line.word(1) else {
+            sink.alert("'acl' expects <name> and <criterion> as arguments.", line)
+            return
+        }
+        if let bad = Values.invalidNameCharacter(name) {
+            sink.alert("character '\(bad)' is not permitted in acl name '\(name)'.", line)
+            return
+        }
+        if name.lowercased() == "or" {
+            sink.alert(
+                "acl name '\(name)' will never match. 'or' is used to express a logical disjunction within a "
+                    + "condition.", line)
+            return
+        }
+        switch ACLParser.expression(line.words.dropFirst(2)) {
+        case .failure(let error):
+            sink.alert("error detected while parsing ACL '\(name)' : " + sentence(error.message), line)
+        case .success(let parsed):
+            if let warning = parsed.warning { sink.warning(warning, line) }
+            draft.acls[name, default: ACL(name: name, expressions: [])].expressions.append(parsed.expression)
+        }
+    }
+
+    /// HAProxy ends these messages with a period; a "did you mean" question keeps its question mark.
+    private static func sentence(_ message: String) -> String {
+        message.hasSuffix("?") || message.hasSuffix(".") ? message : message + "."
     }
 
     private static func parseLog(_ line: ConfigLine, _ draft: inout ProxyDraft, _ sink: inout DiagnosticSink) {

@@ -91,6 +91,8 @@ struct ProxyDraft: Sendable {
     var binds: [Bind] = []
     var bindLines = 0
     var useBackends: [BackendRule] = []
+    /// `acl` lines by name; several lines of one name are OR-ed. Not inherited: HAProxy 2.6 keeps ACLs per section.
+    var acls: [String: ACL] = [:]
     var servers: [Server] = []
     var prometheusExporterPath: String?
     /// The first `http-check` rule of this section drops the inherited ones, as HAProxy does.

@@ -60,8 +60,8 @@ let brokenCases: [BrokenCase] = [
         expected: ["[ALERT] parsing [t.cfg:7] : log : unknown log facility 'locl2'; did you mean 'local2'?"]),
     BrokenCase(
         name: "real HAProxy keyword not implemented",
-        config: "backend b\n    acl is_api path_beg /api" + backendTail,
-        expected: ["[ALERT] parsing [t.cfg:7] : 'acl' is not supported yet by Portico"]),
+        config: "backend b\n    hash-type consistent" + backendTail,
+        expected: ["[ALERT] parsing [t.cfg:7] : 'hash-type' is not supported yet by Portico"]),
     BrokenCase(
         name: "real HAProxy option not implemented",
         config: "backend b\n    option http-buffer-request" + backendTail,
@@ -107,11 +107,10 @@ let brokenCases: [BrokenCase] = [
                 + "Portico (HAProxy upgrades the connection to HTTP there); give both the same 'mode'."
         ]),
     BrokenCase(
-        name: "conditional use_backend",
-        config: "frontend f\n    bind :80\n    use_backend b if { path_beg /api }\nbackend b" + backendTail,
+        name: "use_backend naming an ACL nobody declared",
+        config: "frontend f\n    bind :80\n    use_backend b if is_api\n    default_backend b\nbackend b" + backendTail,
         expected: [
-            "[ALERT] parsing [t.cfg:8] : 'use_backend' with a condition ('if ...') is not supported yet by Portico "
-                + "(only unconditional 'use_backend NAME')."
+            "[ALERT] parsing [t.cfg:8] : error detected while parsing switching rule : no such ACL : 'is_api'."
         ]),
     BrokenCase(
         name: "unsupported http-request action",
