@@ -315,6 +315,21 @@ private let matchCases: [MatchCase] = [
         #expect(www.useBackends.allSatisfy { $0.condition?.isConnectionLevel == false })
     }
 
+    @Test("the example of docs/lb-operations.md routes as described")
+    func documentedExample() throws {
+        let f = try #require(
+            frontend([
+                "acl is_api    path_beg -i /api", "acl is_static path_end .css .js",
+                "acl office    src 192.0.2.0/24 2001:db8::/32",
+                "use_backend hit if is_api office || is_api { hdr(x-api-key) -m found }",
+                "use_backend hit if is_static !is_api",
+            ]))
+        #expect(f.backend(for: request("GET", "/api/x", source: [192, 0, 2, 1])) == "hit")
+        #expect(f.backend(for: request("GET", "/api/x", fields: [("X-API-Key", "k")], source: v4Client)) == "hit")
+        #expect(f.backend(for: request("GET", "/api/x", source: v4Client)) == "miss")
+        #expect(f.backend(for: request("GET", "/a.css")) == "hit")
+    }
+
     @Test("connection-level conditions use only src and always_*")
     func connectionLevel() throws {
         let f = try #require(
