@@ -45,8 +45,8 @@ final class BalancerOperations: Sendable {
         let process = self.process
         for frontend in topology.frontends {
             frontends[frontend.name] = FrontendOperations(
-                runtime: frontend, backend: frontend.backend.flatMap { backends[$0.name] }, process: process,
-                syslog: syslog)
+                runtime: frontend, backends: frontend.routes.compactMap { backends[$0.backend.name] },
+                process: process, syslog: syslog)
         }
         self.frontends = frontends
         self.backends = backends
@@ -119,7 +119,7 @@ final class BalancerOperations: Sendable {
                         })
                 }
                 let frontendLimit =
-                    topology.frontends.filter { $0.backend === backend }
+                    topology.frontends.filter { $0.routes.contains { $0.backend === backend } }
                     .map { $0.config.maxConn ?? self.maxConnections }.reduce(0, +)
                 let (sinceChange, downtime, downTransitions) = operations.history
                 proxy.backend = BackendStatsInput(
@@ -232,16 +232,17 @@ final class BackendOperations: Sendable {
 final class FrontendOperations: Sendable {
     let name: String
     let counters = LiveCounters()
-    let backend: BackendOperations?
+    /// The counters of each backend the frontend can send to, in the order of its `routes`.
+    let backends: [BackendOperations]
     let process: LiveCounters
     let logging: ProxyLogging
     let syslog: SyslogSender
     /// `logging.targets` resolved against `syslog`, for the line logged at the end of every exchange.
     let logRoutes: [SyslogSender.Route]
 
-    init(runtime: FrontendRuntime, backend: BackendOperations?, process: LiveCounters, syslog: SyslogSender) {
+    init(runtime: FrontendRuntime, backends: [BackendOperations], process: LiveCounters, syslog: SyslogSender) {
         self.name = runtime.name
-        self.backend = backend
+        self.backends = backends
         self.process = process
         self.logging = runtime.config.logging
         self.syslog = syslog
@@ -283,7 +284,7 @@ extension BalancerOperations {
 extension FrontendOperations {
     /// For a frontend unknown to the registry (cannot happen with one topology; keeps the pipeline total).
     static func detached(_ frontend: FrontendRuntime, _ operations: BalancerOperations) -> FrontendOperations {
-        FrontendOperations(runtime: frontend, backend: nil, process: operations.process, syslog: operations.syslog)
+        FrontendOperations(runtime: frontend, backends: [], process: operations.process, syslog: operations.syslog)
     }
 }
 

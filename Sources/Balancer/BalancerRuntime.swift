@@ -162,31 +162,80 @@ final class BackendRuntime: Sendable {
     }
 }
 
+/// Where a frontend sends a request: one backend, with what the frontend and that backend decide together
+/// (HAProxy settles these per stream once its backend is known).
+final class Route: Sendable {
+    let backend: BackendRuntime
+    /// Position in the frontend's `routes` (and in its `FrontendOperations.backends`).
+    let index: Int
+    let forwardFor: ForwardFor?
+    /// False with `option httpclose` in the frontend or the backend: the client connection closes after each
+    /// response.
+    let keepsClientAlive: Bool
+    /// False with `option http-server-close` or `httpclose` in either: one server connection per request.
+    let reusesServerConnections: Bool
+
+    init(frontend: Frontend, backend: BackendRuntime, index: Int) {
+        self.backend = backend
+        self.index = index
+        // HAProxy adds the header when either the frontend or the backend enables it; the frontend's wins.
+        self.forwardFor = frontend.forwardFor ?? backend.config.forwardFor
+        // HAProxy: the stricter of the frontend's and the backend's `option http-server-close` / `httpclose`.
+        let modes = [frontend.httpConnectionMode, backend.config.httpConnectionMode]
+        self.keepsClientAlive = !modes.contains(.close)
+        self.reusesServerConnections = !modes.contains(.close) && !modes.contains(.serverClose)
+    }
+}
+
 /// A frontend as the proxy runs it.
 final class FrontendRuntime: Sendable {
     let name: String
     let config: Frontend
-    let backend: BackendRuntime?
-    let forwardFor: ForwardFor?
+    /// One route per backend the frontend can send to (`use_backend` rules and `default_backend`).
+    let routes: [Route]
+    /// The `use_backend` rules in order, each with its route; the first whose condition holds wins.
+    private let rules: [(condition: Condition?, route: Route)]
+    /// `default_backend`'s route: for a request no rule took.
+    private let fallback: Route?
     let limiter: ConnectionLimiter?
 
-    init(config: Frontend, backend: BackendRuntime?) {
+    init(config: Frontend, backends: [String: BackendRuntime]) throws {
         self.name = config.name
         self.config = config
-        self.backend = backend
-        // HAProxy adds the header when either the frontend or the backend enables it; the frontend's wins.
-        self.forwardFor = config.forwardFor ?? backend?.config.forwardFor
+        var routes: [Route] = []
+        func route(_ name: String) throws -> Route {
+            if let existing = routes.first(where: { $0.backend.name == name }) { return existing }
+            guard let backend = backends[name] else {
+                throw BalancerStartError.unknownBackend(frontend: config.name, backend: name)
+            }
+            let route = Route(frontend: config, backend: backend, index: routes.count)
+            routes.append(route)
+            return route
+        }
+        self.rules = try config.useBackends.map { ($0.condition, try route($0.backend)) }
+        self.fallback = try config.defaultBackend.map { try route($0) }
+        self.routes = routes
+        self.soleRoute = self.rules.contains { $0.condition != nil } ? nil : self.rules.first?.route ?? self.fallback
         self.limiter = config.maxConn.map { ConnectionLimiter(limit: $0) }
-        // HAProxy: the stricter of the frontend's and the backend's `option http-server-close` / `httpclose`.
-        let modes = [config.httpConnectionMode] + (backend.map { [$0.config.httpConnectionMode] } ?? [])
-        self.keepsClientAlive = !modes.contains(.close)
-        self.reusesServerConnections = !modes.contains(.close) && !modes.contains(.serverClose)
+        // Without a backend, the frontend's own connection options alone.
+        self.keepsClientAlive = config.httpConnectionMode != .close
     }
 
-    /// False with `option httpclose`: the client connection closes after each response.
+    /// The route of a request (or, in `mode tcp`, of a connection): the first `use_backend` whose condition
+    /// holds, else `default_backend`; nil when there is neither (503).
+    func route(for subject: some ACLSubject) -> Route? {
+        for rule in self.rules where rule.condition?.matches(subject) ?? true {
+            return rule.route
+        }
+        return self.fallback
+    }
+
+    /// The route of every request when no rule has a condition (nothing to evaluate per request); nil
+    /// otherwise, or without any backend.
+    let soleRoute: Route?
+
+    /// Whether a request refused before any backend is chosen (400, 408) may leave the connection open.
     let keepsClientAlive: Bool
-    /// False with `option http-server-close` or `httpclose`: one server connection per request.
-    let reusesServerConnections: Bool
 
     var httpRequestTimeout: TimeAmount? { self.config.timeouts.effectiveHTTPRequest?.timeAmount }
     var keepAliveTimeout: TimeAmount? { self.config.timeouts.effectiveHTTPKeepAlive?.timeAmount }
@@ -280,17 +329,8 @@ struct RuntimeTopology: Sendable {
             )
             backends.append(BackendRuntime(config: backend, servers: servers, selector: selector))
         }
-        var frontends: [FrontendRuntime] = []
-        for frontend in config.frontends {
-            var target: BackendRuntime?
-            if let name = frontend.routedBackend {
-                guard let found = backends.first(where: { $0.name == name }) else {
-                    throw BalancerStartError.unknownBackend(frontend: frontend.name, backend: name)
-                }
-                target = found
-            }
-            frontends.append(FrontendRuntime(config: frontend, backend: target))
-        }
+        let byName = Dictionary(backends.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let frontends = try config.frontends.map { try FrontendRuntime(config: $0, backends: byName) }
         self.frontends = frontends
         self.backends = backends
         self.serverCount = poolKey

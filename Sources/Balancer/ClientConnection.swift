@@ -158,7 +158,10 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
 
     private var frontend: FrontendRuntime { self.environment.frontend }
     private var isIdempotent: Bool { HTTPMessageRules.isIdempotent(self.method) }
-    private var backend: BackendRuntime? { self.environment.frontend.backend }
+    /// The current request's backend (`use_backend` rules, else `default_backend`); in `mode tcp` the
+    /// connection's, chosen when it is accepted.
+    private var route: Route?
+    private var backend: BackendRuntime? { self.route?.backend }
 
     // MARK: - Channel events
 
@@ -183,6 +186,13 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
             self.phase = .connecting
             self.requestComplete = true
             self.recorder.tcpSessionStarted()
+            self.route = self.frontend.soleRoute
+                ?? self.frontend.route(for: RequestSubject(head: nil, sourceAddress: self.clientAddressBytes))
+            guard self.backend != nil else {
+                // No backend for this connection: closed without a byte, as HAProxy does in mode tcp.
+                context.close(promise: nil)
+                return
+            }
             self.dispatch()
         }
         context.fireChannelActive()
@@ -361,6 +371,8 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         self.isFirstRequest = false
         self.method = head.method
         self.clientVersion = head.version
+        // Until a backend is chosen (a request refused before that), the frontend's own options decide.
+        self.route = nil
         self.clientKeepAlive = head.isKeepAlive && !self.draining && self.frontend.keepsClientAlive
         self.requestComplete = false
         self.pendingParts.removeAll(keepingCapacity: true)
@@ -411,6 +423,9 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
             self.respondError(.badRequest)
             return
         }
+        self.route = self.frontend.soleRoute
+            ?? self.frontend.route(for: RequestSubject(head: head, sourceAddress: self.clientAddressBytes))
+        if let route = self.route, !route.keepsClientAlive { self.clientKeepAlive = false }
         self.requestHead = head
         self.upstreamChunked = framing == .chunked
         self.upstreamHead = ServerRequestWriter.head(
@@ -428,7 +443,7 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
     /// `option forwardfor`: a new header line with the client address is added after any existing one;
     /// an existing value is never replaced (HAProxy's behaviour).
     private func forwardedFor(_ headers: HTTPHeaders) -> (name: String, value: String)? {
-        guard let forwardFor = self.frontend.forwardFor else { return nil }
+        guard let forwardFor = self.route?.forwardFor ?? self.frontend.config.forwardFor else { return nil }
         if let except = forwardFor.except, let bytes = self.clientAddressBytes, except.contains(bytes) { return nil }
         if forwardFor.ifNone, headers.contains(name: forwardFor.header) { return nil }
         return (forwardFor.header, self.clientAddressText)
@@ -468,8 +483,9 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
     // MARK: - Choosing and connecting to a server
 
     private func dispatch() {
-        guard let backend = self.backend, self.phase == .connecting else { return }
-        self.recorder.backendChosen()
+        guard let route = self.route, self.phase == .connecting else { return }
+        let backend = route.backend
+        self.recorder.backendChosen(route: route.index)
         switch backend.selector.pick(PickRequest(client: self.clientKey, avoiding: self.failedServer)) {
         case .noServer:
             self.respondError(.serviceUnavailable)
@@ -787,7 +803,7 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
             connection.exchangesServed += 1
             self.server = nil
             if self.requestComplete, self.responseKeepAlive, !self.environment.pool.isDraining,
-                self.frontend.reusesServerConnections
+                self.route?.reusesServerConnections ?? false
             {
                 self.environment.pool.giveBack(connection)
             } else {
@@ -1257,4 +1273,15 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
             if self.phase == .idle { self.closeNow() }
         }
     }
+}
+
+/// What `use_backend` conditions look at: the request head (none in `mode tcp`) and the client's address.
+private struct RequestSubject: ACLSubject {
+    let head: HTTPRequestHead?
+    let sourceAddress: [UInt8]?
+
+    var method: String { self.head?.method.rawValue ?? "" }
+    var target: String { self.head?.uri ?? "" }
+
+    func fieldValues(named name: String) -> [String] { self.head?.headers[name] ?? [] }
 }

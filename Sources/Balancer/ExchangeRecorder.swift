@@ -96,8 +96,8 @@ final class ExchangeRecorder {
         /// The server of the last failed connection attempt: retries and redispatches are its warnings.
         var failedServer: Int?
         var status: Int?
-        /// The request went to its backend's balancing (`backendChosen`); until then the log names the frontend.
-        var reachedBackend = false
+        /// The backend the request went to (`backendChosen`); until then the log names the frontend.
+        var backend: BackendOperations?
         /// Why the exchange failed once a server was involved (`PH`, `sH`, `SD`...): the log's termination state.
         var failure: TerminationState?
         var bytesOutAtStart: Int
@@ -128,7 +128,8 @@ final class ExchangeRecorder {
         self.logs = !operations.logRoutes.isEmpty
     }
 
-    private var backend: BackendOperations? { self.operations.backend }
+    /// The current exchange's backend, once chosen.
+    private var backend: BackendOperations? { self.exchange?.backend }
 
     /// A client connection was accepted: the session counts from now on.
     func sessionOpened(remote: SocketAddress?) {
@@ -246,8 +247,10 @@ final class ExchangeRecorder {
 
     /// The request is handed to the backend (a server is picked, or the queue or a 503 follows). A request
     /// refused before that (400, 408, 431) is logged `web_entry web_entry/<NOSRV>`, as HAProxy logs it.
-    func backendChosen() {
-        self.exchange?.reachedBackend = true
+    /// - Parameter route: the index of the frontend's route (see `FrontendRuntime.routes`).
+    func backendChosen(route: Int) {
+        guard self.operations.backends.indices.contains(route) else { return }
+        self.exchange?.backend = self.operations.backends[route]
     }
 
     /// The exchange failed on the server side, as `termination` says (the letters of `RetryDecision.fail`, `sD`,
@@ -318,7 +321,7 @@ final class ExchangeRecorder {
         let bytesOut = self.meter.bytesOut - exchange.bytesOutAtStart
         let bytesIn = self.meter.bytesIn - exchange.bytesInAtStart
         if exchange.status != nil { self.operations.counters.responded(status: status) }
-        let backend = self.backend
+        let backend = exchange.backend
         if let backend, let server = exchange.server {
             if self.isTCP {
                 // No response to count in tcp mode: only sessions and bytes.
@@ -350,8 +353,7 @@ final class ExchangeRecorder {
             frontend: self.operations.name,
             // A request answered by Portico itself, or refused before balancing, never reached a backend:
             // HAProxy logs the frontend there.
-            backend: exchange.localName == nil && exchange.reachedBackend
-                ? (backend?.name ?? self.operations.name) : self.operations.name,
+            backend: exchange.localName == nil ? (backend?.name ?? self.operations.name) : self.operations.name,
             server: serverName ?? exchange.localName,
             requestTime: milliseconds(exchange.firstByteAt, exchange.headAt),
             // Tw: time in the backend's queue (0 when a server slot was free at once); -1 when the request

@@ -43,10 +43,11 @@ public final class LoadBalancer: Service, Sendable {
     ) throws {
         self.listenerSockets = listeners
         for frontend in config.frontends {
-            guard let name = frontend.defaultBackend, let backend = config.backends.first(where: { $0.name == name })
-            else { continue }
-            if backend.mode != frontend.mode {
-                throw BalancerStartError.modeMismatch(frontend: frontend.name, backend: name)
+            for name in frontend.reachableBackends {
+                guard let backend = config.backends.first(where: { $0.name == name }) else { continue }
+                if backend.mode != frontend.mode {
+                    throw BalancerStartError.modeMismatch(frontend: frontend.name, backend: name)
+                }
             }
         }
         self.config = config

@@ -100,6 +100,7 @@ struct BalancerConsistency {
             "\(title) backend", mine.routedBackend ?? "none", theirs.routedBackend ?? "none",
             at: theirs.defaultBackendLocation.map(Describe.location) ?? theirHeader,
             referenceLine: mine.defaultBackendLocation.map(Describe.location) ?? mineHeader)
+        compareRouting(mine, theirs, title: title, mineHeader: mineHeader, theirHeader: theirHeader)
         (at, from) = lines("maxconn")
         difference(
             "\(title) maxconn", mine.maxConn.map(String.init) ?? "unset", theirs.maxConn.map(String.init) ?? "unset",
@@ -266,6 +267,31 @@ struct BalancerConsistency {
                     related: related))
         } else {
             findings.append(Finding(severity, .balancer, node: other.name, at: location, message, related: related))
+        }
+    }
+
+    /// The `use_backend` rules in order: a request the standby routes elsewhere is the outage the seed warns
+    /// about, even when both nodes name the same default backend.
+    private mutating func compareRouting(
+        _ mine: Frontend, _ theirs: Frontend, title: String, mineHeader: FileLine, theirHeader: FileLine
+    ) {
+        func rule(_ rule: BackendRule) -> String {
+            "use_backend \(rule.backend)" + (rule.condition.map { " " + $0.text } ?? "")
+        }
+        let at = theirs.useBackends.first.map { Describe.location($0.location) } ?? theirHeader
+        let referenceLine = mine.useBackends.first.map { Describe.location($0.location) } ?? mineHeader
+        let mineRules = mine.useBackends.map(rule)
+        let theirRules = theirs.useBackends.map(rule)
+        difference(
+            "\(title) use_backend rules", list(mineRules), list(theirRules), at: at, referenceLine: referenceLine)
+        // The same words can mean other requests: an `acl` line of the same name that differs.
+        let sameWordsOtherMeaning =
+            mineRules == theirRules && zip(mine.useBackends, theirs.useBackends).contains { $0.condition != $1.condition }
+        if sameWordsOtherMeaning {
+            record(
+                .error, at: at,
+                "\(title) use_backend conditions read the same but their acl lines differ from those on "
+                    + "\(reference.name): requests would be routed differently", related: [referenceLine])
         }
     }
 

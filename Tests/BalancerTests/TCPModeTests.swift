@@ -246,3 +246,43 @@ struct TCPModeOperationsTests {
         }
     }
 }
+
+@Suite("mode tcp: routing")
+struct TCPModeRoutingTests {
+    @Test("mode tcp: use_backend on the client's address (src) picks the backend when the connection is accepted")
+    func tcpSourceRouting() async throws {
+        try await withEchoServers(2) { servers in
+            let port = freePort()
+            let text = """
+                defaults
+                    mode tcp
+                    timeout connect 1s
+                    timeout client 30s
+                    timeout server 30s
+                frontend db_in
+                    bind 127.0.0.1:\(port)
+                    acl local src 127.0.0.0/8 ::1
+                    use_backend second if local
+                    default_backend first
+                backend first
+                    server one 127.0.0.1:\(servers[0].port)
+                backend second
+                    server two 127.0.0.1:\(servers[1].port)
+
+                """
+            let parsed = BalancerConfig.parse(text, fileName: "haproxy.cfg")
+            #expect(!parsed.hasAlerts, "\(parsed.report)")
+            let balancer = try LoadBalancer(
+                config: parsed.config, options: BalancerOptions(maxConnections: 100, gracePeriod: .seconds(1)),
+                threads: 2, logger: LogCapture().logger)
+            try await balancer.start()
+            do {
+                #expect(try await greeting(port: port) == "web02")
+            } catch {
+                await balancer.stop()
+                throw error
+            }
+            await balancer.stop()
+        }
+    }
+}

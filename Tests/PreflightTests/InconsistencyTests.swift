@@ -96,6 +96,16 @@ import Testing
                 .info, .balancer, "lb02", "haproxy.cfg", 24,
                 "intended difference: backend 'web_backend' server web01 inter is 3s")),
         Case(
+            "different-routing",
+            Expected(
+                .error, .balancer, "lb02", "haproxy.cfg", 16,
+                "use_backend rules is none here but use_backend api_backend if is_api on lb01")),
+        Case(
+            "different-acl",
+            Expected(
+                .error, .balancer, "lb02", "haproxy.cfg", 19,
+                "use_backend conditions read the same but their acl lines differ from those on lb01")),
+        Case(
             "different-balance",
             Expected(.error, .balancer, "lb02", "haproxy.cfg", 21, "balance is leastconn here but roundrobin on lb01")),
         Case(

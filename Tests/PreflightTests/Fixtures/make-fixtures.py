@@ -74,6 +74,11 @@ case("different-bind", h2=sub(clean_h, "bind *:80\n", "bind *:8080\n"))
 case("stats-bound-to-star", h1=sub(clean_h, "bind 127.0.0.1:8404", "bind *:8404"),
      h2=sub(clean_h, "bind 127.0.0.1:8404", "bind *:8404"))
 case("weak-stats-password", h2=sub(clean_h, "admin:Vf3q-9LmT-x2Rk-7wPz", "admin:admin"))
+# Routing by ACL: both nodes send /api to api_backend; the standby routes differently.
+routed_h = sub(clean_h, "    bind *:80\n", "    bind *:80\n    acl is_api path_beg /api\n    use_backend api_backend if is_api\n")
+routed_h = sub(routed_h, "\nlisten stats", "\nbackend api_backend\n    server api01 192.168.10.23:80 check inter 2s fall 3 rise 2\n\nlisten stats")
+case("different-routing", h1=routed_h, h2=sub(routed_h, "    use_backend api_backend if is_api\n", ""))
+case("different-acl", h1=routed_h, h2=sub(routed_h, "path_beg /api", "path_beg /v1"))
 case("missing-check-script", s2={})
 case("script-not-executable", s2={"check_balancer.sh": (clean_s, 0o644)})
 case("pidof-haproxy", s2={"check_balancer.sh": (clean_s.replace("ss -lnt", "pidof haproxy >/dev/null\nss -lnt"), 0o755)})
