@@ -9,44 +9,32 @@ import Testing
 /// real parser, with the operator's view (httplog lines, `show stat`) following each request's backend.
 @Suite("Routing with ACLs and use_backend on loopback")
 struct RoutingTests {
-    /// web01 behind `web`, api01 behind `api`, static01 behind `static`; `extraFrontend` lines after the rules.
+    /// web01 behind `web`, api01 behind `api`, static01 behind `static`; `frontendLines` (the rules) before
+    /// `default_backend web`.
     func withRoutedBalancer(
         frontendLines: [String], backendOptions: [String: [String]] = [:], defaultsLines: [String] = [],
         _ body: (_ port: Int, _ socketPath: String, _ syslog: SyslogCollector) async throws -> Void
     ) async throws {
         try await withBackends(["web01", "api01", "static01"], group: testGroup) { servers in
-            let syslog = SyslogCollector()
-            try await syslog.start(group: testGroup)
-            defer { Task { await syslog.stop() } }
-            let port = freePort()
-            let socketPath = temporarySocketPath()
-            defer { unlink(socketPath) }
-            var lines = [
-                "global", "    log 127.0.0.1:\(syslog.port) local2", "    stats socket \(socketPath) level admin",
-                "defaults", "    mode http", "    log global", "    option httplog", "    timeout connect 3s",
-                "    timeout client 30s", "    timeout server 30s",
-            ]
-            lines += defaultsLines.map { "    " + $0 }
-            lines += ["frontend web_entry", "    bind 127.0.0.1:\(port)"] + frontendLines.map { "    " + $0 }
-            lines.append("    default_backend web")
-            for (name, server) in [("web", servers[0]), ("api", servers[1]), ("static", servers[2])] {
-                lines.append("backend \(name)")
-                lines += (backendOptions[name] ?? []).map { "    " + $0 }
-                lines.append("    server \(server.name) 127.0.0.1:\(server.port)")
+            try await withSyslogAndSocket { syslog, socketPath in
+                let port = freePort()
+                var lines = [
+                    "global", "    log 127.0.0.1:\(syslog.port) local2", "    stats socket \(socketPath) level admin",
+                    "defaults", "    mode http", "    log global", "    option httplog", "    timeout connect 3s",
+                    "    timeout client 30s", "    timeout server 30s",
+                ]
+                lines += defaultsLines.map { "    " + $0 }
+                lines += ["frontend web_entry", "    bind 127.0.0.1:\(port)"] + frontendLines.map { "    " + $0 }
+                lines.append("    default_backend web")
+                for (name, server) in [("web", servers[0]), ("api", servers[1]), ("static", servers[2])] {
+                    lines.append("backend \(name)")
+                    lines += (backendOptions[name] ?? []).map { "    " + $0 }
+                    lines.append("    server \(server.name) 127.0.0.1:\(server.port)")
+                }
+                try await withConfigText(lines.joined(separator: "\n") + "\n") {
+                    try await body(port, socketPath, syslog)
+                }
             }
-            let parsed = BalancerConfig.parse(lines.joined(separator: "\n") + "\n", fileName: "haproxy.cfg")
-            #expect(!parsed.hasAlerts, "\(parsed.report)")
-            let balancer = try LoadBalancer(
-                config: parsed.config, options: BalancerOptions(maxConnections: 100, gracePeriod: .seconds(1)),
-                threads: 2, logger: LogCapture().logger)
-            try await balancer.start()
-            do {
-                try await body(port, socketPath, syslog)
-            } catch {
-                await balancer.stop()
-                throw error
-            }
-            await balancer.stop()
         }
     }
 

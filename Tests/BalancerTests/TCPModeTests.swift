@@ -178,70 +178,58 @@ struct TCPModeOperationsTests {
     @Test("a session's bytes and counts reach show stat; option tcplog sends HAProxy's tcplog line")
     func countersAndLog() async throws {
         try await withEchoServers(1) { servers in
-            let syslog = SyslogCollector()
-            try await syslog.start(group: testGroup)
-            defer { Task { await syslog.stop() } }
-            let frontendPort = freePort()
-            let socketPath = temporarySocketPath()
-            defer { unlink(socketPath) }
-            let text = """
-                global
-                    log 127.0.0.1:\(syslog.port) local2
-                    stats socket \(socketPath) mode 600 level admin
-                defaults
-                    mode tcp
-                    log global
-                    option tcplog
-                    timeout connect 1s
-                    timeout client 30s
-                    timeout server 30s
-                frontend db_in
-                    bind 127.0.0.1:\(frontendPort)
-                    default_backend db
-                backend db
-                    server db1 127.0.0.1:\(servers[0].port)
+            try await withSyslogAndSocket { syslog, socketPath in
+                let frontendPort = freePort()
+                let text = """
+                    global
+                        log 127.0.0.1:\(syslog.port) local2
+                        stats socket \(socketPath) mode 600 level admin
+                    defaults
+                        mode tcp
+                        log global
+                        option tcplog
+                        timeout connect 1s
+                        timeout client 30s
+                        timeout server 30s
+                    frontend db_in
+                        bind 127.0.0.1:\(frontendPort)
+                        default_backend db
+                    backend db
+                        server db1 127.0.0.1:\(servers[0].port)
 
-                """
-            let parsed = BalancerConfig.parse(text, fileName: "haproxy.cfg")
-            #expect(parsed.diagnostics.isEmpty, "\(parsed.report)")
-            let balancer = try LoadBalancer(
-                config: parsed.config, options: BalancerOptions(maxConnections: 100, gracePeriod: .seconds(1)),
-                threads: 2, logger: LogCapture().logger)
-            try await balancer.start()
-            do {
-                let client = try await RawClient.connect(port: frontendPort, group: testGroup)
-                #expect(await client.receive("hello from web01\n"))
-                try await client.send("0123456789")
-                #expect(await client.receive("0123456789"))
-                try await client.finishSending()
-                #expect(await client.waitForEOF())
-                await client.close()
-                #expect(await eventually { syslog.lines.contains { $0.contains(" db_in db/db1 ") } })
-                let line = try #require(syslog.lines.first { $0.contains(" db_in db/db1 ") })
-                // `<150>Nov 26 13:51:24 haproxy[1]: 127.0.0.1:33786 [26/Nov/2026:13:51:24.658] db_in db/db1
-                //  0/0/208 27 -- 1/1/0/0/0 0/0`: 27 bytes to the client (17 of greeting, 10 echoed).
-                let message = try #require(line.split(separator: "]: ", maxSplits: 1).last).trimmingCharacters(
-                    in: .whitespacesAndNewlines)
-                #expect(
-                    message.wholeMatch(
-                        of: #/127\.0\.0\.1:\d+ \[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] db_in db/db1 0/\d+/\d+ 27 -- 1/1/0/0/0 0/0/#
-                    ) != nil, "\(message)")
+                    """
+                #expect(BalancerConfig.parse(text, fileName: "haproxy.cfg").diagnostics.isEmpty)
+                try await withConfigText(text) {
+                    let client = try await RawClient.connect(port: frontendPort, group: testGroup)
+                    #expect(await client.receive("hello from web01\n"))
+                    try await client.send("0123456789")
+                    #expect(await client.receive("0123456789"))
+                    try await client.finishSending()
+                    #expect(await client.waitForEOF())
+                    await client.close()
+                    #expect(await eventually { syslog.lines.contains { $0.contains(" db_in db/db1 ") } })
+                    let line = try #require(syslog.lines.first { $0.contains(" db_in db/db1 ") })
+                    // `<150>Nov 26 13:51:24 haproxy[1]: 127.0.0.1:33786 [26/Nov/2026:13:51:24.658] db_in db/db1
+                    //  0/0/208 27 -- 1/1/0/0/0 0/0`: 27 bytes to the client (17 of greeting, 10 echoed).
+                    let message = try #require(line.split(separator: "]: ", maxSplits: 1).last).trimmingCharacters(
+                        in: .whitespacesAndNewlines)
+                    #expect(
+                        message.wholeMatch(
+                            of: #/127\.0\.0\.1:\d+ \[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] db_in db/db1 0/\d+/\d+ 27 -- 1/1/0/0/0 0/0/#
+                        ) != nil, "\(message)")
 
-                let stat = try await runtimeCommand(socketPath, "show stat")
-                #expect(csvValue(stat, "db_in", "FRONTEND", "stot") == "1")
-                #expect(csvValue(stat, "db_in", "FRONTEND", "bin") == "10")
-                #expect(csvValue(stat, "db_in", "FRONTEND", "bout") == "27")
-                #expect(csvValue(stat, "db", "db1", "stot") == "1")
-                #expect(csvValue(stat, "db", "db1", "scur") == "0")
-                #expect(csvValue(stat, "db", "db1", "bout") == "27")
-                #expect(csvValue(stat, "db", "BACKEND", "bin") == "10")
-                #expect(csvValue(stat, "db", "db1", "status") == "no check")
-                #expect(csvValue(stat, "db", "BACKEND", "req_tot") == "0")
-                #expect(csvValue(stat, "db_in", "FRONTEND", "req_tot") == "0")
-                await balancer.stop()
-            } catch {
-                await balancer.stop()
-                throw error
+                    let stat = try await runtimeCommand(socketPath, "show stat")
+                    #expect(csvValue(stat, "db_in", "FRONTEND", "stot") == "1")
+                    #expect(csvValue(stat, "db_in", "FRONTEND", "bin") == "10")
+                    #expect(csvValue(stat, "db_in", "FRONTEND", "bout") == "27")
+                    #expect(csvValue(stat, "db", "db1", "stot") == "1")
+                    #expect(csvValue(stat, "db", "db1", "scur") == "0")
+                    #expect(csvValue(stat, "db", "db1", "bout") == "27")
+                    #expect(csvValue(stat, "db", "BACKEND", "bin") == "10")
+                    #expect(csvValue(stat, "db", "db1", "status") == "no check")
+                    #expect(csvValue(stat, "db", "BACKEND", "req_tot") == "0")
+                    #expect(csvValue(stat, "db_in", "FRONTEND", "req_tot") == "0")
+                }
             }
         }
     }
@@ -270,19 +258,35 @@ struct TCPModeRoutingTests {
                     server two 127.0.0.1:\(servers[1].port)
 
                 """
-            let parsed = BalancerConfig.parse(text, fileName: "haproxy.cfg")
-            #expect(!parsed.hasAlerts, "\(parsed.report)")
-            let balancer = try LoadBalancer(
-                config: parsed.config, options: BalancerOptions(maxConnections: 100, gracePeriod: .seconds(1)),
-                threads: 2, logger: LogCapture().logger)
-            try await balancer.start()
-            do {
-                #expect(try await greeting(port: port) == "web02")
-            } catch {
-                await balancer.stop()
-                throw error
+            let routed = try await withConfigText(text) { try await greeting(port: port) }
+            #expect(routed == "web02")
+        }
+    }
+
+    @Test("mode tcp: a connection no rule routes, without default_backend, is closed at once without a byte")
+    func tcpUnroutedConnectionCloses() async throws {
+        try await withEchoServers(1) { servers in
+            let port = freePort()
+            let text = """
+                defaults
+                    mode tcp
+                    timeout connect 1s
+                    timeout client 30s
+                    timeout server 30s
+                frontend db_in
+                    bind 127.0.0.1:\(port)
+                    use_backend only if { src 192.0.2.0/24 }
+                backend only
+                    server one 127.0.0.1:\(servers[0].port)
+
+                """
+            try await withConfigText(text) {
+                let client = try await RawClient.connect(port: port, group: testGroup)
+                #expect(await client.waitForEOF(timeout: .seconds(5)))
+                #expect(client.received.isEmpty)
+                await client.close()
+                #expect(servers[0].accepted == 0, "the server was never connected")
             }
-            await balancer.stop()
         }
     }
 }

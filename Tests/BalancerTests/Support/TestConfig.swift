@@ -121,6 +121,37 @@ func withBalancer<T>(
     }
 }
 
+/// Starts a balancer on a whole haproxy.cfg `text` (which must load without an alert), runs `body`, and always
+/// stops it: for tests whose configuration is not the seed's shape (several backends, `mode tcp`).
+func withConfigText<T>(_ text: String, _ body: () async throws -> T) async throws -> T {
+    let parsed = BalancerConfig.parse(text, fileName: "haproxy.cfg")
+    if parsed.hasAlerts { throw TestConfigError.rejected(parsed.report.joined(separator: "\n") + "\n" + text) }
+    let balancer = try LoadBalancer(
+        config: parsed.config, options: BalancerOptions(maxConnections: 100, gracePeriod: .seconds(1)),
+        threads: 2, logger: LogCapture().logger)
+    try await balancer.start()
+    do {
+        let result = try await body()
+        await balancer.stop()
+        return result
+    } catch {
+        await balancer.stop()
+        throw error
+    }
+}
+
+/// A syslog collector and a runtime API socket path for one test; both gone afterwards.
+func withSyslogAndSocket<T>(_ body: (SyslogCollector, String) async throws -> T) async throws -> T {
+    let syslog = SyslogCollector()
+    try await syslog.start(group: testGroup)
+    let socketPath = temporarySocketPath()
+    defer {
+        unlink(socketPath)
+        Task { await syslog.stop() }
+    }
+    return try await body(syslog, socketPath)
+}
+
 /// Starts backends named web01, web02, ... and always kills them at the end.
 func withBackends<T>(
     _ names: [String],
