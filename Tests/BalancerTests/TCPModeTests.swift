@@ -237,16 +237,20 @@ struct TCPModeOperationsTests {
 
 @Suite("mode tcp: routing")
 struct TCPModeRoutingTests {
+    static let defaults = """
+        defaults
+            mode tcp
+            timeout connect 1s
+            timeout client 30s
+            timeout server 30s
+        """
+
     @Test("mode tcp: use_backend on the client's address (src) picks the backend when the connection is accepted")
     func tcpSourceRouting() async throws {
         try await withEchoServers(2) { servers in
             let port = freePort()
             let text = """
-                defaults
-                    mode tcp
-                    timeout connect 1s
-                    timeout client 30s
-                    timeout server 30s
+                \(Self.defaults)
                 frontend db_in
                     bind 127.0.0.1:\(port)
                     acl local src 127.0.0.0/8 ::1
@@ -268,11 +272,7 @@ struct TCPModeRoutingTests {
         try await withEchoServers(1) { servers in
             let port = freePort()
             let text = """
-                defaults
-                    mode tcp
-                    timeout connect 1s
-                    timeout client 30s
-                    timeout server 30s
+                \(Self.defaults)
                 frontend db_in
                     bind 127.0.0.1:\(port)
                     use_backend only if { src 192.0.2.0/24 }
