@@ -96,8 +96,9 @@ final class ExchangeRecorder {
         /// The server of the last failed connection attempt: retries and redispatches are its warnings.
         var failedServer: Int?
         var status: Int?
-        /// The backend the request went to (`backendChosen`); until then the log names the frontend.
-        var backend: BackendOperations?
+        /// The backend the request went to (`backendChosen`), as an index in the frontend's `backends` (a plain
+        /// number: no reference count to keep as the exchange is copied); until then the log names the frontend.
+        var route: Int?
         /// Why the exchange failed once a server was involved (`PH`, `sH`, `SD`...): the log's termination state.
         var failure: TerminationState?
         var bytesOutAtStart: Int
@@ -129,7 +130,7 @@ final class ExchangeRecorder {
     }
 
     /// The current exchange's backend, once chosen.
-    private var backend: BackendOperations? { self.exchange?.backend }
+    private var backend: BackendOperations? { self.exchange?.route.map { self.operations.backends[$0] } }
 
     /// A client connection was accepted: the session counts from now on.
     func sessionOpened(remote: SocketAddress?) {
@@ -250,7 +251,7 @@ final class ExchangeRecorder {
     /// - Parameter route: the index of the frontend's route (see `FrontendRuntime.routes`).
     func backendChosen(route: Int) {
         guard self.operations.backends.indices.contains(route) else { return }
-        self.exchange?.backend = self.operations.backends[route]
+        self.exchange?.route = route
     }
 
     /// The exchange failed on the server side, as `termination` says (the letters of `RetryDecision.fail`, `sD`,
@@ -321,7 +322,7 @@ final class ExchangeRecorder {
         let bytesOut = self.meter.bytesOut - exchange.bytesOutAtStart
         let bytesIn = self.meter.bytesIn - exchange.bytesInAtStart
         if exchange.status != nil { self.operations.counters.responded(status: status) }
-        let backend = exchange.backend
+        let backend = exchange.route.map { self.operations.backends[$0] }
         if let backend, let server = exchange.server {
             if self.isTCP {
                 // No response to count in tcp mode: only sessions and bytes.
