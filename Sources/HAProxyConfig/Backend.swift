@@ -27,6 +27,11 @@ public struct Backend: Sendable, Equatable, ProxyKeywordLocated {
     public var stats: StatsPage?
     /// `http-request use-service prometheus-exporter if { path P }` written in a backend section.
     public var prometheusExporterPath: String?
+    /// `http-request` rules of a backend section, in file order (the prometheus-exporter line is not one of them).
+    /// Empty for the backend half of a `listen` with `bind` lines: its rules are on the ``Frontend`` and run once.
+    public var httpRequestRules: [HTTPRequestRule]
+    /// `http-response` rules of a backend section in file order; empty for a listen's backend half, as above.
+    public var httpResponseRules: [HTTPResponseRule]
     /// The lines that set this section's keywords, own or inherited from `defaults` (see ``ProxyKeywordLocated``).
     /// `errorfile` lines by code: the responses sent instead of the built-in pages.
     public var errorFiles: [Int: ErrorFile]
@@ -38,7 +43,8 @@ public struct Backend: Sendable, Equatable, ProxyKeywordLocated {
         retries: Int = Backend.defaultRetries, redispatch: Redispatch = .unset, fullConn: Int? = nil,
         httpCheck: HTTPCheck? = nil, forwardFor: ForwardFor? = nil, httpConnectionMode: HTTPConnectionMode = .keepAlive,
         logging: ProxyLogging = ProxyLogging(), stats: StatsPage? = nil, prometheusExporterPath: String? = nil,
-        keywordLocations: [String: KeywordLocation] = [:], errorFiles: [Int: ErrorFile] = [:]
+        keywordLocations: [String: KeywordLocation] = [:], errorFiles: [Int: ErrorFile] = [:],
+        httpRequestRules: [HTTPRequestRule] = [], httpResponseRules: [HTTPResponseRule] = []
     ) {
         self.name = name
         self.origin = origin
@@ -56,6 +62,8 @@ public struct Backend: Sendable, Equatable, ProxyKeywordLocated {
         self.logging = logging
         self.stats = stats
         self.prometheusExporterPath = prometheusExporterPath
+        self.httpRequestRules = httpRequestRules
+        self.httpResponseRules = httpResponseRules
         self.keywordLocations = keywordLocations
         self.errorFiles = errorFiles
     }

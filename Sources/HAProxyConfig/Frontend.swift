@@ -25,6 +25,11 @@ public struct Frontend: Sendable, Equatable, ProxyKeywordLocated {
     public var stats: StatsPage?
     /// Path served by `http-request use-service prometheus-exporter if { path /metrics }`; nil when absent.
     public var prometheusExporterPath: String?
+    /// `http-request` rules in file order (the prometheus-exporter line is not one of them). A `listen` section's
+    /// rules are here, on its frontend half only, so that they run once per request as in HAProxy.
+    public var httpRequestRules: [HTTPRequestRule]
+    /// `http-response` rules in file order; for a `listen` section, as for ``httpRequestRules``.
+    public var httpResponseRules: [HTTPResponseRule]
     /// `errorfile` lines by code: the responses sent instead of the built-in pages.
     public var errorFiles: [Int: ErrorFile]
     /// The lines that set this section's keywords, own or inherited from `defaults` (see ``ProxyKeywordLocated``).
@@ -37,7 +42,8 @@ public struct Frontend: Sendable, Equatable, ProxyKeywordLocated {
         logging: ProxyLogging = ProxyLogging(), forwardFor: ForwardFor? = nil,
         httpConnectionMode: HTTPConnectionMode = .keepAlive, stats: StatsPage? = nil,
         prometheusExporterPath: String? = nil, keywordLocations: [String: KeywordLocation] = [:],
-        errorFiles: [Int: ErrorFile] = [:]
+        errorFiles: [Int: ErrorFile] = [:], httpRequestRules: [HTTPRequestRule] = [],
+        httpResponseRules: [HTTPResponseRule] = []
     ) {
         self.name = name
         self.origin = origin
@@ -54,6 +60,8 @@ public struct Frontend: Sendable, Equatable, ProxyKeywordLocated {
         self.httpConnectionMode = httpConnectionMode
         self.stats = stats
         self.prometheusExporterPath = prometheusExporterPath
+        self.httpRequestRules = httpRequestRules
+        self.httpResponseRules = httpResponseRules
         self.errorFiles = errorFiles
         self.keywordLocations = keywordLocations
     }

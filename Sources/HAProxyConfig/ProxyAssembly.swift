@@ -8,6 +8,8 @@ enum ProxyAssembly {
             draft.settings.forwardFor = nil
             draft.settings.stats = nil
             draft.prometheusExporterPath = nil
+            draft.httpRequestRules = []
+            draft.httpResponseRules = []
         }
         let settings = draft.settings
         let logging = ProxyLogging(
@@ -26,7 +28,8 @@ enum ProxyAssembly {
                     useBackends: draft.useBackends, maxConn: settings.maxConn, timeouts: settings.timeouts,
                     logging: logging, forwardFor: settings.forwardFor, httpConnectionMode: settings.connectionMode,
                     stats: settings.stats, prometheusExporterPath: draft.prometheusExporterPath,
-                    keywordLocations: settings.keywordLocations, errorFiles: settings.errorFiles))
+                    keywordLocations: settings.keywordLocations, errorFiles: settings.errorFiles,
+                    httpRequestRules: draft.httpRequestRules, httpResponseRules: draft.httpResponseRules))
         }
         if draft.kind == .backend || draft.kind == .listen {
             let isListen = draft.kind == .listen
@@ -40,7 +43,10 @@ enum ProxyAssembly {
                     httpConnectionMode: settings.connectionMode, logging: logging,
                     stats: hasFrontend ? nil : settings.stats,
                     prometheusExporterPath: hasFrontend ? nil : draft.prometheusExporterPath,
-                    keywordLocations: settings.keywordLocations, errorFiles: settings.errorFiles))
+                    keywordLocations: settings.keywordLocations, errorFiles: settings.errorFiles,
+                    // A listen is one proxy: its rules run once, on the frontend half (when it has one).
+                    httpRequestRules: hasFrontend ? [] : draft.httpRequestRules,
+                    httpResponseRules: hasFrontend ? [] : draft.httpResponseRules))
         }
     }
 
@@ -152,11 +158,19 @@ enum ConfigValidation {
                     "'stats' statement ignored for \(draft.title) as it requires HTTP mode.",
                     at: line ?? draft.location))
         }
-        if draft.prometheusExporterPath != nil {
+        if draft.prometheusExporterPath != nil || !draft.httpRequestRules.isEmpty {
+            let first = draft.httpRequestRules.first?.location
             sink.items.append(
                 .warning(
                     "'http-request' rules ignored for \(draft.title) as they require HTTP mode.",
-                    at: located["http-request"]?.line ?? draft.location))
+                    at: [first, located["http-request"]?.line].compactMap { $0 }.min { $0.line < $1.line }
+                        ?? draft.location))
+        }
+        if let first = draft.httpResponseRules.first {
+            sink.items.append(
+                .warning(
+                    "'http-response' rules ignored for \(draft.title) as they require HTTP mode.",
+                    at: first.location))
         }
     }
 

@@ -1,5 +1,5 @@
-/// Sub-tables of the multi-word proxy keywords: `option`, `no option`, `timeout`, `stats`, `http-check`,
-/// `http-request`.
+/// Sub-tables of the multi-word proxy keywords: `option`, `no option`, `timeout`, `stats`, `http-check`.
+/// (`http-request` and `http-response` are in HTTPRuleParser.swift.)
 extension ProxyKeywords {
     /// Looks up `family sub` in a sub-table, checks placement, and reports unsupported or unknown sub-keywords.
     private static func dispatch(
@@ -455,35 +455,5 @@ extension ProxyKeywords {
             ranges.append(low...high)
         }
         return ranges.isEmpty ? nil : ranges
-    }
-
-    // MARK: - http-request
-
-    static func parseHTTPRequest(_ line: ConfigLine, _ draft: inout ProxyDraft, _ sink: inout DiagnosticSink) {
-        guard let action = line.word(1) else {
-            sink.alert("'http-request' expects an action.", line)
-            return
-        }
-        guard action == "use-service", line.word(2) == "prometheus-exporter" else {
-            let what =
-                action == "use-service" ? "http-request use-service \(line.word(2) ?? "")" : "http-request \(action)"
-            sink.alert("'\(what)' is not supported yet by Portico", line)
-            return
-        }
-        if draft.kind == .defaults {
-            sink.alert("'http-request' not allowed in 'defaults' section.", line)
-            return
-        }
-        let condition = Array(line.words.dropFirst(3))
-        // Only the form HAProxy's documentation uses: `if { path /metrics }`.
-        guard condition.count == 5, condition[0] == "if", condition[1] == "{", condition[2] == "path",
-            condition[4] == "}", condition[3].hasPrefix("/")
-        else {
-            sink.alert(
-                "'http-request use-service prometheus-exporter' is only supported by Portico with the condition "
-                    + "'if { path /PATH }' (got '\(condition.joined(separator: " "))').", line)
-            return
-        }
-        draft.prometheusExporterPath = condition[3]
     }
 }

@@ -30,6 +30,7 @@ enum ProxyKeywords {
         "stats": parseStats,
         "http-check": parseHTTPCheck,
         "http-request": parseHTTPRequest,
+        "http-response": parseHTTPResponse,
         "errorfile": parseErrorFile,
     ]
 
@@ -49,7 +50,7 @@ enum ProxyKeywords {
             if families.contains(keyword) || keyword == "no" {
                 // Families check their placement and record their location per sub-keyword.
                 parse(line, &draft, &sink)
-            } else if keyword == "http-request" || keyword == "log" || isPlaced(keyword, draft, line, &sink) {
+            } else if keyword == "http-request" || keyword == "http-response" || keyword == "log" || isPlaced(keyword, draft, line, &sink) {
                 apply(parse, as: keyword, line, &draft, &sink)
             }
             return

@@ -95,6 +95,10 @@ struct ProxyDraft: Sendable {
     var acls: [String: ACL] = [:]
     var servers: [Server] = []
     var prometheusExporterPath: String?
+    /// `http-request` / `http-response` rules of this section, in file order (never inherited: HAProxy refuses
+    /// them in an anonymous defaults section).
+    var httpRequestRules: [HTTPRequestRule] = []
+    var httpResponseRules: [HTTPResponseRule] = []
     /// The first `http-check` rule of this section drops the inherited ones, as HAProxy does.
     var hasOwnHTTPCheckRules = false
     /// A line of this section was refused: warnings derived from what is missing would only be noise then.

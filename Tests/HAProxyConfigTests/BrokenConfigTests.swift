@@ -114,8 +114,8 @@ let brokenCases: [BrokenCase] = [
         ]),
     BrokenCase(
         name: "unsupported http-request action",
-        config: "frontend f\n    bind :80\n    http-request deny\n    default_backend b\nbackend b" + backendTail,
-        expected: ["[ALERT] parsing [t.cfg:8] : 'http-request deny' is not supported yet by Portico"]),
+        config: "frontend f\n    bind :80\n    http-request tarpit\n    default_backend b\nbackend b" + backendTail,
+        expected: ["[ALERT] parsing [t.cfg:8] : 'http-request tarpit' is not supported yet by Portico"]),
     BrokenCase(
         name: "unsupported stats admin condition",
         config: "listen s\n    bind :8404\n    stats admin if { src 10.0.0.0/8 }\n",

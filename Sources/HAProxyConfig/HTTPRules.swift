@@ -1,0 +1,93 @@
+/// `http-request` and `http-response` rules: what a proxy does to each request before routing it and to each
+/// response before sending it back, in file order, each with an optional `if` / `unless` condition.
+///
+/// Values are HAProxy log-format strings; Portico takes literal ones only (`%%` is a literal `%`), so every value
+/// here is the exact text to send.
+
+/// Where a `redirect` sends the client.
+public enum RedirectTarget: Sendable, Equatable {
+    /// `location <loc>`: exactly this URL.
+    case location(String)
+    /// `prefix <pfx>`: this prefix followed by the request's path (and query unless `drop-query`). HAProxy treats
+    /// a prefix of `/` as "no prefix": the redirect is the path alone.
+    case prefix(String)
+    /// `scheme <sch>`: `<sch>://<host header><path>` (and query unless `drop-query`).
+    case scheme(String)
+}
+
+/// `http-request redirect ...`.
+public struct Redirect: Sendable, Equatable {
+    public var target: RedirectTarget
+    /// 301, 302 (default), 303, 307 or 308.
+    public var code: Int
+    /// `drop-query`: the request's query string is not appended (prefix and scheme redirects append it otherwise).
+    public var dropQuery: Bool
+    /// `append-slash`: a `/` is added after the appended path when it does not end with one. HAProxy 2.6 appends
+    /// the path only for prefix and scheme redirects, so the flag changes nothing on a location redirect.
+    public var appendSlash: Bool
+
+    public init(target: RedirectTarget, code: Int = 302, dropQuery: Bool = false, appendSlash: Bool = false) {
+        self.target = target
+        self.code = code
+        self.dropQuery = dropQuery
+        self.appendSlash = appendSlash
+    }
+}
+
+public enum HTTPRequestAction: Sendable, Equatable {
+    /// Stops evaluating the following `http-request` rules of this section; the request goes on.
+    case allow
+    /// Answers with this status (one of HAProxy's built-in error pages, or the section's `errorfile`) and closes.
+    case deny(status: Int)
+    /// Removes every header of that name, then adds one with this value.
+    case setHeader(name: String, value: String)
+    /// Adds a header, keeping existing ones of that name.
+    case addHeader(name: String, value: String)
+    /// Removes every header of that name.
+    case deleteHeader(name: String)
+    case redirect(Redirect)
+
+    /// Whether the rule, when it applies, ends the evaluation of the section's `http-request` rules.
+    public var isFinal: Bool {
+        switch self {
+        case .allow, .deny, .redirect: return true
+        case .setHeader, .addHeader, .deleteHeader: return false
+        }
+    }
+}
+
+public enum HTTPResponseAction: Sendable, Equatable {
+    case setHeader(name: String, value: String)
+    case addHeader(name: String, value: String)
+    case deleteHeader(name: String)
+}
+
+/// One `http-request ACTION [if|unless CONDITION]` line. Header names are kept as written; they compare
+/// case-insensitively.
+public struct HTTPRequestRule: Sendable, Equatable {
+    public var action: HTTPRequestAction
+    /// nil: the rule always applies.
+    public var condition: Condition?
+    public var location: SourceLocation
+
+    public init(action: HTTPRequestAction, condition: Condition? = nil, location: SourceLocation) {
+        self.action = action
+        self.condition = condition
+        self.location = location
+    }
+}
+
+/// One `http-response ACTION [if|unless CONDITION]` line. Its condition only uses connection-level fetches
+/// (``Condition/isConnectionLevel``): Portico refuses response conditions on request or response contents.
+public struct HTTPResponseRule: Sendable, Equatable {
+    public var action: HTTPResponseAction
+    /// nil: the rule always applies.
+    public var condition: Condition?
+    public var location: SourceLocation
+
+    public init(action: HTTPResponseAction, condition: Condition? = nil, location: SourceLocation) {
+        self.action = action
+        self.condition = condition
+        self.location = location
+    }
+}
