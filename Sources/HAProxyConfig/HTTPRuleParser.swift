@@ -40,7 +40,8 @@ extension ProxyKeywords {
             parsed = denyStatus(&rest, line, draft, &sink).map { .deny(status: $0) }
         case "set-header", "add-header":
             parsed = headerWithValue(action, "http-request", &rest, line, draft, &sink).map {
-                action == "set-header" ? .setHeader(name: $0.name, value: $0.value)
+                action == "set-header"
+                    ? .setHeader(name: $0.name, value: $0.value)
                     : .addHeader(name: $0.name, value: $0.value)
             }
         case "del-header":
@@ -55,7 +56,8 @@ extension ProxyKeywords {
         guard let parsed,
             let condition = ruleCondition("http-request \(action)", rest, line, draft, &sink)
         else { return }
-        appendRequestRule(HTTPRequestRule(action: parsed, condition: condition.value, location: line.location),
+        appendRequestRule(
+            HTTPRequestRule(action: parsed, condition: condition.value, location: line.location),
             line, &draft, &sink)
     }
 
@@ -105,7 +107,8 @@ extension ProxyKeywords {
         switch action {
         case "set-header", "add-header":
             parsed = headerWithValue(action, "http-response", &rest, line, draft, &sink).map {
-                action == "set-header" ? .setHeader(name: $0.name, value: $0.value)
+                action == "set-header"
+                    ? .setHeader(name: $0.name, value: $0.value)
                     : .addHeader(name: $0.name, value: $0.value)
             }
         case "del-header":
@@ -220,38 +223,29 @@ extension ProxyKeywords {
         message.hasSuffix("?") || message.hasSuffix(".") ? message : message + "."
     }
 
-    /// `deny [deny_status|status <code>] [default-errorfiles]`: the status, 403 by default. Consumes its words.
+    /// `deny [deny_status <code>]`, or HAProxy 2.6's reply form `deny [status <code>] [default-errorfiles]`: the
+    /// status, 403 by default. Consumes its words.
     private static func denyStatus(
         _ rest: inout ArraySlice<String>, _ line: ConfigLine, _ draft: ProxyDraft, _ sink: inout DiagnosticSink
     ) -> Int? {
         var status = 403
+        // The legacy `deny_status` comes alone and first; the reply words after it are not read (as in HAProxy).
+        let isLegacy = rest.first == "deny_status"
         var seen: Set<String> = []
         while let word = rest.first, !seen.contains(word) {
             switch word {
-            case "deny_status", "status":
-                // HAProxy takes either spelling once.
-                seen.formUnion(["deny_status", "status"])
+            case "deny_status" where isLegacy && seen.isEmpty, "status" where !isLegacy:
+                seen.insert(word)
                 rest = rest.dropFirst()
                 guard let text = rest.first else {
-                    ruleError("http-request deny", "'\(word)' expects <status_code> as argument.", line, draft, &sink)
+                    ruleError("http-request deny", "'status' expects <status_code> as argument.", line, draft, &sink)
                     return nil
                 }
                 rest = rest.dropFirst()
-                // HAProxy reads the code with atoi: text that is not a number is code 0.
-                let code = Values.integer(text) ?? 0
-                guard (200...599).contains(code) else {
-                    ruleError("http-request deny", "Unexpected status code '\(code)'.", line, draft, &sink)
-                    return nil
-                }
-                guard ErrorFile.replaceableCodes.contains(code) else {
-                    ruleError(
-                        "http-request deny",
-                        "status code '\(code)' not handled by default with 'default-errorfiles' argument.", line,
-                        draft, &sink)
-                    return nil
-                }
+                guard let code = deniedStatus(text, line, draft, &sink) else { return nil }
                 status = code
-            case "default-errorfiles":
+                if isLegacy { return status }
+            case "default-errorfiles" where !isLegacy:
                 // The built-in pages (or the section's errorfile): what deny does anyway.
                 seen.insert(word)
                 rest = rest.dropFirst()
@@ -264,6 +258,25 @@ extension ProxyKeywords {
             }
         }
         return status
+    }
+
+    /// A deny status: one HAProxy has a built-in error page for.
+    private static func deniedStatus(
+        _ text: String, _ line: ConfigLine, _ draft: ProxyDraft, _ sink: inout DiagnosticSink
+    ) -> Int? {
+        // HAProxy reads the code with atoi: text that is not a number is code 0.
+        let code = Values.integer(text) ?? 0
+        guard (200...599).contains(code) else {
+            ruleError("http-request deny", "Unexpected status code '\(code)'.", line, draft, &sink)
+            return nil
+        }
+        guard ErrorFile.replaceableCodes.contains(code) else {
+            ruleError(
+                "http-request deny", "status code '\(code)' not handled by default with 'default-errorfiles' argument.",
+                line, draft, &sink)
+            return nil
+        }
+        return code
     }
 
     /// `set-header|add-header <name> <value>`. Consumes its two words.
@@ -295,7 +308,10 @@ extension ProxyKeywords {
         rest = rest.dropFirst()
         guard rest.first == "-m" else { return name }
         rest = rest.dropFirst()
-        let method = rest.first ?? ""
+        guard let method = rest.first else {
+            ruleError(rule, "-m flag expects exactly 1 argument.", line, draft, &sink)
+            return nil
+        }
         rest = rest.dropFirst()
         switch method {
         case "str":
@@ -354,7 +370,7 @@ extension ProxyKeywords {
             rest = rest.dropFirst()
             switch word {
             case "location", "prefix", "scheme", "code", "set-cookie", "clear-cookie":
-                guard let argument = rest.first else {
+                guard let argument = rest.first, !argument.isEmpty else {
                     ruleError(rule, "missing argument for '\(word)'.", line, draft, &sink)
                     return
                 }

@@ -50,7 +50,9 @@ enum ProxyKeywords {
             if families.contains(keyword) || keyword == "no" {
                 // Families check their placement and record their location per sub-keyword.
                 parse(line, &draft, &sink)
-            } else if keyword == "http-request" || keyword == "http-response" || keyword == "log" || isPlaced(keyword, draft, line, &sink) {
+            } else if ["http-request", "http-response", "log"].contains(keyword)
+                || isPlaced(keyword, draft, line, &sink)
+            {
                 apply(parse, as: keyword, line, &draft, &sink)
             }
             return
