@@ -32,6 +32,10 @@ public struct Backend: Sendable, Equatable, ProxyKeywordLocated {
     public var httpRequestRules: [HTTPRequestRule]
     /// `http-response` rules of a backend section in file order; empty for a listen's backend half, as above.
     public var httpResponseRules: [HTTPResponseRule]
+    /// How many of ``httpRequestRules`` come before the prometheus-exporter line (nil without one). HAProxy runs
+    /// that line in rule order: the rules before it also apply to requests for the exporter's path (a `deny`
+    /// there refuses them), the ones after it never see those requests.
+    public var prometheusExporterRuleIndex: Int?
     /// The lines that set this section's keywords, own or inherited from `defaults` (see ``ProxyKeywordLocated``).
     /// `errorfile` lines by code: the responses sent instead of the built-in pages.
     public var errorFiles: [Int: ErrorFile]
@@ -44,7 +48,8 @@ public struct Backend: Sendable, Equatable, ProxyKeywordLocated {
         httpCheck: HTTPCheck? = nil, forwardFor: ForwardFor? = nil, httpConnectionMode: HTTPConnectionMode = .keepAlive,
         logging: ProxyLogging = ProxyLogging(), stats: StatsPage? = nil, prometheusExporterPath: String? = nil,
         keywordLocations: [String: KeywordLocation] = [:], errorFiles: [Int: ErrorFile] = [:],
-        httpRequestRules: [HTTPRequestRule] = [], httpResponseRules: [HTTPResponseRule] = []
+        httpRequestRules: [HTTPRequestRule] = [], httpResponseRules: [HTTPResponseRule] = [],
+        prometheusExporterRuleIndex: Int? = nil
     ) {
         self.name = name
         self.origin = origin
@@ -64,6 +69,8 @@ public struct Backend: Sendable, Equatable, ProxyKeywordLocated {
         self.prometheusExporterPath = prometheusExporterPath
         self.httpRequestRules = httpRequestRules
         self.httpResponseRules = httpResponseRules
+        self.prometheusExporterRuleIndex = prometheusExporterRuleIndex
+        self.prometheusExporterRuleIndex = prometheusExporterRuleIndex
         self.keywordLocations = keywordLocations
         self.errorFiles = errorFiles
     }

@@ -30,6 +30,10 @@ public struct Frontend: Sendable, Equatable, ProxyKeywordLocated {
     public var httpRequestRules: [HTTPRequestRule]
     /// `http-response` rules in file order; for a `listen` section, as for ``httpRequestRules``.
     public var httpResponseRules: [HTTPResponseRule]
+    /// How many of ``httpRequestRules`` come before the prometheus-exporter line (nil without one). HAProxy runs
+    /// that line in rule order: the rules before it also apply to requests for the exporter's path (a `deny`
+    /// there refuses them), the ones after it never see those requests.
+    public var prometheusExporterRuleIndex: Int?
     /// `errorfile` lines by code: the responses sent instead of the built-in pages.
     public var errorFiles: [Int: ErrorFile]
     /// The lines that set this section's keywords, own or inherited from `defaults` (see ``ProxyKeywordLocated``).
@@ -43,7 +47,7 @@ public struct Frontend: Sendable, Equatable, ProxyKeywordLocated {
         httpConnectionMode: HTTPConnectionMode = .keepAlive, stats: StatsPage? = nil,
         prometheusExporterPath: String? = nil, keywordLocations: [String: KeywordLocation] = [:],
         errorFiles: [Int: ErrorFile] = [:], httpRequestRules: [HTTPRequestRule] = [],
-        httpResponseRules: [HTTPResponseRule] = []
+        httpResponseRules: [HTTPResponseRule] = [], prometheusExporterRuleIndex: Int? = nil
     ) {
         self.name = name
         self.origin = origin
@@ -62,6 +66,7 @@ public struct Frontend: Sendable, Equatable, ProxyKeywordLocated {
         self.prometheusExporterPath = prometheusExporterPath
         self.httpRequestRules = httpRequestRules
         self.httpResponseRules = httpResponseRules
+        self.prometheusExporterRuleIndex = prometheusExporterRuleIndex
         self.errorFiles = errorFiles
         self.keywordLocations = keywordLocations
     }

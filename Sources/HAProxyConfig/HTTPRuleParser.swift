@@ -94,6 +94,7 @@ extension ProxyKeywords {
             return
         }
         draft.prometheusExporterPath = condition[3]
+        draft.prometheusExporterRuleIndex = draft.httpRequestRules.count
     }
 
     // MARK: - http-response

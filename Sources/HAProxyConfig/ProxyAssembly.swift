@@ -10,6 +10,7 @@ enum ProxyAssembly {
             draft.prometheusExporterPath = nil
             draft.httpRequestRules = []
             draft.httpResponseRules = []
+            draft.prometheusExporterRuleIndex = nil
         }
         let settings = draft.settings
         let logging = ProxyLogging(
@@ -29,7 +30,8 @@ enum ProxyAssembly {
                     logging: logging, forwardFor: settings.forwardFor, httpConnectionMode: settings.connectionMode,
                     stats: settings.stats, prometheusExporterPath: draft.prometheusExporterPath,
                     keywordLocations: settings.keywordLocations, errorFiles: settings.errorFiles,
-                    httpRequestRules: draft.httpRequestRules, httpResponseRules: draft.httpResponseRules))
+                    httpRequestRules: draft.httpRequestRules, httpResponseRules: draft.httpResponseRules,
+                    prometheusExporterRuleIndex: draft.prometheusExporterRuleIndex))
         }
         if draft.kind == .backend || draft.kind == .listen {
             let isListen = draft.kind == .listen
@@ -46,7 +48,8 @@ enum ProxyAssembly {
                     keywordLocations: settings.keywordLocations, errorFiles: settings.errorFiles,
                     // A listen is one proxy: its rules run once, on the frontend half (when it has one).
                     httpRequestRules: hasFrontend ? [] : draft.httpRequestRules,
-                    httpResponseRules: hasFrontend ? [] : draft.httpResponseRules))
+                    httpResponseRules: hasFrontend ? [] : draft.httpResponseRules,
+                    prometheusExporterRuleIndex: hasFrontend ? nil : draft.prometheusExporterRuleIndex))
         }
     }
 

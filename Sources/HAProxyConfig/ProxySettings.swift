@@ -99,6 +99,8 @@ struct ProxyDraft: Sendable {
     /// them in an anonymous defaults section).
     var httpRequestRules: [HTTPRequestRule] = []
     var httpResponseRules: [HTTPResponseRule] = []
+    /// `httpRequestRules.count` when the prometheus-exporter line was read.
+    var prometheusExporterRuleIndex: Int?
     /// The first `http-check` rule of this section drops the inherited ones, as HAProxy does.
     var hasOwnHTTPCheckRules = false
     /// A line of this section was refused: warnings derived from what is missing would only be noise then.

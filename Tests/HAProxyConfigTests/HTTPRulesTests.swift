@@ -517,6 +517,10 @@ private let rejectedRules: [RejectedRule] = [
         let frontend = try #require(result.config.frontend(named: "f"))
         #expect(frontend.prometheusExporterPath == "/metrics")
         #expect(frontend.httpRequestRules.map(\.location) == [location(1), location(3)])
+        // The exporter line sits between the two rules: the set-header applies to /metrics, the deny does not.
+        #expect(frontend.prometheusExporterRuleIndex == 1)
+        let withoutExporter = parse(httpFrontend(["http-request deny"])).config.frontend(named: "f")
+        #expect(withoutExporter?.prometheusExporterRuleIndex == nil)
         #expect(
             report(httpFrontend(["http-request use-service prometheus-exporter if { path_beg /metrics }"])) == [
                 alert(
