@@ -174,10 +174,16 @@ final class Route: Sendable {
     let keepsClientAlive: Bool
     /// False with `option http-server-close` or `httpclose` in either: one server connection per request.
     let reusesServerConnections: Bool
+    /// The backend's `http-request` rules, run once the request is routed to it.
+    let requestRules: [HTTPRequestRule]
+    /// `http-response` rules for this backend's responses: the backend's, then the frontend's (HAProxy's order).
+    let responseRules: [HTTPResponseRule]
 
     init(frontend: Frontend, backend: BackendRuntime, index: Int) {
         self.backend = backend
         self.index = index
+        self.requestRules = backend.config.httpRequestRules
+        self.responseRules = backend.config.httpResponseRules + frontend.httpResponseRules
         // HAProxy adds the header when either the frontend or the backend enables it; the frontend's wins.
         self.forwardFor = frontend.forwardFor ?? backend.config.forwardFor
         // HAProxy: the stricter of the frontend's and the backend's `option http-server-close` / `httpclose`.
@@ -236,6 +242,8 @@ final class FrontendRuntime: Sendable {
 
     /// Whether a request refused before any backend is chosen (400, 408) may leave the connection open.
     let keepsClientAlive: Bool
+    /// The frontend has `http-request` rules (most have none: nothing to run per request).
+    var hasRequestRules: Bool { !self.config.httpRequestRules.isEmpty }
 
     var httpRequestTimeout: TimeAmount? { self.config.timeouts.effectiveHTTPRequest?.timeAmount }
     var keepAliveTimeout: TimeAmount? { self.config.timeouts.effectiveHTTPKeepAlive?.timeAmount }

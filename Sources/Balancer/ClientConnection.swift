@@ -39,6 +39,9 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         /// The request is for the statistics page or the Prometheus path: its body is collected, then
         /// Portico answers it itself and closes the connection.
         case answeringLocally
+        /// An `http-request deny` or `redirect` rule answers: the rest of the request is read and dropped,
+        /// then Portico answers and, unless the connection closes, waits for the next request.
+        case answeringByRule
         /// An error response or a close is under way; nothing more is read.
         case closing
         /// The server switched protocols (101): raw bytes are relayed both ways until either side closes.
@@ -161,6 +164,8 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
     /// The current request's backend (`use_backend` rules, else `default_backend`); in `mode tcp` the
     /// connection's, chosen when it is accepted.
     private var route: Route?
+    /// What an `http-request` rule answers, once the request has been read (`answeringByRule`).
+    private var ruleOutcome: RequestRuleOutcome?
     private var backend: BackendRuntime? { self.route?.backend }
 
     // MARK: - Channel events
@@ -288,6 +293,7 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         case .idle: return false
         case .closing: return false  // input is read and dropped until the lingering close
         case .answeringLocally: return false  // the (small) body is collected, later requests dropped
+        case .answeringByRule: return false  // the body is dropped as it comes
         case .connecting:
             if self.isTCP { return true }
             return self.requestComplete ? !self.deferred.isEmpty || self.upgrade.stopsDecoder : true
@@ -317,6 +323,12 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         case .answeringLocally:
             // A local answer closes the connection: requests pipelined behind it are ignored.
             if !self.requestComplete { self.collectLocal(part) }
+            return
+        case .answeringByRule:
+            if case .end = part {
+                self.requestComplete = true
+                self.answerByRule()
+            }
             return
         case .connecting, .exchanging:
             if self.requestComplete {
@@ -364,7 +376,8 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         }
     }
 
-    private func startRequest(_ head: HTTPRequestHead) {
+    private func startRequest(_ received: HTTPRequestHead) {
+        var head = received
         self.headDeadline = nil
         self.exchangeID &+= 1
         self.recorder.meter.bytesSinceRequestStart = 0
@@ -398,6 +411,16 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
             self.respondError(.badRequest)
             return
         }
+        // The frontend's `http-request` rules come first: they may answer (even for the stats page) or change the
+        // head that routing and the server see.
+        if self.frontend.hasRequestRules {
+            let outcome = RequestRules.apply(
+                self.frontend.config.httpRequestRules, to: &head, source: self.clientAddressBytes)
+            guard outcome == .proceed else {
+                self.answerByRule(outcome, backendRoute: nil)
+                return
+            }
+        }
 
         if let service = self.environment.localService, let target = service.target(for: head.uri) {
             self.localTarget = target
@@ -426,6 +449,14 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         self.route = self.frontend.soleRoute
             ?? self.frontend.route(for: RequestSubject(head: head, sourceAddress: self.clientAddressBytes))
         if let route = self.route, !route.keepsClientAlive { self.clientKeepAlive = false }
+        // Then the chosen backend's own rules.
+        if let route = self.route, !route.requestRules.isEmpty {
+            let outcome = RequestRules.apply(route.requestRules, to: &head, source: self.clientAddressBytes)
+            guard outcome == .proceed else {
+                self.answerByRule(outcome, backendRoute: route.index)
+                return
+            }
+        }
         self.requestHead = head
         self.upstreamChunked = framing == .chunked
         self.upstreamHead = ServerRequestWriter.head(
@@ -438,6 +469,64 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
             return
         }
         self.dispatch()
+    }
+
+    /// An `http-request` rule answers this request (`deny`, `redirect`): what it said is kept until the request's
+    /// end has been read (its body is dropped), then `answerByRule()` sends it.
+    /// - Parameter backendRoute: the route whose backend's rule it was; nil for the frontend's.
+    private func answerByRule(_ outcome: RequestRuleOutcome, backendRoute: Int?) {
+        self.ruleOutcome = outcome
+        // A backend's rule: the log names that backend (`fe be/<NOSRV>`), as HAProxy's does.
+        if let backendRoute { self.recorder.backendChosen(route: backendRoute) }
+        if case .deny = outcome { self.recorder.requestDenied(route: backendRoute) }
+        self.phase = .answeringByRule
+    }
+
+    /// Sends the rule's answer as HAProxy does: a deny's page (or its `errorfile`) or a redirect, on a connection
+    /// that stays open for the next request unless the client or the configuration closes it.
+    private func answerByRule() {
+        guard let context = self.context, let outcome = self.ruleOutcome else { return }
+        self.ruleOutcome = nil
+        var code = 200
+        var body: String?
+        switch outcome {
+        case .proceed:
+            return
+        case .deny(let status):
+            code = status
+            self.recorder.answeredByRule(TerminationState("PR"))
+            if let file = self.errorFile(for: status), let response = file.response {
+                // The operator's page, byte for byte; it carries its own framing, so the connection closes.
+                self.cancelTimers()
+                self.phase = .closing
+                self.recorder.responseStarted(status: file.responseStatus)
+                let length = self.method == .HEAD ? file.headLength : response.count
+                var bytes = context.channel.allocator.buffer(capacity: length)
+                bytes.writeBytes(response[0..<length])
+                self.sendAndClose(context, raw: bytes)
+                return
+            }
+            body = BuiltInPage.body(status)
+        case .redirect(let status, _):
+            code = status
+            self.recorder.answeredByRule(TerminationState("LR"))
+        }
+        if !self.clientKeepAlive || self.draining { self.closeAfterResponse = true }
+        let head = RequestRules.answerHead(
+            outcome, bodyLength: body?.utf8.count ?? 0, closing: self.closeAfterResponse)
+        self.recorder.responseStarted(status: code)
+        self.output.head(head, chunked: false)
+        if let body, self.method != .HEAD { self.writeBody(context, context.channel.allocator.buffer(string: body)) }
+        if self.closeAfterResponse {
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            self.emitOutput(context, promise: promise)
+            self.lastWrite = promise.futureResult.assumeIsolated()
+        } else {
+            self.emitOutput(context)
+        }
+        context.flush()
+        self.recorder.responseEnded()
+        self.finishExchange()
     }
 
     /// `option forwardfor`: a new header line with the client address is added after any existing one;
@@ -711,6 +800,14 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
             }
             self.responseKeepAlive = head.isKeepAlive
             self.recorder.responseStarted(status: Int(head.status.code))
+            guard let rules = self.route?.responseRules, !rules.isEmpty else {
+                self.output.relayedHead(head, self.relay(for: head))
+                self.responseHeadSent = true
+                return
+            }
+            var head = head
+            RequestRules.apply(
+                rules, to: &head, subject: RequestSubject(head: self.requestHead, sourceAddress: self.clientAddressBytes))
             self.output.relayedHead(head, self.relay(for: head))
             self.responseHeadSent = true
         case .body(let buffer):
@@ -1076,7 +1173,7 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
                 // An idle keep-alive connection is closed silently, as HAProxy does.
                 self.closeNow()
             }
-        case .exchanging, .connecting, .answeringLocally:
+        case .exchanging, .connecting, .answeringLocally, .answeringByRule:
             if !self.requestComplete, let timeout = self.frontend.clientTimeout {
                 let deadline = self.lastClientActivity + timeout
                 if deadline <= now {
@@ -1273,15 +1370,4 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
             if self.phase == .idle { self.closeNow() }
         }
     }
-}
-
-/// What `use_backend` conditions look at: the request head (none in `mode tcp`) and the client's address.
-private struct RequestSubject: ACLSubject {
-    let head: HTTPRequestHead?
-    let sourceAddress: [UInt8]?
-
-    var method: String { self.head?.method.rawValue ?? "" }
-    var target: String { self.head?.uri ?? "" }
-
-    func fieldValues(named name: String) -> [String] { self.head?.headers[name] ?? [] }
 }

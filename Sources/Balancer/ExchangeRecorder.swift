@@ -261,6 +261,21 @@ final class ExchangeRecorder {
         self.exchange?.failure = termination
     }
 
+    /// An `http-request` rule answers instead of a server: `PR` for a deny, `LR` for a redirect, as HAProxy
+    /// logs them (the backend is the frontend's own name then, or the backend whose rule it was).
+    func answeredByRule(_ termination: TerminationState) {
+        self.exchange?.failure = termination
+    }
+
+    /// An `http-request deny`: counted in `dreq` of the frontend, or of the backend (`route`) whose rule it was.
+    func requestDenied(route: Int?) {
+        if let route, self.operations.backends.indices.contains(route) {
+            self.operations.backends[route].counters.requestDenied()
+        } else {
+            self.operations.counters.requestDenied()
+        }
+    }
+
     /// A final (non-interim) response head is about to be written to the client.
     func responseStarted(status: Int) {
         if self.exchange == nil {

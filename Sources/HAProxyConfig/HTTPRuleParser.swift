@@ -292,8 +292,23 @@ extension ProxyKeywords {
             return nil
         }
         rest = rest.dropFirst(2)
-        guard let value = literalValue(words[1], rule, line, draft, &sink) else { return nil }
+        guard changesFraming(words[0], rule, line, &sink) == false,
+            let value = literalValue(words[1], rule, line, draft, &sink)
+        else { return nil }
         return (words[0], value)
+    }
+
+    /// A rule on Content-Length or Transfer-Encoding would make the message's framing disagree with its body:
+    /// request smuggling or response splitting. HAProxy 2.6 lets such rules through; Portico refuses them.
+    private static func changesFraming(
+        _ name: String, _ rule: String, _ line: ConfigLine, _ sink: inout DiagnosticSink
+    ) -> Bool {
+        let lowered = name.lowercased()
+        guard lowered == "content-length" || lowered == "transfer-encoding" else { return false }
+        sink.alert(
+            "'\(rule)' on '\(name)' is refused by Portico: it would change how the message's body is delimited "
+                + "(request smuggling, response splitting).", line)
+        return true
     }
 
     /// `del-header <name> [-m str]`. Consumes its words.
@@ -307,6 +322,7 @@ extension ProxyKeywords {
             return nil
         }
         rest = rest.dropFirst()
+        if changesFraming(name, rule, line, &sink) { return nil }
         guard rest.first == "-m" else { return name }
         rest = rest.dropFirst()
         guard let method = rest.first else {

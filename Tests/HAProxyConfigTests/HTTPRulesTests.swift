@@ -135,6 +135,23 @@ private func ruleError(_ n: Int, _ rule: String, _ message: String) -> String {
 /// Each alert's wording is HAProxy 2.6.12's (`haproxy -c`), except the "not supported yet by Portico" ones, which
 /// HAProxy accepts.
 private let rejectedRules: [RejectedRule] = [
+    // Framing fields: HAProxy accepts these; Portico refuses them (smuggling, splitting).
+    RejectedRule(
+        ["http-request set-header Content-Length 0"],
+        [
+            alert(
+                1,
+                "'http-request set-header' on 'Content-Length' is refused by Portico: it would change how the "
+                    + "message's body is delimited (request smuggling, response splitting).")
+        ]),
+    RejectedRule(
+        ["http-response del-header transfer-encoding"],
+        [
+            alert(
+                1,
+                "'http-response del-header' on 'transfer-encoding' is refused by Portico: it would change how the "
+                    + "message's body is delimited (request smuggling, response splitting).")
+        ]),
     RejectedRule(["http-request"], [alert(1, requestExpects + "'' (missing argument).")]),
     RejectedRule(["http-request bogus"], [alert(1, requestExpects + "'bogus'.")]),
     RejectedRule(
