@@ -223,6 +223,7 @@ final class FrontendRuntime: Sendable {
         self.routes = routes
         self.soleRoute = self.rules.contains { $0.condition != nil } ? nil : self.rules.first?.route ?? self.fallback
         self.limiter = config.maxConn.map { ConnectionLimiter(limit: $0) }
+        self.requestRules = config.httpRequestRules
         // Without a backend, the frontend's own connection options alone.
         self.keepsClientAlive = config.httpConnectionMode != .close
     }
@@ -242,8 +243,8 @@ final class FrontendRuntime: Sendable {
 
     /// Whether a request refused before any backend is chosen (400, 408) may leave the connection open.
     let keepsClientAlive: Bool
-    /// The frontend has `http-request` rules (most have none: nothing to run per request).
-    var hasRequestRules: Bool { !self.config.httpRequestRules.isEmpty }
+    /// The frontend's `http-request` rules (most frontends have none: nothing runs per request).
+    let requestRules: [HTTPRequestRule]
 
     var httpRequestTimeout: TimeAmount? { self.config.timeouts.effectiveHTTPRequest?.timeAmount }
     var keepAliveTimeout: TimeAmount? { self.config.timeouts.effectiveHTTPKeepAlive?.timeAmount }

@@ -413,9 +413,8 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         }
         // The frontend's `http-request` rules come first: they may answer (even for the stats page) or change the
         // head that routing and the server see.
-        if self.frontend.hasRequestRules {
-            let outcome = RequestRules.apply(
-                self.frontend.config.httpRequestRules, to: &head, source: self.clientAddressBytes)
+        if !self.frontend.requestRules.isEmpty {
+            let outcome = RequestRules.apply(self.frontend.requestRules, to: &head, source: self.clientAddressBytes)
             guard outcome == .proceed else {
                 self.answerByRule(outcome, backendRoute: nil)
                 return
@@ -495,15 +494,11 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         case .deny(let status):
             code = status
             self.recorder.answeredByRule(TerminationState("PR"))
-            if let file = self.errorFile(for: status), let response = file.response {
-                // The operator's page, byte for byte; it carries its own framing, so the connection closes.
+            if let file = self.errorFile(for: status) {
+                // The operator's page carries its own framing: the connection closes after it.
                 self.cancelTimers()
                 self.phase = .closing
-                self.recorder.responseStarted(status: file.responseStatus)
-                let length = self.method == .HEAD ? file.headLength : response.count
-                var bytes = context.channel.allocator.buffer(capacity: length)
-                bytes.writeBytes(response[0..<length])
-                self.sendAndClose(context, raw: bytes)
+                self.sendAndClose(context, errorFile: file)
                 return
             }
             body = BuiltInPage.body(status)
@@ -1275,13 +1270,8 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
             return
         }
         self.phase = .closing
-        if let file = self.errorFile(for: Int(error.status.code)), let response = file.response {
-            // The operator's page, byte for byte as the file has it (a HEAD gets its head only).
-            self.recorder.responseStarted(status: file.responseStatus)
-            let length = self.method == .HEAD ? file.headLength : response.count
-            var bytes = context.channel.allocator.buffer(capacity: length)
-            bytes.writeBytes(response[0..<length])
-            self.sendAndClose(context, raw: bytes)
+        if let file = self.errorFile(for: Int(error.status.code)) {
+            self.sendAndClose(context, errorFile: file)
             return
         }
         let head = error.head(version: self.clientVersion)
@@ -1305,6 +1295,16 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
         let promise = context.eventLoop.makePromise(of: Void.self)
         self.emitOutput(context, promise: promise)
         self.closeAfterWriting(context, promise)
+    }
+
+    /// The operator's `errorfile` page, byte for byte as the file has it (a HEAD gets its head only), then closes.
+    private func sendAndClose(_ context: ChannelHandlerContext, errorFile file: ErrorFile) {
+        guard let response = file.response else { return }
+        self.recorder.responseStarted(status: file.responseStatus)
+        let length = self.method == .HEAD ? file.headLength : response.count
+        var bytes = context.channel.allocator.buffer(capacity: length)
+        bytes.writeBytes(response[0..<length])
+        self.sendAndClose(context, raw: bytes)
     }
 
     /// Writes a complete response as ready-made bytes (an `errorfile`), then closes.

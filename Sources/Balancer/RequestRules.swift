@@ -38,14 +38,10 @@ enum RequestRules {
                 return .proceed
             case .deny(let status):
                 return .deny(status: status)
-            case .setHeader(let name, let value):
-                head.headers.replaceOrAdd(name: name, value: value)
-            case .addHeader(let name, let value):
-                head.headers.add(name: name, value: value)
-            case .deleteHeader(let name):
-                head.headers.remove(name: name)
             case .redirect(let redirect):
                 return .redirect(status: redirect.code, location: redirect.location(for: head))
+            case .setHeader, .addHeader, .deleteHeader:
+                if let edit = rule.action.headerEdit { head.headers.apply(edit) }
             }
         }
         return .proceed
@@ -55,14 +51,7 @@ enum RequestRules {
     static func apply(_ rules: [HTTPResponseRule], to head: inout HTTPResponseHead, subject: RequestSubject) {
         for rule in rules {
             if let condition = rule.condition, !condition.matches(subject) { continue }
-            switch rule.action {
-            case .setHeader(let name, let value):
-                head.headers.replaceOrAdd(name: name, value: value)
-            case .addHeader(let name, let value):
-                head.headers.add(name: name, value: value)
-            case .deleteHeader(let name):
-                head.headers.remove(name: name)
-            }
+            head.headers.apply(rule.action.headerEdit)
         }
     }
 
@@ -129,5 +118,16 @@ extension Redirect {
         if self.dropQuery { query = "" }
         let slash = self.appendSlash && !path.hasSuffix("/") ? "/" : ""
         return String(path) + slash + String(query)
+    }
+}
+
+extension HTTPHeaders {
+    /// `set-header` (every field of the name replaced by one), `add-header`, `del-header`.
+    mutating func apply(_ edit: HeaderEdit) {
+        switch edit {
+        case .set(let name, let value): self.replaceOrAdd(name: name, value: value)
+        case .add(let name, let value): self.add(name: name, value: value)
+        case .delete(let name): self.remove(name: name)
+        }
     }
 }

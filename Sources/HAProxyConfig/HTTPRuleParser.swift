@@ -38,14 +38,8 @@ extension ProxyKeywords {
             parsed = .allow
         case "deny":
             parsed = denyStatus(&rest, line, draft, &sink).map { .deny(status: $0) }
-        case "set-header", "add-header":
-            parsed = headerWithValue(action, "http-request", &rest, line, draft, &sink).map {
-                action == "set-header"
-                    ? .setHeader(name: $0.name, value: $0.value)
-                    : .addHeader(name: $0.name, value: $0.value)
-            }
-        case "del-header":
-            parsed = deletedHeader("http-request", &rest, line, draft, &sink).map { .deleteHeader(name: $0) }
+        case "set-header", "add-header", "del-header":
+            parsed = headerEdit(action, "http-request", &rest, line, draft, &sink).map(HTTPRequestAction.init)
         case "redirect":
             parseRedirect(line, &draft, &sink)
             return
@@ -106,14 +100,8 @@ extension ProxyKeywords {
         let parsed: HTTPResponseAction?
         var rest = line.words.dropFirst(2)
         switch action {
-        case "set-header", "add-header":
-            parsed = headerWithValue(action, "http-response", &rest, line, draft, &sink).map {
-                action == "set-header"
-                    ? .setHeader(name: $0.name, value: $0.value)
-                    : .addHeader(name: $0.name, value: $0.value)
-            }
-        case "del-header":
-            parsed = deletedHeader("http-response", &rest, line, draft, &sink).map { .deleteHeader(name: $0) }
+        case "set-header", "add-header", "del-header":
+            parsed = headerEdit(action, "http-response", &rest, line, draft, &sink).map(HTTPResponseAction.init)
         default:
             sink.alert("'http-response \(action)' is not supported yet by Portico", line)
             return
@@ -281,6 +269,17 @@ extension ProxyKeywords {
     }
 
     /// `set-header|add-header <name> <value>`. Consumes its two words.
+    /// `set-header` / `add-header <name> <value>` or `del-header <name>`, the same in requests and responses.
+    private static func headerEdit(
+        _ action: String, _ keyword: String, _ rest: inout ArraySlice<String>, _ line: ConfigLine,
+        _ draft: ProxyDraft, _ sink: inout DiagnosticSink
+    ) -> HeaderEdit? {
+        if action == "del-header" { return deletedHeader(keyword, &rest, line, draft, &sink).map { .delete(name: $0) } }
+        return headerWithValue(action, keyword, &rest, line, draft, &sink).map {
+            action == "set-header" ? .set(name: $0.name, value: $0.value) : .add(name: $0.name, value: $0.value)
+        }
+    }
+
     private static func headerWithValue(
         _ action: String, _ keyword: String, _ rest: inout ArraySlice<String>, _ line: ConfigLine,
         _ draft: ProxyDraft, _ sink: inout DiagnosticSink

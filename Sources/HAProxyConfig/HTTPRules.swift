@@ -37,7 +37,8 @@ public struct Redirect: Sendable, Equatable {
 public enum HTTPRequestAction: Sendable, Equatable {
     /// Stops evaluating the following `http-request` rules of this section; the request goes on.
     case allow
-    /// Answers with this status (one of HAProxy's built-in error pages, or the section's `errorfile`) and closes.
+    /// Answers with this status (one of HAProxy's built-in error pages, or the section's `errorfile`); the
+    /// connection stays open for the next request, as in HAProxy.
     case deny(status: Int)
     /// Removes every header of that name, then adds one with this value.
     case setHeader(name: String, value: String)
@@ -89,5 +90,54 @@ public struct HTTPResponseRule: Sendable, Equatable {
         self.action = action
         self.condition = condition
         self.location = location
+    }
+}
+
+/// A header change, as `set-header`, `add-header` and `del-header` make it, in requests and responses alike.
+public enum HeaderEdit: Sendable, Equatable {
+    /// Removes every field of that name, then adds one with this value.
+    case set(name: String, value: String)
+    /// Adds a field, keeping existing ones of that name.
+    case add(name: String, value: String)
+    /// Removes every field of that name.
+    case delete(name: String)
+}
+
+extension HTTPRequestAction {
+    init(_ edit: HeaderEdit) {
+        switch edit {
+        case .set(let name, let value): self = .setHeader(name: name, value: value)
+        case .add(let name, let value): self = .addHeader(name: name, value: value)
+        case .delete(let name): self = .deleteHeader(name: name)
+        }
+    }
+
+    /// The header change this rule makes; nil for the actions that are not header changes.
+    public var headerEdit: HeaderEdit? {
+        switch self {
+        case .setHeader(let name, let value): return .set(name: name, value: value)
+        case .addHeader(let name, let value): return .add(name: name, value: value)
+        case .deleteHeader(let name): return .delete(name: name)
+        case .allow, .deny, .redirect: return nil
+        }
+    }
+}
+
+extension HTTPResponseAction {
+    init(_ edit: HeaderEdit) {
+        switch edit {
+        case .set(let name, let value): self = .setHeader(name: name, value: value)
+        case .add(let name, let value): self = .addHeader(name: name, value: value)
+        case .delete(let name): self = .deleteHeader(name: name)
+        }
+    }
+
+    /// The header change this rule makes.
+    public var headerEdit: HeaderEdit {
+        switch self {
+        case .setHeader(let name, let value): return .set(name: name, value: value)
+        case .addHeader(let name, let value): return .add(name: name, value: value)
+        case .deleteHeader(let name): return .delete(name: name)
+        }
     }
 }
