@@ -70,6 +70,21 @@ struct HTTPRulesTests {
         }
     }
 
+    @Test("deny with an errorfile for its status: the operator's page byte for byte, then the connection closes")
+    func denyWithErrorFile() async throws {
+        let path = NSTemporaryDirectory() + "portico-deny-\(UInt32.random(in: 0...UInt32.max)).http"
+        let page = "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 8\r\n\r\ngo away\n"
+        try page.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { unlink(path) }
+        var topology = TestTopology(servers: [])
+        topology.frontend = ["errorfile 403 \(path)", "http-request deny if { path /private }"]
+        try await withBalancer(topology) { port, _ in
+            let answer = try await rawExchange(
+                port: port, "GET /private HTTP/1.1\r\nHost: x\r\n\r\n", group: testGroup, timeout: .seconds(5))
+            #expect(answer == page)
+        }
+    }
+
     @Test("redirects: status, Location and cache-control as HAProxy 2.6 sends them; an HTTP/1.0 client is closed")
     func redirects() async throws {
         let rules = [
