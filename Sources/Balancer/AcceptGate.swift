@@ -16,6 +16,9 @@ final class AcceptGate: ChannelDuplexHandler, @unchecked Sendable {
     /// A read was requested while a limit was reached; it is issued on resume.
     private var readPending = false
     private var full = false
+    /// Stopping: every connection already waiting in the kernel's queue is taken, past the limits, so that it
+    /// is served rather than reset when the listening socket closes (`drainQueue`).
+    private var draining = false
 
     init(limiters: [ConnectionLimiter], eventLoop: any EventLoop) {
         self.limiters = limiters
@@ -45,7 +48,7 @@ final class AcceptGate: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     func read(context: ChannelHandlerContext) {
-        guard self.full else {
+        guard self.full, !self.draining else {
             context.read()
             return
         }
@@ -57,6 +60,16 @@ final class AcceptGate: ChannelDuplexHandler, @unchecked Sendable {
             self.readPending = true
         } else {
             self.full = false
+            context.read()
+        }
+    }
+
+    /// Stops holding accepts back (see `draining`); a read a limit held back is issued now.
+    func drainQueue() {
+        self.eventLoop.execute {
+            self.draining = true
+            guard self.readPending, let context = self.context else { return }
+            self.readPending = false
             context.read()
         }
     }

@@ -172,7 +172,11 @@ public final class BalancerSupervisor: Service, Sendable {
             return sources
         }
         for source in sources { source.cancel() }
-        await self.balancer.stop()
+        // Once the serving generation has taken what waited in the queues, the sockets close: a connection that
+        // comes later is refused at once (the client can try the peer) instead of waiting out the grace period
+        // in a queue nobody reads, then being reset.
+        let listeners = self.listeners
+        await self.balancer.stop(listenersClosed: { listeners.closeAll() })
         let tasks = self.retiring.withLock { tasks -> [Task<Void, Never>] in
             defer { tasks.removeAll() }
             return tasks

@@ -234,7 +234,14 @@ public final class LoadBalancer: Service, Sendable {
 
     /// Stops accepting, finishes in-flight requests within the grace period, closes the rest and
     /// releases the event loops. Idempotent.
-    public func stop() async {
+    ///
+    /// Connections already waiting in a listening socket's queue (the client sent its request; the
+    /// balancer had not accepted it yet, at `maxconn` or just busy) are accepted and served first: closing
+    /// the socket would reset them, which HAProxy does on stop. New ones keep arriving until the socket
+    /// closes, so the wait for an empty queue is bounded (1 s).
+    /// - Parameter listenersClosed: runs once this generation's listening channels are closed (the supervisor
+    ///   closes the shared sockets then, so that later connections are refused at once, not queued).
+    public func stop(listenersClosed: (@Sendable () -> Void)? = nil) async {
         let stopping = self.state.withLock { state -> (listeners: [Channel], sampler: RepeatedTask?)? in
             guard !state.stopped else { return nil }
             state.stopped = true
@@ -244,9 +251,11 @@ public final class LoadBalancer: Service, Sendable {
         guard let (listeners, sampler) = stopping else { return }
         sampler?.cancel()
         await self.operations.closeControlSockets()
+        await Self.drainAcceptQueues(listeners, within: .seconds(1))
         for listener in listeners {
             try? await listener.close()
         }
+        listenersClosed?()
         for checker in self.checkers {
             checker.stop()
         }
@@ -267,6 +276,28 @@ public final class LoadBalancer: Service, Sendable {
         }
         self.operations.syslog.close()
         try? await self.group.shutdownGracefully()
+    }
+}
+
+extension LoadBalancer {
+    /// Accepts what waits in the listening sockets' queues until they are empty (the kernel's count, TCP_INFO's
+    /// `tcpi_unacked` on a listening socket) or `within` passes.
+    static func drainAcceptQueues(_ listeners: [Channel], within limit: TimeAmount) async {
+        for listener in listeners {
+            if let gate = try? await listener.pipeline.handler(type: AcceptGate.self).get() { gate.drainQueue() }
+        }
+        let deadline = NIODeadline.now() + limit
+        while NIODeadline.now() < deadline {
+            var waiting: UInt32 = 0
+            for listener in listeners {
+                guard let provider = listener as? SocketOptionProvider,
+                    let info = try? await provider.getTCPInfo().get()
+                else { continue }
+                waiting += info.tcpi_unacked
+            }
+            if waiting == 0 { return }
+            try? await Task.sleep(nanoseconds: 5_000_000)
+        }
     }
 }
 

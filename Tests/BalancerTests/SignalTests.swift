@@ -120,6 +120,35 @@ struct SignalTests {
         }
     }
 
+    @Test("SIGTERM at frontend maxconn: the connection waiting in the listen queue is served, not reset; exit 0")
+    func stopServesTheListenQueue() async throws {
+        try await withBackends(["web01"], group: testGroup, slowDelay: .milliseconds(800)) { backends in
+            var topology = OperationsTopology(
+                servers: backends.map { ($0.name, $0.port) }, syslogPort: freePort(), socketPath: temporarySocketPath())
+            topology.serverOptions = ""
+            topology.frontendLines = ["maxconn 1"]
+            let port = topology.frontendPort
+            let socketPath = topology.socketPath
+            let lb = try LBProcess(config: topology.text)
+            defer { lb.cleanUp(socket: socketPath) }
+            #expect(await eventually { (try? await runtimeCommand(socketPath, "show info")) != nil })
+            async let first = HTTPTestClient.get(port: port, "/slow", group: testGroup)
+            #expect(await eventually { backends[0].slowRequests == 1 })
+            async let second = HTTPTestClient.get(port: port, "/", group: testGroup)
+            #expect(await eventually { listenQueueLength(port: port) == 1 })
+            lb.signal(SIGTERM)
+            #expect(try await first.status == 200)
+            let queued = try await second
+            #expect(queued.status == 200)
+            #expect(queued.body == "web01")
+            #expect(await lb.exitStatus(within: .seconds(8)) == 0)
+            // Once stopped, the port is closed: a new client is refused at once.
+            await #expect(throws: (any Error).self) {
+                _ = try await HTTPTestClient.get(port: port, "/", group: testGroup)
+            }
+        }
+    }
+
     @Test("log stdout format raw: one httplog line per request on standard output, for containers")
     func logToStandardOutput() async throws {
         try await withBackends(["web01"], group: testGroup) { backends in

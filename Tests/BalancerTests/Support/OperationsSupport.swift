@@ -20,6 +20,8 @@ struct OperationsTopology {
     // `inter` is also the check timeout: 500 ms keeps checks passing on a busy test machine.
     var serverOptions = "check inter 500ms fall 3 rise 2"
     var backendLines = ["balance roundrobin", "option httpchk GET /health", "http-check expect status 200"]
+    /// Extra lines of the `web_entry` frontend (after its bind), e.g. `maxconn 1`.
+    var frontendLines: [String] = []
 
     var text: String {
         var lines = [
@@ -28,7 +30,11 @@ struct OperationsTopology {
             "    stats socket \(self.socketPath) mode 600 level admin", "",
             "defaults", "    mode http", "    log global", "    option httplog", "    option dontlognull",
             "    option forwardfor", "    timeout connect 3s", "    timeout client 30s", "    timeout server 30s", "",
-            "frontend web_entry", "    bind 127.0.0.1:\(self.frontendPort)", "    default_backend web_backend",
+            "frontend web_entry", "    bind 127.0.0.1:\(self.frontendPort)",
+        ]
+        lines += self.frontendLines.map { "    " + $0 }
+        lines += [
+            "    default_backend web_backend",
             "    http-request use-service prometheus-exporter if { path /metrics }", "",
             "backend web_backend",
         ]
