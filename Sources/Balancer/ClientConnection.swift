@@ -801,8 +801,8 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
                 return
             }
             var head = head
-            RequestRules.apply(
-                rules, to: &head, subject: RequestSubject(head: self.requestHead, sourceAddress: self.clientAddressBytes))
+            let subject = RequestSubject(head: self.requestHead, sourceAddress: self.clientAddressBytes)
+            RequestRules.apply(rules, to: &head, subject: subject)
             self.output.relayedHead(head, self.relay(for: head))
             self.responseHeadSent = true
         case .body(let buffer):

@@ -49,7 +49,10 @@ enum BuiltInPage {
         401: ("Unauthorized", "You need a valid user and password to access this content."),
         403: ("Forbidden", "Request forbidden by administrative rules."),
         404: ("Not Found", "The resource could not be found."),
-        405: ("Method Not Allowed", "A request was made of a resource using a request method not supported by that resource"),
+        405: (
+            "Method Not Allowed",
+            "A request was made of a resource using a request method not supported by that resource"
+        ),
         407: ("Unauthorized", "You need a valid user and password to access this content."),
         408: ("Request Time-out", "Your browser didn't send a complete request in time."),
         410: ("Gone", "The resource is no longer available and will not be available again."),

@@ -286,7 +286,8 @@ struct BalancerConsistency {
             "\(title) use_backend rules", list(mineRules), list(theirRules), at: at, referenceLine: referenceLine)
         // The same words can mean other requests: an `acl` line of the same name that differs.
         let sameWordsOtherMeaning =
-            mineRules == theirRules && zip(mine.useBackends, theirs.useBackends).contains { $0.condition != $1.condition }
+            mineRules == theirRules
+            && zip(mine.useBackends, theirs.useBackends).contains { $0.condition != $1.condition }
         if sameWordsOtherMeaning {
             record(
                 .error, at: at,

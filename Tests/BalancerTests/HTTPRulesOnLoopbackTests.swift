@@ -28,7 +28,8 @@ struct HTTPRulesTests {
                 lines += web.map { "    " + $0 } + ["    server web01 127.0.0.1:\(servers[0].port)", "backend api"]
                 lines += api.map { "    " + $0 } + ["    server api01 127.0.0.1:\(servers[1].port)"]
                 if let stats {
-                    lines += ["listen stats", "    bind 127.0.0.1:\(statsPort)", "    stats enable", "    stats uri /stats"]
+                    lines += ["listen stats", "    bind 127.0.0.1:\(statsPort)", "    stats enable"]
+                    lines.append("    stats uri /stats")
                     lines += stats.map { "    " + $0 }
                 }
                 try await withConfigText(lines.joined(separator: "\n") + "\n") {
@@ -44,10 +45,12 @@ struct HTTPRulesTests {
         try await withRules(frontend: rules) { port, _, socketPath, syslog in
             let exchange = try await rawExchange(
                 port: port,
-                "GET /private HTTP/1.1\r\nHost: x\r\n\r\nGET /busy HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
+                "GET /private HTTP/1.1\r\nHost: x\r\n\r\nGET /busy HTTP/1.1\r\nHost: x\r\n\r\n"
+                    + "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
                 group: testGroup, timeout: .seconds(2))
             let forbidden =
-                "HTTP/1.1 403 Forbidden\r\ncontent-length: 93\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n"
+                "HTTP/1.1 403 Forbidden\r\ncontent-length: 93\r\ncache-control: no-cache\r\n"
+                + "content-type: text/html\r\n\r\n"
                 + "<html><body><h1>403 Forbidden</h1>\nRequest forbidden by administrative rules.\n</body></html>\n"
             let tooMany =
                 "HTTP/1.1 429 Too Many Requests\r\ncontent-length: 117\r\ncache-control: no-cache\r\n"
@@ -57,7 +60,10 @@ struct HTTPRulesTests {
             #expect(exchange.hasPrefix(forbidden + tooMany), "\(exchange)")
             #expect(exchange.hasSuffix("web01"), "\(exchange)")
             #expect(await eventually { syslog.lines.count >= 3 })
-            #expect(syslog.lines.contains { $0.contains(" web_entry web_entry/<NOSRV> ") && $0.contains(" 403 ") && $0.contains(" PR-- ") })
+            #expect(
+                syslog.lines.contains {
+                    $0.contains(" web_entry web_entry/<NOSRV> ") && $0.contains(" 403 ") && $0.contains(" PR-- ")
+                })
             #expect(syslog.lines.contains { $0.contains(" 429 ") && $0.contains(" PR-- ") })
             // A HEAD gets the head only, Content-Length as for GET.
             let head = try await rawExchange(
@@ -108,7 +114,8 @@ struct HTTPRulesTests {
             #expect(answers[0] == "HTTP/1.1 301 Moved Permanently\r\ncontent-length: 0\r\nlocation: /new\r\n\r\n")
             #expect(
                 answers[1]
-                    == "HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /pre/p/x?y=1\r\ncache-control: no-cache\r\n\r\n")
+                    == "HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /pre/p/x?y=1\r\n"
+                    + "cache-control: no-cache\r\n\r\n")
             #expect(answers[2].contains("location: /q/x\r\n"))
             #expect(answers[3].contains("location: https://h.example:8080/s/x?y=1\r\n"))
             // HAProxy 2.6 would send /x/ab?k=1/ (the slash after the query); Portico ends the path with it.
@@ -116,7 +123,10 @@ struct HTTPRulesTests {
             #expect(answers[5].hasPrefix("HTTP/1.1 307 Temporary Redirect\r\n") && answers[5].contains("cache-control"))
             let old = try await rawExchange(
                 port: port, "GET /old HTTP/1.0\r\n\r\n", group: testGroup, timeout: .seconds(5))
-            #expect(old == "HTTP/1.1 301 Moved Permanently\r\ncontent-length: 0\r\nlocation: /new\r\nconnection: close\r\n\r\n")
+            #expect(
+                old
+                    == "HTTP/1.1 301 Moved Permanently\r\ncontent-length: 0\r\nlocation: /new\r\n"
+                    + "connection: close\r\n\r\n")
             #expect(await eventually { syslog.lines.filter { $0.contains(" LR-- ") }.count >= 7 })
         }
     }
@@ -167,7 +177,8 @@ struct HTTPRulesTests {
     @Test("a listen section's rules guard its stats page: denied for other sources, served to the allowed one")
     func statsGuard() async throws {
         let admin = basicAuthorization("admin", "pw")
-        try await withRules(frontend: [], stats: ["stats auth admin:pw", "http-request deny unless { src 127.0.0.1 }"]) {
+        let allowed = ["stats auth admin:pw", "http-request deny unless { src 127.0.0.1 }"]
+        try await withRules(frontend: [], stats: allowed) {
             _, statsPort, _, _ in
             let page = try await HTTPTestClient.get(port: statsPort, "/stats", group: testGroup, headers: [admin])
             #expect(page.status == 200)

@@ -29,10 +29,11 @@ final class LBProcess: @unchecked Sendable {
             .appendingPathComponent("pops-lb-\(UInt32.random(in: 0...UInt32.max))")
         self.directory = directory
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try config.write(toFile: directory.appendingPathComponent("haproxy.cfg").path, atomically: true, encoding: .utf8)
+        let configPath = directory.appendingPathComponent("haproxy.cfg").path
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         let portico = PorticoBinary.path ?? "/nonexistent"
         self.process = try SpawnedProcess(
-            launcher + [portico, "lb", "-f", directory.appendingPathComponent("haproxy.cfg").path, "--grace", "5"],
+            launcher + [portico, "lb", "-f", configPath, "--grace", "5"],
             output: .file(directory.appendingPathComponent("stdout.log").path),
             error: .file(directory.appendingPathComponent("stderr.log").path))
     }

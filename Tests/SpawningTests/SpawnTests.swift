@@ -13,7 +13,9 @@ struct SpawnTests {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         try #require(bound == 0 && listen(fd, 1) == 0)
         try #require(dup2(fd, number) == number)
@@ -25,7 +27,8 @@ struct SpawnTests {
     func nothingInherited() throws {
         let socket = try openInheritableSocket(at: 201)
         defer { close(socket) }
-        let result = try SpawnedProcess.run(["/bin/sh", "-c", "if [ -e /proc/$$/fd/201 ]; then echo inherited; else echo closed; fi"])
+        let probe = "if [ -e /proc/$$/fd/201 ]; then echo inherited; else echo closed; fi"
+        let result = try SpawnedProcess.run(["/bin/sh", "-c", probe])
         #expect(result.status == 0)
         #expect(result.output == "closed\n")
         // The parent's own copy is untouched.
