@@ -135,6 +135,11 @@ enum ACLFetch: Sendable, Equatable {
     case method
     /// `hdr(name[,occurrence])`: every comma-separated value of every field line; one of them with an occurrence.
     case header(name: String, occurrence: Int?)
+    /// `req.fhdr(name[,occurrence])` (log-format values only): one whole field line, not split on commas; a
+    /// negative occurrence counts from the last.
+    case fullHeader(name: String, occurrence: Int)
+    /// `query` (log-format values only): the target after its first `?`; no sample without one.
+    case query
     /// `hdr_cnt(name)`: how many comma-separated values the field lines hold.
     case headerCount(name: String)
     /// `hdr_val(name)`: each value as an integer.
@@ -149,7 +154,7 @@ enum ACLFetch: Sendable, Equatable {
         switch self {
         case .source, .constant: return nil
         case .method: return "HTTP request"
-        case .path, .url, .header, .headerCount, .headerInteger: return "HTTP request headers"
+        case .path, .url, .query, .header, .fullHeader, .headerCount, .headerInteger: return "HTTP request headers"
         }
     }
 
@@ -160,6 +165,13 @@ enum ACLFetch: Sendable, Equatable {
             return [.string(Array(path.utf8))]
         case .url:
             return subject.target.isEmpty ? [] : [.string(Array(subject.target.utf8))]
+        case .query:
+            guard let mark = subject.target.firstIndex(of: "?") else { return [] }
+            return [.string(Array(subject.target[subject.target.index(after: mark)...].utf8))]
+        case .fullHeader(let name, let occurrence):
+            let lines = subject.fieldValues(named: name)
+            let index = occurrence > 0 ? occurrence - 1 : lines.count + occurrence
+            return lines.indices.contains(index) ? [.string(Array(lines[index].utf8))] : []
         case .method:
             return subject.method.isEmpty ? [] : [.string(Array(subject.method.utf8))]
         case .header(let name, let occurrence):

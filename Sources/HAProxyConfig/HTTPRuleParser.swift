@@ -268,7 +268,6 @@ extension ProxyKeywords {
         return code
     }
 
-    /// `set-header|add-header <name> <value>`. Consumes its two words.
     /// `set-header` / `add-header <name> <value>` or `del-header <name>`, the same in requests and responses.
     private static func headerEdit(
         _ action: String, _ keyword: String, _ rest: inout ArraySlice<String>, _ line: ConfigLine,
@@ -283,7 +282,7 @@ extension ProxyKeywords {
     private static func headerWithValue(
         _ action: String, _ keyword: String, _ rest: inout ArraySlice<String>, _ line: ConfigLine,
         _ draft: ProxyDraft, _ sink: inout DiagnosticSink
-    ) -> (name: String, value: String)? {
+    ) -> (name: String, value: LogFormat)? {
         let rule = "\(keyword) \(action)"
         let words = Array(rest.prefix(2))
         guard words.count == 2, !words[0].isEmpty, !words[1].isEmpty else {
@@ -291,10 +290,16 @@ extension ProxyKeywords {
             return nil
         }
         rest = rest.dropFirst(2)
-        guard changesFraming(words[0], rule, line, &sink) == false,
-            let value = literalValue(words[1], rule, line, draft, &sink)
-        else { return nil }
-        return (words[0], value)
+        guard changesFraming(words[0], rule, line, &sink) == false else { return nil }
+        switch LogFormat.parse(words[1], inResponse: keyword == "http-response") {
+        case .success(let value):
+            return (words[0], value)
+        case .failure(.malformed(let message)):
+            ruleError(rule, message, line, draft, &sink)
+        case .failure(.unsupported(let message)):
+            sink.alert("'\(rule)': \(message)", line)
+        }
+        return nil
     }
 
     /// A rule on Content-Length or Transfer-Encoding would make the message's framing disagree with its body:
@@ -341,7 +346,8 @@ extension ProxyKeywords {
         return nil
     }
 
-    /// A log-format value that is plain text: `%%` is a `%`; any other `%` directive (`%[src]`, `%ci`) is refused.
+    /// A redirect's log-format value, which Portico takes as plain text only: `%%` is a `%`; any other `%` directive
+    /// (`%[src]`, `%ci`) is refused.
     static func literalValue(
         _ text: String, _ rule: String, _ line: ConfigLine, _ draft: ProxyDraft, _ sink: inout DiagnosticSink
     ) -> String? {

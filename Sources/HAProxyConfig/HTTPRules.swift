@@ -1,8 +1,8 @@
 /// `http-request` and `http-response` rules: what a proxy does to each request before routing it and to each
 /// response before sending it back, in file order, each with an optional `if` / `unless` condition.
 ///
-/// Values are HAProxy log-format strings; Portico takes literal ones only (`%%` is a literal `%`), so every value
-/// here is the exact text to send.
+/// Header values are HAProxy log-format strings (``LogFormat``), rendered for each request; redirect targets are
+/// literal (`%%` is a literal `%`), the exact text to send.
 
 /// Where a `redirect` sends the client.
 public enum RedirectTarget: Sendable, Equatable {
@@ -41,9 +41,9 @@ public enum HTTPRequestAction: Sendable, Equatable {
     /// connection stays open for the next request, as in HAProxy.
     case deny(status: Int)
     /// Removes every header of that name, then adds one with this value.
-    case setHeader(name: String, value: String)
+    case setHeader(name: String, value: LogFormat)
     /// Adds a header, keeping existing ones of that name.
-    case addHeader(name: String, value: String)
+    case addHeader(name: String, value: LogFormat)
     /// Removes every header of that name.
     case deleteHeader(name: String)
     case redirect(Redirect)
@@ -58,8 +58,8 @@ public enum HTTPRequestAction: Sendable, Equatable {
 }
 
 public enum HTTPResponseAction: Sendable, Equatable {
-    case setHeader(name: String, value: String)
-    case addHeader(name: String, value: String)
+    case setHeader(name: String, value: LogFormat)
+    case addHeader(name: String, value: LogFormat)
     case deleteHeader(name: String)
 }
 
@@ -96,9 +96,9 @@ public struct HTTPResponseRule: Sendable, Equatable {
 /// A header change, as `set-header`, `add-header` and `del-header` make it, in requests and responses alike.
 public enum HeaderEdit: Sendable, Equatable {
     /// Removes every field of that name, then adds one with this value.
-    case set(name: String, value: String)
+    case set(name: String, value: LogFormat)
     /// Adds a field, keeping existing ones of that name.
-    case add(name: String, value: String)
+    case add(name: String, value: LogFormat)
     /// Removes every field of that name.
     case delete(name: String)
 }

@@ -256,23 +256,7 @@ private let rejectedRules: [RejectedRule] = [
     RejectedRule(
         ["http-request redirect location /x clear-cookie A"],
         [alert(1, "'http-request redirect ... clear-cookie' is not supported yet by Portico")]),
-    // Log-format values: HAProxy accepts them; Portico sends literal values only.
-    RejectedRule(
-        ["http-request set-header X-Client %[src]"],
-        [
-            alert(
-                1,
-                "'http-request set-header': log-format value '%[src]' is not supported yet by Portico (only literal "
-                    + "values)")
-        ]),
-    RejectedRule(
-        ["http-request add-header X-Client ip=%ci"],
-        [
-            alert(
-                1,
-                "'http-request add-header': log-format value 'ip=%ci' is not supported yet by Portico (only literal "
-                    + "values)")
-        ]),
+    // Redirect targets stay literal in Portico; header values are log-format (LogFormatTests).
     RejectedRule(
         ["http-request redirect location https://%[hdr(host)]%[path]"],
         [
@@ -283,12 +267,7 @@ private let rejectedRules: [RejectedRule] = [
         ]),
     RejectedRule(
         ["http-response set-header X-Server %s"],
-        [
-            alert(
-                1,
-                "'http-response set-header': log-format value '%s' is not supported yet by Portico (only literal "
-                    + "values)")
-        ]),
+        [alert(1, "'http-response set-header': log-format directive '%s' is not supported yet by Portico")]),
     // Actions HAProxy runs and Portico does not yet.
     RejectedRule(["http-request set-path /x"], [alert(1, "'http-request set-path' is not supported yet by Portico")]),
     RejectedRule(["http-request tarpit"], [alert(1, "'http-request tarpit' is not supported yet by Portico")]),
