@@ -94,7 +94,8 @@ private let refusedValues: [RefusedValue] = [
                 + "'integer' at position 2.")),
     RefusedValue(
         line: "http-request set-header X %[hdr(a]",
-        expected: ruleError(setHeader, "failed to parse sample expression <hdr(a]> : fetch method 'hdr' : expected ')'.")),
+        expected: ruleError(
+            setHeader, "failed to parse sample expression <hdr(a]> : fetch method 'hdr' : expected ')'.")),
     RefusedValue(
         line: "http-request set-header X %ci%cix",
         expected: ruleError(
@@ -226,9 +227,9 @@ struct LogFormatTests {
         let result = parse(frontend(item.line))
         #expect(result.diagnostics.isEmpty, "\(result.diagnostics)")
         let frontend = try #require(result.config.frontend(named: "f"))
+        let requestEdit = frontend.httpRequestRules.first?.action.headerEdit
         let edit = try #require(
-            item.line.hasPrefix("http-request")
-                ? frontend.httpRequestRules.first?.action.headerEdit : frontend.httpResponseRules.first?.action.headerEdit)
+            item.line.hasPrefix("http-request") ? requestEdit : frontend.httpResponseRules.first?.action.headerEdit)
         let written = String(item.line.split(separator: " ", maxSplits: 3)[3])
         let text = written.hasPrefix("\"") ? String(written.dropFirst().dropLast()) : written
         let expected = LogFormat(text: text, segments: item.segments)
