@@ -274,10 +274,13 @@ extension LogFormat {
         switch kind {
         case .source, .path, .url, .query, .method:
             guard arguments.isEmpty else { return failure("fetch method '\(name)' : end of arguments expected.") }
-            let fetches: [FetchName: ACLFetch] = [
-                .source: .source, .path: .path, .url: .url, .query: .query, .method: .method,
-            ]
-            return fetches[kind].map { .success(.sample($0)) } ?? failure("missing fetch method.")
+            switch kind {
+            case .source: return .success(.sample(.source))
+            case .path: return .success(.sample(.path))
+            case .url: return .success(.sample(.url))
+            case .query: return .success(.sample(.query))
+            default: return .success(.sample(.method))
+            }
         case .header, .fullHeader, .headerCount:
             guard let header = arguments.first, !header.isEmpty else {
                 return .failure(
