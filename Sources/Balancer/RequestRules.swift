@@ -41,7 +41,10 @@ enum RequestRules {
             case .redirect(let redirect):
                 return .redirect(status: redirect.code, location: redirect.location(for: head))
             case .setHeader, .addHeader, .deleteHeader:
-                if let edit = rule.action.headerEdit { head.headers.apply(edit) }
+                // A value's samples (`%[src]`, `%[req.hdr(host)]`) are read from the head as the earlier rules left it.
+                if let edit = rule.action.headerEdit {
+                    head.headers.apply(edit, subject: RequestSubject(head: head, sourceAddress: source))
+                }
             }
         }
         return .proceed
@@ -51,7 +54,7 @@ enum RequestRules {
     static func apply(_ rules: [HTTPResponseRule], to head: inout HTTPResponseHead, subject: RequestSubject) {
         for rule in rules {
             if let condition = rule.condition, !condition.matches(subject) { continue }
-            head.headers.apply(rule.action.headerEdit)
+            head.headers.apply(rule.action.headerEdit, subject: subject)
         }
     }
 
@@ -122,11 +125,12 @@ extension Redirect {
 }
 
 extension HTTPHeaders {
-    /// `set-header` (every field of the name replaced by one), `add-header`, `del-header`.
-    mutating func apply(_ edit: HeaderEdit) {
+    /// `set-header` (every field of the name replaced by one), `add-header`, `del-header`; a value's log-format
+    /// directives are rendered for `subject` (a literal value does not look at it).
+    mutating func apply(_ edit: HeaderEdit, subject: RequestSubject) {
         switch edit {
-        case .set(let name, let value): self.replaceOrAdd(name: name, value: value)
-        case .add(let name, let value): self.add(name: name, value: value)
+        case .set(let name, let value): self.replaceOrAdd(name: name, value: value.render(subject))
+        case .add(let name, let value): self.add(name: name, value: value.render(subject))
         case .delete(let name): self.remove(name: name)
         }
     }

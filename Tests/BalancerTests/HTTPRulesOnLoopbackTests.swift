@@ -138,6 +138,9 @@ struct HTTPRulesTests {
             "http-request add-header X-Seen two", "http-request del-header X-Secret",
             "http-request set-header X-Route api if { path /switch }",
             "use_backend api if { hdr(x-route) api }",
+            "http-request set-header X-Real-IP %[src]", "http-request set-header X-Host-Copy %[req.hdr(host)]",
+            "http-request add-header X-Where \"path=%[path];seen=%[hdr_cnt(x-seen)]\"",
+            "http-response set-header X-Client %ci",
         ]
         try await withRules(frontend: rules) { port, _, _, _ in
             let echoed = try await HTTPTestClient.get(
@@ -147,6 +150,12 @@ struct HTTPRulesTests {
             #expect(!echoed.contains("x-forwarded-proto: http\n"), "\(echoed)")
             #expect(echoed.contains("x-seen: one\nx-seen: two\n"), "\(echoed)")
             #expect(!echoed.contains("x-secret"), "\(echoed)")
+            // Log-format values, rendered per request from the head as the earlier rules left it.
+            #expect(echoed.contains("x-real-ip: 127.0.0.1\n"), "\(echoed)")
+            #expect(echoed.contains("x-host-copy: test\n"), "\(echoed)")
+            #expect(echoed.contains("x-where: path=/headers;seen=2\n"), "\(echoed)")
+            let response = try await HTTPTestClient.get(port: port, "/", group: testGroup)
+            #expect(response.headers["x-client"] == ["127.0.0.1"])
             // The rule's header routes the request: evaluated after the http-request rules, as in HAProxy.
             #expect(try await HTTPTestClient.get(port: port, "/switch", group: testGroup).body == "api01")
         }

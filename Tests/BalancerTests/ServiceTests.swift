@@ -36,7 +36,9 @@ struct ServiceTests {
 
     @Test("stop: a connection waiting in the listen queue (frontend maxconn reached) is served, not reset")
     func queuedConnectionIsServedOnStop() async throws {
-        try await withBackends(["web01"], group: testGroup, slowDelay: .milliseconds(800)) { backends in
+        // The slow request holds the only slot long enough for the second client to be seen in the queue, also
+        // on a loaded machine (at 800 ms a slow run could see the slot free again first).
+        try await withBackends(["web01"], group: testGroup, slowDelay: .seconds(3)) { backends in
             var topology = TestTopology(servers: backends.map { ($0.name, $0.port) })
             topology.frontend = ["maxconn 1"]
             let balancer = try LoadBalancer(

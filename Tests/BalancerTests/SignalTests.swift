@@ -123,7 +123,9 @@ struct SignalTests {
 
     @Test("SIGTERM at frontend maxconn: the connection waiting in the listen queue is served, not reset; exit 0")
     func stopServesTheListenQueue() async throws {
-        try await withBackends(["web01"], group: testGroup, slowDelay: .milliseconds(800)) { backends in
+        // The slow request holds the only slot long enough for the second client to be seen in the queue, also
+        // on a loaded machine (at 800 ms a slow run could see the slot free again first).
+        try await withBackends(["web01"], group: testGroup, slowDelay: .seconds(3)) { backends in
             var topology = OperationsTopology(
                 servers: backends.map { ($0.name, $0.port) }, syslogPort: freePort(), socketPath: temporarySocketPath())
             topology.serverOptions = ""
