@@ -221,7 +221,6 @@ final class FrontendRuntime: Sendable {
         self.rules = try config.useBackends.map { ($0.condition, try route($0.backend)) }
         self.fallback = try config.defaultBackend.map { try route($0) }
         self.routes = routes
-        self.soleRoute = self.rules.contains { $0.condition != nil } ? nil : self.rules.first?.route ?? self.fallback
         self.limiter = config.maxConn.map { ConnectionLimiter(limit: $0) }
         self.requestRules = config.httpRequestRules
         // Without a backend, the frontend's own connection options alone.
@@ -229,17 +228,14 @@ final class FrontendRuntime: Sendable {
     }
 
     /// The route of a request (or, in `mode tcp`, of a connection): the first `use_backend` whose condition
-    /// holds, else `default_backend`; nil when there is neither (503).
+    /// holds, else `default_backend`; nil when there is neither (503). Without conditions (the seed) nothing is
+    /// evaluated: the first rule, or the default, is taken at once.
     func route(for subject: some ACLSubject) -> Route? {
         for rule in self.rules where rule.condition?.matches(subject) ?? true {
             return rule.route
         }
         return self.fallback
     }
-
-    /// The route of every request when no rule has a condition (nothing to evaluate per request); nil
-    /// otherwise, or without any backend.
-    let soleRoute: Route?
 
     /// Whether a request refused before any backend is chosen (400, 408) may leave the connection open.
     let keepsClientAlive: Bool

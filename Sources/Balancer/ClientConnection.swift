@@ -191,8 +191,7 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
             self.phase = .connecting
             self.requestComplete = true
             self.recorder.tcpSessionStarted()
-            self.route = self.frontend.soleRoute
-                ?? self.frontend.route(for: RequestSubject(head: nil, sourceAddress: self.clientAddressBytes))
+            self.route = self.frontend.route(for: RequestSubject(head: nil, sourceAddress: self.clientAddressBytes))
             guard self.backend != nil else {
                 // No backend for this connection: closed without a byte, as HAProxy does in mode tcp.
                 context.close(promise: nil)
@@ -445,8 +444,7 @@ final class ClientConnection: ChannelDuplexHandler, TunnelEnd {
             self.respondError(.badRequest)
             return
         }
-        self.route = self.frontend.soleRoute
-            ?? self.frontend.route(for: RequestSubject(head: head, sourceAddress: self.clientAddressBytes))
+        self.route = self.frontend.route(for: RequestSubject(head: head, sourceAddress: self.clientAddressBytes))
         if let route = self.route, !route.keepsClientAlive { self.clientKeepAlive = false }
         // Then the chosen backend's own rules.
         if let route = self.route, !route.requestRules.isEmpty {
