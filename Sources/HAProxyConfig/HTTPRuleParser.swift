@@ -351,29 +351,18 @@ extension ProxyKeywords {
     static func literalValue(
         _ text: String, _ rule: String, _ line: ConfigLine, _ draft: ProxyDraft, _ sink: inout DiagnosticSink
     ) -> String? {
-        var value = ""
-        var index = text.startIndex
-        while index < text.endIndex {
-            let character = text[index]
-            index = text.index(after: index)
-            guard character == "%" else {
-                value.append(character)
-                continue
-            }
-            guard index < text.endIndex else {
-                ruleError(rule, "truncated line after '%'.", line, draft, &sink)
-                return nil
-            }
-            guard text[index] == "%" else {
-                sink.alert(
-                    "'\(rule)': log-format value '\(text)' is not supported yet by Portico (only literal values)",
-                    line)
-                return nil
-            }
-            value.append("%")
-            index = text.index(after: index)
+        let truncated = "truncated line after '%'."
+        switch LogFormat.parse(text) {
+        case .success(let format):
+            if let literal = format.literalText { return literal }
+        case .failure(.malformed(truncated)):
+            ruleError(rule, truncated, line, draft, &sink)
+            return nil
+        case .failure:
+            break
         }
-        return value
+        sink.alert("'\(rule)': log-format value '\(text)' is not supported yet by Portico (only literal values)", line)
+        return nil
     }
 
     // MARK: - redirect

@@ -25,6 +25,16 @@ public struct LogFormat: Sendable, Equatable, ExpressibleByStringLiteral {
         }
     }
 
+    /// The text of a value without directives (`%%` read as `%`); nil when it has one.
+    var literalText: String? {
+        var text = ""
+        for segment in segments {
+            guard case .literal(let part) = segment else { return nil }
+            text += part
+        }
+        return text
+    }
+
     /// A literal value; its ``text`` is written the way a configuration would spell it (`%` doubled).
     public init(stringLiteral value: String) {
         var escaped = ""
