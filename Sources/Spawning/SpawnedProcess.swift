@@ -39,10 +39,9 @@ public final class SpawnedProcess: @unchecked Sendable {
     /// Waits, polling every 10 ms, until it ends or `seconds` pass; its exit status, or nil if it still runs.
     @discardableResult
     public func wait(seconds: Double) -> Int32? {
-        var waited = 0.0
-        while self.isRunning, waited < seconds {
+        let deadline = Spawn.monotonicSeconds() + seconds
+        while self.isRunning, Spawn.monotonicSeconds() < deadline {
             usleep(10_000)
-            waited += 0.01
         }
         return self.exitStatus
     }
